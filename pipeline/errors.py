@@ -1,0 +1,133 @@
+"""Every error vidpipe raises, as one hierarchy.
+
+Library code raises these; only the CLI turns them into messages and exit codes.
+
+    VidpipeError
+    ├── InputError            bad storyboard, template, spec or argument (exit 2, nothing sent)
+    ├── SpecError             a spec in specs/ cannot be loaded or lacks a vidpipe extension
+    ├── StateError            the ledger / state dir
+    │   └── StateLocked       another run holds the state dir
+    └── ProviderError         anything that went wrong talking to a provider
+        ├── TransportError    connection reset, timeout, truncated body
+        ├── HTTPStatusError   an HTTP status the call cannot use (after retries)
+        ├── TaskFailed        the provider reported the task failed
+        ├── PollTimeout       the task did not finish before its deadline
+        ├── ContentExpired    the task finished but its video is gone (use --force)
+        ├── UnknownCreate     a create was sent but its answer was lost
+        └── IntegrityError    a downloaded file does not match what was expected
+"""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class Problem:
+    """One thing wrong with an input file, located by file and 1-based line."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file or "<input>"
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+class VidpipeError(Exception):
+    """Base class for every vidpipe error."""
+
+
+class InputError(VidpipeError):
+    """Bad input. Carries every problem found, so they can be reported at once."""
+
+    def __init__(self, problems: list[Problem] | Problem | str) -> None:
+        if isinstance(problems, str):
+            problems = [Problem(problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: list[Problem] = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class SpecError(VidpipeError):
+    """A spec file is missing, invalid, or lacks what vidpipe reads from it."""
+
+    def __init__(self, message: str, *, spec: str | None = None) -> None:
+        self.spec = spec
+        super().__init__(f"{spec}: {message}" if spec else message)
+
+
+class StateError(VidpipeError):
+    """The state dir or its ledger cannot be used."""
+
+
+class StateLocked(StateError):
+    """Another vidpipe run holds the lock on this state dir."""
+
+    def __init__(self, message: str, *, state_dir: str) -> None:
+        self.state_dir = state_dir
+        super().__init__(message)
+
+
+class ProviderError(VidpipeError):
+    """Something went wrong talking to a provider."""
+
+    def __init__(
+        self, message: str, *, shot: str | None = None, task_id: str | None = None
+    ) -> None:
+        self.shot = shot
+        self.task_id = task_id
+        super().__init__(message)
+
+
+class TransportError(ProviderError):
+    """The connection failed, timed out, or a body was cut short."""
+
+
+class HTTPStatusError(ProviderError):
+    """The provider answered with a status the call cannot use."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: str = "",
+        shot: str | None = None,
+        task_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.body = body
+        self.retry_after = retry_after
+        super().__init__(message, shot=shot, task_id=task_id)
+
+
+class TaskFailed(ProviderError):
+    """The provider reported that the task failed."""
+
+    def __init__(
+        self, message: str, *, reason: str = "", shot: str | None = None, task_id: str | None = None
+    ) -> None:
+        self.reason = reason
+        super().__init__(message, shot=shot, task_id=task_id)
+
+
+class PollTimeout(ProviderError):
+    """The task did not reach a final state before its deadline."""
+
+
+class ContentExpired(ProviderError):
+    """The task completed but its video can no longer be fetched."""
+
+
+class UnknownCreate(ProviderError):
+    """A create was sent but its answer was lost; re-sending might pay twice."""
+
+
+class IntegrityError(ProviderError):
+    """A downloaded file does not match its expected size or digest."""
