@@ -1,0 +1,214 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.video_status import VideoStatus
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.video_error import VideoError
+    from ..models.video_task_metadata import VideoTaskMetadata
+
+
+T = TypeVar("T", bound="VideoTask")
+
+
+@_attrs_define
+class VideoTask:
+    """The created task (also what some builds answer on the status route).
+
+    Attributes:
+        id (str):  Example: asyntask_jwgfhsG0m2aDjLmiiELRf74eoWmss6ya.
+        task_id (str | Unset):
+        object_ (str | Unset):  Example: video.
+        model (str | Unset):  Example: happyhorse-1.0-i2v.
+        status (str | Unset | VideoStatus):
+        progress (int | Unset):  Example: 0.
+        created_at (int | Unset):  Example: 1777343862.
+        completed_at (int | None | Unset):
+        metadata (VideoTaskMetadata | Unset): new-api puts the final video URL in `metadata.url`.
+        error (None | Unset | VideoError):
+    """
+
+    id: str
+    task_id: str | Unset = UNSET
+    object_: str | Unset = UNSET
+    model: str | Unset = UNSET
+    status: str | Unset | VideoStatus = UNSET
+    progress: int | Unset = UNSET
+    created_at: int | Unset = UNSET
+    completed_at: int | None | Unset = UNSET
+    metadata: VideoTaskMetadata | Unset = UNSET
+    error: None | Unset | VideoError = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.video_error import VideoError
+
+        id = self.id
+
+        task_id = self.task_id
+
+        object_ = self.object_
+
+        model = self.model
+
+        status: str | Unset
+        if isinstance(self.status, Unset):
+            status = UNSET
+        elif isinstance(self.status, VideoStatus):
+            status = self.status.value
+        else:
+            status = self.status
+
+        progress = self.progress
+
+        created_at = self.created_at
+
+        completed_at: int | None | Unset
+        if isinstance(self.completed_at, Unset):
+            completed_at = UNSET
+        else:
+            completed_at = self.completed_at
+
+        metadata: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.metadata, Unset):
+            metadata = self.metadata.to_dict()
+
+        error: dict[str, Any] | None | Unset
+        if isinstance(self.error, Unset):
+            error = UNSET
+        elif isinstance(self.error, VideoError):
+            error = self.error.to_dict()
+        else:
+            error = self.error
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "id": id,
+            }
+        )
+        if task_id is not UNSET:
+            field_dict["task_id"] = task_id
+        if object_ is not UNSET:
+            field_dict["object"] = object_
+        if model is not UNSET:
+            field_dict["model"] = model
+        if status is not UNSET:
+            field_dict["status"] = status
+        if progress is not UNSET:
+            field_dict["progress"] = progress
+        if created_at is not UNSET:
+            field_dict["created_at"] = created_at
+        if completed_at is not UNSET:
+            field_dict["completed_at"] = completed_at
+        if metadata is not UNSET:
+            field_dict["metadata"] = metadata
+        if error is not UNSET:
+            field_dict["error"] = error
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.video_error import VideoError
+        from ..models.video_task_metadata import VideoTaskMetadata
+
+        d = dict(src_dict)
+        id = d.pop("id")
+
+        task_id = d.pop("task_id", UNSET)
+
+        object_ = d.pop("object", UNSET)
+
+        model = d.pop("model", UNSET)
+
+        def _parse_status(data: object) -> str | Unset | VideoStatus:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                status_type_0 = VideoStatus(data)
+
+                return status_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(str | Unset | VideoStatus, data)
+
+        status = _parse_status(d.pop("status", UNSET))
+
+        progress = d.pop("progress", UNSET)
+
+        created_at = d.pop("created_at", UNSET)
+
+        def _parse_completed_at(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        completed_at = _parse_completed_at(d.pop("completed_at", UNSET))
+
+        _metadata = d.pop("metadata", UNSET)
+        metadata: VideoTaskMetadata | Unset
+        if isinstance(_metadata, Unset):
+            metadata = UNSET
+        else:
+            metadata = VideoTaskMetadata.from_dict(_metadata)
+
+        def _parse_error(data: object) -> None | Unset | VideoError:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                error_type_0 = VideoError.from_dict(data)
+
+                return error_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Unset | VideoError, data)
+
+        error = _parse_error(d.pop("error", UNSET))
+
+        video_task = cls(
+            id=id,
+            task_id=task_id,
+            object_=object_,
+            model=model,
+            status=status,
+            progress=progress,
+            created_at=created_at,
+            completed_at=completed_at,
+            metadata=metadata,
+            error=error,
+        )
+
+        video_task.additional_properties = d
+        return video_task
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

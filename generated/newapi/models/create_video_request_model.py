@@ -1,0 +1,40 @@
+from enum import StrEnum
+
+
+class CreateVideoRequestModel(StrEnum):
+    DOUBAO_SEEDANCE_1_0_LITE_I2V_250428 = "doubao-seedance-1-0-lite-i2v-250428"
+    DOUBAO_SEEDANCE_1_0_LITE_T2V_250428 = "doubao-seedance-1-0-lite-t2v-250428"
+    DOUBAO_SEEDANCE_1_0_PRO_250528 = "doubao-seedance-1-0-pro-250528"
+    DOUBAO_SEEDANCE_1_0_PRO_FAST_251015 = "doubao-seedance-1-0-pro-fast-251015"
+    DOUBAO_SEEDANCE_1_5_PRO_251215 = "doubao-seedance-1-5-pro-251215"
+    DOUBAO_SEEDANCE_2_0_260128 = "doubao-seedance-2-0-260128"
+    DOUBAO_SEEDANCE_2_0_FAST_260128 = "doubao-seedance-2-0-fast-260128"
+    GEMINI_OMNI = "gemini-omni"
+    GROK_IMAGINE_1_0_VIDEO = "grok-imagine-1.0-video"
+    GROK_IMAGINE_VIDEO_1_5_PREVIEW = "grok-imagine-video-1.5-preview"
+    GROK_VIDEO_3 = "grok-video-3"
+    HAILUO_VIDEO = "hailuo-video"
+    HAPPYHORSE_1_0 = "happyhorse-1.0"
+    HAPPYHORSE_1_0_I2V = "happyhorse-1.0-i2v"
+    HAPPYHORSE_1_0_R2V = "happyhorse-1.0-r2v"
+    HAPPYHORSE_1_0_T2V = "happyhorse-1.0-t2v"
+    HAPPYHORSE_1_0_VIDEO_EDIT = "happyhorse-1.0-video-edit"
+    KLING_VIDEO = "kling-video"
+    SORA_2 = "sora-2"
+    SORA_2_PRO = "sora-2-pro"
+    VEO3 = "veo3"
+    VEO3_1 = "veo3.1"
+    VEO3_1_4K = "veo3.1-4k"
+    VEO3_1_COMPONENTS = "veo3.1-components"
+    VEO3_1_FAST = "veo3.1-fast"
+    VEO3_1_PRO = "veo3.1-pro"
+    VEO3_1_PRO_4K = "veo3.1-pro-4k"
+    VEO3_FAST = "veo3-fast"
+    VEO3_FAST_FRAMES = "veo3-fast-frames"
+    VEO3_FRAMES = "veo3-frames"
+    VEO3_PRO = "veo3-pro"
+    VEO3_PRO_FRAMES = "veo3-pro-frames"
+    VIDUQ3_TURBO = "viduq3-turbo"
+
+    def __str__(self) -> str:
+        return str(self.value)
