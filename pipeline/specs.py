@@ -1,0 +1,255 @@
+"""The provider specs, as the runner and the emulator read them.
+
+Everything vidpipe knows about a provider comes from its spec in `specs/`: the routes, the
+request schemas and their constraints, the generated client package, and the `x-vidpipe`
+extensions that say which API family it is, which unified storyboard names map to which
+request fields, and how its status words map to vidpipe's own states.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import hashlib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+import yaml
+
+from specs import SPEC_DIR
+
+from .codegen import spec_files
+from .errors import SpecError
+
+State = Literal["queued", "running", "succeeded", "failed"]
+STATES: tuple[State, ...] = ("queued", "running", "succeeded", "failed")
+FAMILIES = ("videos", "generations")
+FieldForm = Literal["value", "file", "url", "text-item", "image-item"]
+UNIFIED_FIELDS = ("prompt", "duration", "size", "resolution", "ratio", "seed", "image", "remix")
+
+
+@attrs.frozen
+class FieldRule:
+    """How one unified storyboard name lands in a create request."""
+
+    unified: str
+    field: str
+    form: FieldForm = "value"
+
+
+@attrs.frozen
+class Operation:
+    """One operation of a spec: its HTTP method, path template and definition."""
+
+    operation_id: str
+    method: str
+    path: str
+    definition: Mapping[str, Any] = attrs.field(repr=False)
+
+
+@attrs.frozen(eq=False)
+class Spec:
+    """One provider spec with its vidpipe extensions read and checked."""
+
+    name: str
+    path: Path
+    sha256: str
+    doc: Mapping[str, Any] = attrs.field(repr=False)
+    api: str
+    family: str
+    document: str
+    operations: Mapping[str, str]
+    create_content_type: str
+    upload_content_type: str | None
+    remix_via: str | None
+    fields: Mapping[str, FieldRule]
+
+    @property
+    def package(self) -> str:
+        """The import path of the generated client package."""
+        return f"generated.{self.name}"
+
+    def operation(self, role: str) -> Operation:
+        """The operation that plays `role` (create, status, content, remix)."""
+        op_id = self.operations.get(role)
+        if op_id is None:
+            raise SpecError(f"has no {role} operation", spec=self.name)
+        for path, item in self.doc["paths"].items():
+            for method, definition in item.items():
+                if isinstance(definition, dict) and definition.get("operationId") == op_id:
+                    return Operation(op_id, method.upper(), path, definition)
+        raise SpecError(f"operationId {op_id!r} not found", spec=self.name)
+
+    def has(self, role: str) -> bool:
+        return role in self.operations
+
+    def resolve(self, node: Any) -> Any:
+        """A deep copy of `node` with every local `$ref` replaced by its target."""
+        return _resolve(self.doc, node, ())
+
+    def create_schema(self, content_type: str | None = None) -> dict[str, Any]:
+        """The resolved JSON schema of the create body for `content_type`."""
+        ctype = content_type or self.create_content_type
+        body = self.operation("create").definition.get("requestBody", {})
+        content = body.get("content", {})
+        if ctype not in content:
+            raise SpecError(f"create call takes no {ctype} body", spec=self.name)
+        schema: dict[str, Any] = self.resolve(content[ctype]["schema"])
+        return schema
+
+    def field_schema(self, field: str, content_type: str | None = None) -> dict[str, Any]:
+        """The resolved schema of one create field (empty if the field is unknown)."""
+        props: dict[str, Any] = self.create_schema(content_type).get("properties", {})
+        return dict(props.get(field, {}))
+
+    def models(self) -> tuple[str, ...] | None:
+        """The model ids the create call accepts, or None when any string goes."""
+        enum = self.field_schema("model").get("enum")
+        return tuple(enum) if enum else None
+
+    def accepts_model(self, model: str) -> bool:
+        models = self.models()
+        return models is None or model in models
+
+    @functools.cached_property
+    def status_map(self) -> Mapping[str, State]:
+        """Every status word the spec declares, mapped to a vidpipe state."""
+        merged: dict[str, State] = {}
+        for name, schema in self.doc.get("components", {}).get("schemas", {}).items():
+            mapping = schema.get("x-vidpipe-status") if isinstance(schema, dict) else None
+            if not mapping:
+                continue
+            for word, state in mapping.items():
+                if state not in STATES:
+                    raise SpecError(
+                        f"x-vidpipe-status of {name} maps {word!r} to unknown state {state!r}",
+                        spec=self.name,
+                    )
+                merged.setdefault(str(word), state)
+        return merged
+
+    def normalise_status(self, word: str | None) -> State | None:
+        """The vidpipe state for a provider status word, or None if the spec does not know it."""
+        if word is None:
+            return None
+        return self.status_map.get(word)
+
+
+def _resolve(doc: Mapping[str, Any], node: Any, seen: tuple[str, ...]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            if not ref.startswith("#/"):
+                raise SpecError(f"only local $ref is supported, got {ref!r}")
+            if ref in seen:
+                return {}  # recursive schema: stop here
+            target: Any = doc
+            for part in ref[2:].split("/"):
+                target = target[part.replace("~1", "/").replace("~0", "~")]
+            merged = {k: v for k, v in node.items() if k != "$ref"}
+            resolved = _resolve(doc, target, (*seen, ref))
+            return {**resolved, **merged} if isinstance(resolved, dict) else resolved
+        return {k: _resolve(doc, v, seen) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_resolve(doc, v, seen) for v in node]
+    return copy.deepcopy(node)
+
+
+def _field_rules(name: str, raw: Mapping[str, Any]) -> dict[str, FieldRule]:
+    rules = {}
+    for unified, target in raw.items():
+        if unified not in UNIFIED_FIELDS:
+            raise SpecError(f"x-vidpipe.fields names unknown unified field {unified!r}", spec=name)
+        if isinstance(target, str):
+            rules[unified] = FieldRule(unified, target)
+        elif isinstance(target, dict) and "field" in target:
+            rules[unified] = FieldRule(unified, target["field"], target.get("as", "value"))
+        else:
+            raise SpecError(
+                f"x-vidpipe.fields.{unified} must be a name or {{field, as}}", spec=name
+            )
+    return rules
+
+
+def load_spec(path: Path) -> Spec:
+    """Load and check one spec file."""
+    raw = path.read_bytes()
+    try:
+        doc = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise SpecError(f"not valid YAML: {exc}", spec=str(path)) from exc
+    name = path.stem
+    ext = doc.get("x-vidpipe") if isinstance(doc, dict) else None
+    if not isinstance(ext, dict):
+        raise SpecError("has no x-vidpipe extension", spec=name)
+    missing = [k for k in ("api", "family", "operations", "create-content-type") if k not in ext]
+    if missing:
+        raise SpecError(f"x-vidpipe lacks {', '.join(missing)}", spec=name)
+    if ext["family"] not in FAMILIES:
+        raise SpecError(f"x-vidpipe.family must be one of {FAMILIES}", spec=name)
+    for role in ("create", "status"):
+        if role not in ext["operations"]:
+            raise SpecError(f"x-vidpipe.operations lacks {role}", spec=name)
+    spec = Spec(
+        name=name,
+        path=path,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        doc=doc,
+        api=str(ext["api"]),
+        family=str(ext["family"]),
+        document=str(ext.get("document", "")),
+        operations=dict(ext["operations"]),
+        create_content_type=str(ext["create-content-type"]),
+        upload_content_type=ext.get("upload-content-type"),
+        remix_via=ext.get("remix-via"),
+        fields=_field_rules(name, ext.get("fields", {})),
+    )
+    for role in spec.operations:
+        spec.operation(role)  # every named operation exists
+    if not spec.status_map:
+        raise SpecError("declares no x-vidpipe-status mapping", spec=name)
+    return spec
+
+
+@attrs.frozen
+class SpecRegistry:
+    """All the specs in a folder, looked up by name or by (api, model)."""
+
+    specs: Mapping[str, Spec]
+
+    @classmethod
+    def load(cls, spec_dir: Path = SPEC_DIR) -> SpecRegistry:
+        return cls({p.stem: load_spec(p) for p in spec_files(spec_dir)})
+
+    def __iter__(self) -> Iterator[Spec]:
+        return iter(self.specs.values())
+
+    def __getitem__(self, name: str) -> Spec:
+        return self.specs[name]
+
+    def apis(self) -> tuple[str, ...]:
+        return tuple(sorted({s.api for s in self}))
+
+    def for_api(self, api: str) -> list[Spec]:
+        return [s for s in self if s.api == api]
+
+    def models(self, api: str) -> list[str]:
+        """Every model id an API accepts by name (APIs taking any id add none)."""
+        return sorted({m for s in self.for_api(api) for m in (s.models() or ())})
+
+    def find(self, api: str, model: str) -> Spec | None:
+        """The spec that serves `model` on `api`: an exact enum match wins over any-model."""
+        candidates = self.for_api(api)
+        exact = [s for s in candidates if model in (s.models() or ())]
+        if exact:
+            return exact[0]
+        open_ = [s for s in candidates if s.models() is None]
+        return open_[0] if open_ else None
+
+
+@functools.cache
+def default_registry() -> SpecRegistry:
+    """The registry of the specs shipped with vidpipe (loaded once)."""
+    return SpecRegistry.load(SPEC_DIR)
