@@ -29,8 +29,8 @@ class CreateImageToVideoRequest:
         image (str): First-frame image URL (an http(s) URL or a data URL). Example: https://example.com/first-frame.png.
         images (list[str] | Unset): Array form of `image`; only the first item is used.
         resolution (CreateImageToVideoRequestResolution | Unset): Video resolution. Default:
-            CreateImageToVideoRequestResolution.VALUE_1.
-        ratio (CreateImageToVideoRequestRatio | Unset): Aspect ratio. Default: CreateImageToVideoRequestRatio.VALUE_0.
+            CreateImageToVideoRequestResolution.P1080.
+        ratio (CreateImageToVideoRequestRatio | Unset): Aspect ratio. Default: CreateImageToVideoRequestRatio.R16_9.
         duration (int | Unset): Video duration in seconds. Default: 5.
         watermark (bool | Unset): Whether to add the bottom-right watermark. Default: True.
         seed (int | Unset): Random seed for reproducibility.
@@ -43,9 +43,9 @@ class CreateImageToVideoRequest:
     image: str
     images: list[str] | Unset = UNSET
     resolution: CreateImageToVideoRequestResolution | Unset = (
-        CreateImageToVideoRequestResolution.VALUE_1
+        CreateImageToVideoRequestResolution.P1080
     )
-    ratio: CreateImageToVideoRequestRatio | Unset = CreateImageToVideoRequestRatio.VALUE_0
+    ratio: CreateImageToVideoRequestRatio | Unset = CreateImageToVideoRequestRatio.R16_9
     duration: int | Unset = 5
     watermark: bool | Unset = True
     seed: int | Unset = UNSET

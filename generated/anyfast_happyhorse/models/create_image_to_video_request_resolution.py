@@ -2,8 +2,8 @@ from enum import StrEnum
 
 
 class CreateImageToVideoRequestResolution(StrEnum):
-    VALUE_0 = "720P"
-    VALUE_1 = "1080P"
+    P1080 = "1080P"
+    P720 = "720P"
 
     def __str__(self) -> str:
         return str(self.value)

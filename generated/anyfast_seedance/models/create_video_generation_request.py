@@ -30,7 +30,7 @@ class CreateVideoGenerationRequest:
             combinations the model supports.
         generate_audio (bool | Unset): Generate synchronized audio with the video. Default: True.
         resolution (CreateVideoGenerationRequestResolution | Unset): Output video resolution. Default:
-            CreateVideoGenerationRequestResolution.VALUE_1.
+            CreateVideoGenerationRequestResolution.P720.
         ratio (CreateVideoGenerationRequestRatio | Unset): Output aspect ratio; adaptive selects the best ratio for the
             input. Default: CreateVideoGenerationRequestRatio.ADAPTIVE.
         duration (int | Unset): Duration in seconds (4 to 15), or -1 for automatic selection by the model. Default: 5.
@@ -42,7 +42,7 @@ class CreateVideoGenerationRequest:
     content: list[ContentItem]
     generate_audio: bool | Unset = True
     resolution: CreateVideoGenerationRequestResolution | Unset = (
-        CreateVideoGenerationRequestResolution.VALUE_1
+        CreateVideoGenerationRequestResolution.P720
     )
     ratio: CreateVideoGenerationRequestRatio | Unset = CreateVideoGenerationRequestRatio.ADAPTIVE
     duration: int | Unset = 5

@@ -3,12 +3,12 @@ from enum import StrEnum
 
 class CreateVideoGenerationRequestRatio(StrEnum):
     ADAPTIVE = "adaptive"
-    VALUE_0 = "16:9"
-    VALUE_1 = "4:3"
-    VALUE_2 = "1:1"
-    VALUE_3 = "3:4"
-    VALUE_4 = "9:16"
-    VALUE_5 = "21:9"
+    R16_9 = "16:9"
+    R1_1 = "1:1"
+    R21_9 = "21:9"
+    R3_4 = "3:4"
+    R4_3 = "4:3"
+    R9_16 = "9:16"
 
     def __str__(self) -> str:
         return str(self.value)

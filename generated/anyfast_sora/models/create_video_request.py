@@ -23,10 +23,9 @@ class CreateVideoRequest:
         model (CreateVideoRequestModel): Video generation model ID. Example: sora-2.
         prompt (str): Natural language description of the video. Example: A cat walking through a sunflower field at
             golden sunset.
-        seconds (CreateVideoRequestSeconds | Unset): Video duration in seconds. Default:
-            CreateVideoRequestSeconds.VALUE_0.
+        seconds (CreateVideoRequestSeconds | Unset): Video duration in seconds. Default: CreateVideoRequestSeconds.S4.
         size (CreateVideoRequestSize | Unset): Output resolution in width x height format. Default:
-            CreateVideoRequestSize.VALUE_0.
+            CreateVideoRequestSize.W720_H1280.
         input_reference (File | Unset): Optional reference image used as the first frame (image/jpeg, image/png,
             image/webp).
         remix_video_id (str | Unset): ID of a previously completed video whose structure, motion and framing to reuse.
@@ -35,8 +34,8 @@ class CreateVideoRequest:
 
     model: CreateVideoRequestModel
     prompt: str
-    seconds: CreateVideoRequestSeconds | Unset = CreateVideoRequestSeconds.VALUE_0
-    size: CreateVideoRequestSize | Unset = CreateVideoRequestSize.VALUE_0
+    seconds: CreateVideoRequestSeconds | Unset = CreateVideoRequestSeconds.S4
+    size: CreateVideoRequestSize | Unset = CreateVideoRequestSize.W720_H1280
     input_reference: File | Unset = UNSET
     remix_video_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

@@ -2,9 +2,9 @@ from enum import StrEnum
 
 
 class CreateVideoRequestSeconds(StrEnum):
-    VALUE_0 = "4"
-    VALUE_1 = "8"
-    VALUE_2 = "12"
+    S12 = "12"
+    S4 = "4"
+    S8 = "8"
 
     def __str__(self) -> str:
         return str(self.value)

@@ -1,0 +1,30 @@
+"""Fixtures shared by the whole suite: isolated environment, paths to inputs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No test sees a real key or a real gateway URL from the developer's environment."""
+    for name in list(os.environ):
+        if name.endswith(("_API_KEY", "_BASE_URL")) or name.startswith("VIDPIPE_"):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    yield
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    """The provider documents and references beside the project; skips where absent."""
+    if not (SHARED / "seeds").is_dir():
+        pytest.skip(f"provider documents not found at {SHARED / 'seeds'} (../shared is absent)")
+    return SHARED
