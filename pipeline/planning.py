@@ -1,0 +1,125 @@
+"""Run order over remix edges, and `--only` selection.
+
+A shot that remixes another needs that shot's video first, so remix edges form a DAG.
+`plan_order` groups shots into levels: every shot in a level depends only on shots in
+earlier levels, so a level can run concurrently.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+
+from pipeline.errors import InputError, Problem
+from pipeline.model import Storyboard
+
+
+def find_cycles(deps: Mapping[str, Sequence[str]]) -> list[list[str]]:
+    """Every dependency cycle, each as [a, b, ...] meaning a needs b needs ... needs a.
+
+    Nodes that only depend on a cycle are not reported. Unknown dependencies are ignored.
+    """
+    remaining = {node: [d for d in ds if d in deps] for node, ds in deps.items()}
+    # Peel off everything that is not blocked by a cycle (Kahn's algorithm).
+    changed = True
+    while changed:
+        changed = False
+        for node in list(remaining):
+            if not any(d in remaining for d in remaining[node]):
+                del remaining[node]
+                changed = True
+    cycles: list[list[str]] = []
+    seen: set[str] = set()
+    for start in remaining:
+        if start in seen:
+            continue
+        # Every remaining node has a remaining dependency, so this walk must loop.
+        path: list[str] = []
+        position: dict[str, int] = {}
+        node = start
+        while node not in position and node not in seen:
+            position[node] = len(path)
+            path.append(node)
+            node = next(d for d in remaining[node] if d in remaining)
+        if node in position:
+            cycle = path[position[node] :]
+            cycles.append(cycle)
+            seen.update(cycle)
+        seen.update(path)
+    return cycles
+
+
+def cycle_problems(
+    cycles: Iterable[Sequence[str]], lines: Mapping[str, int | None], file: str
+) -> list[Problem]:
+    """One Problem per cycle, at the first shot's line, naming every shot and its line."""
+    problems = []
+    for cycle in cycles:
+        steps = [f"{s} (line {lines.get(s)})" for s in cycle] + [cycle[0]]
+        problems.append(
+            Problem(
+                "remix cycle: " + " -> ".join(steps) + " (each shot remixes the next)",
+                file,
+                lines.get(cycle[0]),
+            )
+        )
+    return problems
+
+
+def dag(storyboard: Storyboard) -> list[tuple[str, str]]:
+    """Edges (source, shot): `shot` needs `source`'s video first. In file order."""
+    return [(dep, shot.id) for shot in storyboard.shots for dep in shot.depends_on]
+
+
+def _remix_lines(storyboard: Storyboard) -> dict[str, int | None]:
+    return {s.id: s.lines.get("remix", s.line) for s in storyboard.shots}
+
+
+def plan_order(storyboard: Storyboard) -> list[list[str]]:
+    """Shot ids grouped into levels that can run in order; file order within a level.
+
+    Raises InputError naming the shots and lines of any remix cycle.
+    """
+    deps = {s.id: list(s.depends_on) for s in storyboard.shots}
+    cycles = find_cycles(deps)
+    if cycles:
+        raise InputError(cycle_problems(cycles, _remix_lines(storyboard), storyboard.source))
+    levels: list[list[str]] = []
+    done: set[str] = set()
+    pending = [s.id for s in storyboard.shots]
+    while pending:
+        level = [i for i in pending if all(d in done or d not in deps for d in deps[i])]
+        if not level:  # unreachable after the cycle check; guards against a hang
+            raise InputError(Problem("cannot order shots", storyboard.source))
+        levels.append(level)
+        done.update(level)
+        pending = [i for i in pending if i not in done]
+    return levels
+
+
+def select(storyboard: Storyboard, only: Sequence[str]) -> set[str]:
+    """The shots to run for `--only A B`: those named plus every remix ancestor they need.
+
+    An empty `only` selects every shot. Unknown ids raise InputError with a suggestion.
+    """
+    ids = storyboard.shot_ids
+    if not only:
+        return set(ids)
+    known = set(ids)
+    problems = []
+    for wanted in only:
+        if wanted not in known:
+            close = difflib.get_close_matches(wanted, ids, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(Problem(f"--only: no shot {wanted!r}{hint}", storyboard.source))
+    if problems:
+        raise InputError(problems)
+    selected: set[str] = set()
+    stack = list(only)
+    while stack:
+        shot_id = stack.pop()
+        if shot_id in selected:
+            continue
+        selected.add(shot_id)
+        stack.extend(storyboard.shot(shot_id).depends_on)
+    return selected

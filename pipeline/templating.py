@@ -1,0 +1,246 @@
+"""Prompt templating: a jinja2 sandbox with strict undefined variables.
+
+Templates are looked up in `templates/` next to the storyboard first, then in the
+project's own `templates/`. Inline prompts use the same environment, so filters and
+`{% include %}` work in both. Every rendered prompt is whitespace-normalised.
+
+Filters for prompts: `oxford` (["a", "b", "c"] -> "a, b, and c"), `sentence`
+(capitalise, end with a period), `clean` (collapse whitespace) and `truncate_words(n)`.
+The built-in `random` filter is replaced by a seeded one, so a prompt never changes
+between runs, and `lipsum` is removed for the same reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random as _random
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
+
+from pipeline.errors import InputError, Problem
+
+_WS = re.compile(r"\s+")
+_END_PUNCT = (".", "!", "?", "…", '."', '!"', '?"')
+
+
+def project_templates_dir() -> Path | None:
+    """The project's own templates folder, or None if this install has none."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "templates", here / "templates"):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def template_search_path(base_dir: Path) -> list[Path]:
+    """Folders searched for `template:` names, in order (only those that exist)."""
+    found: list[Path] = []
+    for candidate in (Path(base_dir) / "templates", project_templates_dir()):
+        if candidate is not None and candidate.is_dir():
+            resolved = candidate.resolve()
+            if resolved not in found:
+                found.append(resolved)
+    return found
+
+
+# --- filters -----------------------------------------------------------------------
+
+
+def clean(value: object) -> str:
+    """Collapse every run of whitespace to one space and strip the ends."""
+    return _WS.sub(" ", str(value)).strip()
+
+
+def oxford(items: object, conjunction: str = "and") -> str:
+    """Join items as an English list with an Oxford comma: "a, b, and c"."""
+    if isinstance(items, str) or not isinstance(items, Iterable):
+        return clean(items)
+    words = [w for w in (clean(i) for i in items) if w]
+    if not words:
+        return ""
+    if len(words) == 1:
+        return words[0]
+    if len(words) == 2:
+        return f"{words[0]} {conjunction} {words[1]}"
+    return f"{', '.join(words[:-1])}, {conjunction} {words[-1]}"
+
+
+def sentence(value: object) -> str:
+    """Clean, capitalise the first letter (leaving the rest alone) and end with a period."""
+    text = clean(value)
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    if not text.endswith(_END_PUNCT):
+        text = text.rstrip(",;:") + "."
+    return text
+
+
+def truncate_words(value: object, count: int, end: str = "") -> str:
+    """Keep the first `count` words; append `end` only if something was cut."""
+    words = clean(value).split(" ")
+    if count < 0:
+        raise ValueError("truncate_words needs a count of 0 or more")
+    if len(words) <= count:
+        return " ".join(words)
+    return " ".join(words[:count]) + end
+
+
+@jinja2.pass_context
+def _seeded_random(context: jinja2.runtime.Context, seq: Sequence[Any]) -> Any:
+    """Pick an item deterministically from the shot id, storyboard seed and the items."""
+    items = list(seq)
+    if not items:
+        raise ValueError("random: no items to choose from")
+    shot = context.get("shot")
+    board = context.get("storyboard")
+    key = repr(
+        (
+            shot.get("id") if isinstance(shot, Mapping) else None,
+            board.get("seed") if isinstance(board, Mapping) else None,
+            items,
+        )
+    )
+    seed = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
+    return _random.Random(seed).choice(items)
+
+
+FILTERS: dict[str, Any] = {
+    "clean": clean,
+    "oxford": oxford,
+    "sentence": sentence,
+    "truncate_words": truncate_words,
+    "random": _seeded_random,
+}
+
+
+def make_environment(base_dir: Path) -> SandboxedEnvironment:
+    """A sandboxed, strict environment that finds templates for a storyboard in base_dir."""
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.FileSystemLoader([str(p) for p in template_search_path(base_dir)]),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+    )
+    env.filters.update(FILTERS)
+    env.globals.pop("lipsum", None)
+    return env
+
+
+def build_context(
+    *,
+    storyboard: Mapping[str, Any],
+    shot: Mapping[str, Any],
+    variables: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The render context: variables plus `shot` and `storyboard` info."""
+    context = dict(variables)
+    context["shot"] = dict(shot)
+    context["storyboard"] = dict(storyboard)
+    return context
+
+
+def _template_line(tb: TracebackType | None, filename: str | None) -> int | None:
+    """The innermost template line in a traceback that jinja has rewritten."""
+    line = None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename in (filename, "<template>"):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def render_prompt(
+    env: SandboxedEnvironment,
+    *,
+    context: Mapping[str, Any],
+    file: str,
+    line: int | None,
+    prompt: str | None = None,
+    template: str | None = None,
+    prompt_line: int | None = None,
+) -> str:
+    """Render an inline `prompt` or a `template` file and normalise its whitespace.
+
+    `file`/`line` locate the shot (the `template:` key) for messages; `prompt_line` is
+    the line where the inline prompt text starts. Raises InputError on a syntax error
+    (at the template's own file and line), an undefined variable, a missing template,
+    a sandbox violation, or an empty result.
+    """
+    if (prompt is None) == (template is None):
+        raise ValueError("render_prompt needs exactly one of prompt or template")
+    shot_id = (context.get("shot") or {}).get("id", "?")
+    what = f"template {template!r}" if template is not None else "prompt"
+    base_line = prompt_line if prompt_line is not None else line
+
+    def inline_line(tpl_line: int | None) -> int | None:
+        if template is not None or tpl_line is None or base_line is None:
+            return line
+        return base_line + tpl_line - 1
+
+    try:
+        tpl = env.get_template(template) if template is not None else env.from_string(prompt or "")
+    except jinja2.TemplateNotFound as exc:
+        searched = ", ".join(str(p) for p in getattr(env.loader, "searchpath", [])) or "nowhere"
+        missing = exc.name if exc.name != template else template
+        raise InputError(
+            Problem(
+                f"shot {shot_id!r}: template {missing!r} not found (searched: {searched})",
+                file,
+                line,
+            )
+        ) from None
+    except jinja2.TemplateSyntaxError as exc:
+        if template is not None:
+            where = f" (used by shot {shot_id!r} at {file}:{line})"
+            problem = Problem(
+                f"template syntax error: {exc.message}{where}", exc.filename or template, exc.lineno
+            )
+        else:
+            problem = Problem(
+                f"shot {shot_id!r}: prompt syntax error: {exc.message}",
+                file,
+                inline_line(exc.lineno),
+            )
+        raise InputError(problem) from None
+
+    try:
+        text = tpl.render(dict(context))
+    except jinja2.TemplateNotFound as exc:  # a missing {% include %}
+        raise InputError(
+            Problem(f"shot {shot_id!r}: {what} includes missing template {exc.name!r}", file, line)
+        ) from None
+    except jinja2.TemplateSyntaxError as exc:  # a broken included template
+        raise InputError(
+            Problem(
+                f"template syntax error: {exc.message} (included by shot {shot_id!r} at {file}:{line})",
+                exc.filename or "<template>",
+                exc.lineno,
+            )
+        ) from None
+    except Exception as exc:
+        # Templates are user input: any failure inside them is an input problem.
+        tpl_line = _template_line(sys.exc_info()[2], tpl.filename)
+        at = f" (template line {tpl_line})" if template is not None and tpl_line else ""
+        if isinstance(exc, jinja2.UndefinedError):
+            reason = f"undefined variable: {exc.message}"
+        elif isinstance(exc, jinja2.exceptions.SecurityError):
+            reason = f"not allowed in the sandbox: {exc}"
+        else:
+            reason = f"{type(exc).__name__}: {exc}"
+        raise InputError(
+            Problem(f"shot {shot_id!r}: {what}{at}: {reason}", file, inline_line(tpl_line))
+        ) from None
+
+    result = clean(text)
+    if not result:
+        raise InputError(Problem(f"shot {shot_id!r}: {what} renders an empty prompt", file, line))
+    return result
