@@ -1,0 +1,548 @@
+"""The SQLite ledger: migrations, durability, state transitions and secret refusal."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from pipeline import ledger as ledger_mod
+from pipeline.errors import StateError
+from pipeline.ledger import (
+    LEDGER_FILENAME,
+    SCHEMA_VERSION,
+    Ledger,
+    ShotState,
+    find_secrets,
+    redact_argv,
+)
+
+REQUEST = {"model": "sora-2", "prompt": "a cat", "seconds": "4", "size": "1280x720"}
+
+
+def fp(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
+FP = fp("establish")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def led(tmp_path: Path, clock: FakeClock) -> Iterator[Ledger]:
+    with Ledger.open(tmp_path / "state", clock=clock) as ledger:
+        yield ledger
+
+
+@pytest.fixture
+def run_id(led: Ledger) -> int:
+    return led.start_run("story.yaml", "sunflower-cat", ["vidpipe", "run", "story.yaml"])
+
+
+def intent(led: Ledger, run_id: int, fingerprint: str = FP, shot_id: str = "establish") -> None:
+    led.record_intent(
+        run_id=run_id,
+        shot_id=shot_id,
+        fingerprint=fingerprint,
+        api="anyfast",
+        model="sora-2",
+        request=REQUEST,
+    )
+
+
+def state_of(led: Ledger, fingerprint: str = FP) -> ShotState | None:
+    rec = led.lookup(fingerprint)
+    return None if rec is None else rec.state
+
+
+# -- opening, migrations, pragmas ----------------------------------------------------------
+
+
+def test_open_creates_and_migrates_an_empty_dir(tmp_path: Path) -> None:
+    state = tmp_path / "deep" / "state"
+    with Ledger.open(state) as led:
+        assert led.path == state / LEDGER_FILENAME
+    conn = sqlite3.connect(state / LEDGER_FILENAME)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"runs", "shots", "events"} <= tables
+    conn.close()
+
+
+def test_reopen_keeps_data_and_does_not_remigrate(tmp_path: Path) -> None:
+    with Ledger.open(tmp_path) as led:
+        run_id = led.start_run("s.yaml", "n", [])
+        intent(led, run_id)
+    with Ledger.open(tmp_path) as led:
+        rec = led.lookup(FP)
+        assert rec is not None and rec.state == ShotState.SUBMITTING
+        assert [r.id for r in led.runs()] == [run_id]
+
+
+def test_wal_and_full_sync_are_on(led: Ledger) -> None:
+    conn = led._connection()
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    other = sqlite3.connect(led.path)
+    assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # persisted in the file
+    other.close()
+
+
+def test_migrations_apply_in_order_and_a_failing_one_rolls_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Ledger.open(tmp_path).close()
+    bad = (*ledger_mod.MIGRATIONS, ("CREATE TABLE extra (x INTEGER)", "THIS IS NOT SQL"))
+    monkeypatch.setattr(ledger_mod, "MIGRATIONS", bad)
+    monkeypatch.setattr(ledger_mod, "SCHEMA_VERSION", len(bad))
+    with pytest.raises(StateError, match="syntax error"):
+        Ledger.open(tmp_path)
+    conn = sqlite3.connect(tmp_path / LEDGER_FILENAME)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert "extra" not in names
+    conn.close()
+
+    good = (
+        *ledger_mod.MIGRATIONS[:1],
+        ("CREATE TABLE extra (x INTEGER)",),
+        ("INSERT INTO extra VALUES (2)",),
+    )
+    monkeypatch.setattr(ledger_mod, "MIGRATIONS", good)
+    monkeypatch.setattr(ledger_mod, "SCHEMA_VERSION", len(good))
+    Ledger.open(tmp_path).close()
+    conn = sqlite3.connect(tmp_path / LEDGER_FILENAME)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert conn.execute("SELECT x FROM extra").fetchall() == [(2,)]
+    conn.close()
+
+
+def test_newer_schema_is_a_clear_error(tmp_path: Path) -> None:
+    Ledger.open(tmp_path).close()
+    conn = sqlite3.connect(tmp_path / LEDGER_FILENAME)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StateError) as info:
+        Ledger.open(tmp_path)
+    msg = str(info.value)
+    assert "newer vidpipe" in msg
+    assert f"schema version {SCHEMA_VERSION + 1}" in msg
+    assert str(tmp_path / LEDGER_FILENAME) in msg
+
+
+def test_a_file_that_is_not_a_database_is_a_state_error(tmp_path: Path) -> None:
+    (tmp_path / LEDGER_FILENAME).write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StateError, match="cannot use ledger"):
+        Ledger.open(tmp_path)
+
+
+def test_closed_ledger_refuses_calls(tmp_path: Path) -> None:
+    led = Ledger.open(tmp_path)
+    led.close()
+    led.close()
+    with pytest.raises(StateError, match="closed"):
+        led.lookup(FP)
+
+
+# -- runs ----------------------------------------------------------------------------------
+
+
+def test_runs_are_listed_newest_first_with_summary(led: Ledger) -> None:
+    first = led.start_run("a.yaml", "a", ["vidpipe", "run", "a.yaml"])
+    second = led.start_run("b.yaml", "b", ["vidpipe", "run", "b.yaml", "--force", "x"])
+    led.finish_run(first, "ok", {"shots": 3, "cached": 1})
+    records = led.runs()
+    assert [r.id for r in records] == [second, first]
+    assert records[0].status == "running" and records[0].finished_at is None
+    assert records[0].argv == ("vidpipe", "run", "b.yaml", "--force", "x")
+    assert records[1].status == "ok"
+    assert records[1].summary == {"shots": 3, "cached": 1}
+    assert records[1].finished_at is not None and records[1].finished_at > records[1].started_at
+    assert [r.id for r in led.runs(limit=1)] == [second]
+
+
+def test_finish_unknown_run_is_an_error(led: Ledger) -> None:
+    with pytest.raises(StateError, match="no run with id 99"):
+        led.finish_run(99, "ok", {})
+
+
+def test_run_argv_is_stored_redacted(led: Ledger) -> None:
+    run_id = led.start_run(
+        "s.yaml", "n", ["vidpipe", "--api-key=sk-123", "--token", "abc", "--var", "x=1"]
+    )
+    run = led.run(run_id)
+    assert run is not None
+    assert run.argv == ("vidpipe", "--api-key=***", "--token", "***", "--var", "x=1")
+    assert b"sk-123" not in led.path.read_bytes() + _wal_bytes(led.path)
+
+
+def test_summary_with_a_secret_is_refused(led: Ledger, run_id: int) -> None:
+    with pytest.raises(StateError, match=r"\$\.provider\.api_key"):
+        led.finish_run(run_id, "ok", {"provider": {"api_key": "sk-live"}})
+
+
+# -- shot transitions ----------------------------------------------------------------------
+
+
+def test_happy_path_submit_poll_download(led: Ledger, run_id: int) -> None:
+    assert led.lookup(FP) is None
+    intent(led, run_id)
+    rec = led.lookup(FP)
+    assert rec is not None
+    assert (rec.state, rec.task_id, rec.attempts, rec.request) == (
+        ShotState.SUBMITTING,
+        None,
+        1,
+        REQUEST,
+    )
+    assert (rec.shot_id, rec.api, rec.model, rec.run_id) == ("establish", "anyfast", "sora-2", 1)
+
+    led.record_task(FP, "video_123", "queued")
+    rec = led.lookup(FP)
+    assert rec is not None
+    assert (rec.state, rec.task_id, rec.status) == (ShotState.RUNNING, "video_123", "queued")
+
+    assert led.record_status(FP, "in_progress", 40, "IN_PROGRESS") is True
+    rec = led.lookup(FP)
+    assert rec is not None
+    assert (rec.status, rec.progress, rec.raw_status) == ("in_progress", 40, "IN_PROGRESS")
+
+    digest = "9" * 64
+    led.record_download(FP, path="out/x/establish.mp4", sha256=digest, size=1234)
+    rec = led.lookup(FP)
+    assert rec is not None
+    assert rec.state == ShotState.DONE
+    assert (rec.path, rec.sha256, rec.size, rec.error) == (
+        "out/x/establish.mp4",
+        digest,
+        1234,
+        None,
+    )
+    assert rec.updated_at > rec.created_at
+    kinds = [e.kind for e in led.events(FP)]
+    assert kinds == ["intent", "task", "status", "download"]
+
+
+def test_record_status_skips_writes_that_change_nothing(led: Ledger, run_id: int) -> None:
+    intent(led, run_id)
+    led.record_task(FP, "t1", "queued")
+    assert led.record_status(FP, "in_progress", 10, "running") is True
+    before = led.lookup(FP)
+    assert led.record_status(FP, "in_progress", 10, "running") is False
+    assert led.lookup(FP) == before
+    # Progress alone is written but does not grow the audit log.
+    n_events = len(led.events(FP))
+    assert led.record_status(FP, "in_progress", 60, "running") is True
+    rec = led.lookup(FP)
+    assert rec is not None and rec.progress == 60
+    assert len(led.events(FP)) == n_events
+
+
+def test_progress_is_clamped(led: Ledger, run_id: int) -> None:
+    intent(led, run_id)
+    led.record_task(FP, "t1", "queued")
+    led.record_status(FP, "in_progress", 150, None)
+    rec = led.lookup(FP)
+    assert rec is not None and rec.progress == 100
+
+
+def test_lost_create_answer_is_unknown_then_can_be_reattached(led: Ledger, run_id: int) -> None:
+    intent(led, run_id)
+    led.record_unknown(FP, "connection reset after the request was sent")
+    rec = led.lookup(FP)
+    assert rec is not None
+    assert rec.state == ShotState.UNKNOWN
+    assert rec.error == "connection reset after the request was sent"
+    assert [r.fingerprint for r in led.in_flight()] == [FP]
+    with pytest.raises(StateError, match="unknown"):
+        intent(led, run_id)
+    led.record_task(FP, "t-found", "in_progress")
+    rec = led.lookup(FP)
+    assert rec is not None and rec.state == ShotState.RUNNING and rec.error is None
+
+
+def test_failure_then_a_new_attempt(led: Ledger, run_id: int) -> None:
+    intent(led, run_id)
+    led.record_task(FP, "t1", "queued")
+    led.record_failure(FP, "moderation: blocked")
+    rec = led.lookup(FP)
+    assert rec is not None
+    assert (rec.state, rec.error) == (ShotState.FAILED, "moderation: blocked")
+    second_run = led.start_run("s.yaml", "n", [])
+    intent(led, second_run)
+    rec = led.lookup(FP)
+    assert rec is not None
+    assert (rec.state, rec.attempts, rec.task_id, rec.error, rec.run_id) == (
+        ShotState.SUBMITTING,
+        2,
+        None,
+        None,
+        second_run,
+    )
+
+
+def test_expired_content(led: Ledger, run_id: int) -> None:
+    intent(led, run_id)
+    led.record_task(FP, "t1", "completed")
+    led.record_expired(FP)
+    assert state_of(led) == ShotState.EXPIRED
+    intent(led, run_id)
+    assert state_of(led) == ShotState.SUBMITTING
+
+
+def test_forget_keeps_an_audit_row_and_makes_the_shot_new(led: Ledger, run_id: int) -> None:
+    intent(led, run_id)
+    led.record_task(FP, "t1", "queued")
+    led.record_status(FP, "completed", 100, "SUCCESS")
+    led.record_download(FP, path="a.mp4", sha256="1" * 64, size=10)
+    assert led.forget(FP) is True
+    assert led.lookup(FP) is None
+    assert led.forget(FP) is False
+    last = led.events(FP)[-1]
+    assert last.kind == "forget"
+    assert last.detail is not None
+    assert last.detail["row"]["task_id"] == "t1"
+    assert last.detail["row"]["request"] == REQUEST
+    intent(led, run_id)
+    rec = led.lookup(FP)
+    assert rec is not None and rec.state == ShotState.SUBMITTING and rec.attempts == 1
+
+
+@pytest.mark.parametrize("prior", ["submitting", "running", "unknown", "done"])
+def test_a_second_intent_is_refused_when_it_could_pay_twice(
+    led: Ledger, run_id: int, prior: str
+) -> None:
+    intent(led, run_id)
+    if prior in ("running", "done"):
+        led.record_task(FP, "t1", "queued")
+    if prior == "unknown":
+        led.record_unknown(FP, "lost")
+    if prior == "done":
+        led.record_download(FP, path="a.mp4", sha256="1" * 64, size=1)
+    with pytest.raises(StateError, match=f"is {prior}.*--force"):
+        intent(led, run_id)
+    assert state_of(led) == prior
+
+
+def test_a_second_task_id_is_refused(led: Ledger, run_id: int) -> None:
+    intent(led, run_id)
+    led.record_task(FP, "t1", "queued")
+    led.record_task(FP, "t1", "queued")  # the same answer again is harmless
+    with pytest.raises(StateError, match="already has task 't1'"):
+        led.record_task(FP, "t2", "queued")
+    rec = led.lookup(FP)
+    assert rec is not None and rec.task_id == "t1"
+
+
+@pytest.mark.parametrize(
+    ("call", "state"),
+    [
+        ("status", "submitting"),
+        ("download", "submitting"),
+        ("unknown", "running"),
+        ("failure", "done"),
+        ("expired", "submitting"),
+        ("task", "failed"),
+    ],
+)
+def test_transitions_that_make_no_sense_are_refused(
+    led: Ledger, run_id: int, call: str, state: str
+) -> None:
+    intent(led, run_id)
+    if state in ("running", "done"):
+        led.record_task(FP, "t1", "queued")
+    if state == "done":
+        led.record_download(FP, path="a.mp4", sha256="1" * 64, size=1)
+    if state == "failed":
+        led.record_failure(FP, "bad request")
+    assert state_of(led) == state
+    actions = {
+        "status": lambda: led.record_status(FP, "in_progress", 1, None),
+        "download": lambda: led.record_download(FP, path="a", sha256="1" * 64, size=1),
+        "unknown": lambda: led.record_unknown(FP, "lost"),
+        "failure": lambda: led.record_failure(FP, "x"),
+        "expired": lambda: led.record_expired(FP),
+        "task": lambda: led.record_task(FP, "t9", "queued"),
+    }
+    with pytest.raises(StateError, match="not allowed"):
+        actions[call]()
+    assert state_of(led) == state
+
+
+def test_writes_to_an_unknown_fingerprint_are_errors(led: Ledger) -> None:
+    with pytest.raises(StateError, match="no shot"):
+        led.record_task(FP, "t1", "queued")
+    with pytest.raises(StateError, match="no shot"):
+        led.record_failure(FP, "x")
+
+
+def test_intent_needs_a_real_run_and_fingerprint(led: Ledger, run_id: int) -> None:
+    with pytest.raises(StateError, match="no run"):
+        intent(led, run_id + 1)
+    with pytest.raises(StateError, match="not a fingerprint"):
+        intent(led, run_id, fingerprint="establish")
+    assert led.lookup(FP) is None
+
+
+def test_download_checks_its_digest_and_size(led: Ledger, run_id: int) -> None:
+    intent(led, run_id)
+    led.record_task(FP, "t1", "completed")
+    with pytest.raises(StateError, match="sha256"):
+        led.record_download(FP, path="a", sha256="abc", size=1)
+    with pytest.raises(StateError, match="size"):
+        led.record_download(FP, path="a", sha256="1" * 64, size=-1)
+    assert state_of(led) == ShotState.RUNNING
+
+
+# -- queries -------------------------------------------------------------------------------
+
+
+def test_shots_for_run_latest_for_shot_and_in_flight(led: Ledger, clock: FakeClock) -> None:
+    r1 = led.start_run("s.yaml", "n", [])
+    old, new, other = fp("establish v1"), fp("establish v2"), fp("closeup")
+    intent(led, r1, old)
+    intent(led, r1, other, shot_id="closeup")
+    led.record_task(old, "t-old", "queued")
+    led.record_download(old, path="old.mp4", sha256="1" * 64, size=1)
+    r2 = led.start_run("s.yaml", "n", [])
+    intent(led, r2, new)
+    assert [s.fingerprint for s in led.shots_for_run(r1)] == [old, other]
+    assert [s.fingerprint for s in led.shots_for_run(r2)] == [new]
+    latest = led.latest_for_shot("establish")
+    assert latest is not None and latest.fingerprint == new
+    # Same timestamps must not confuse "latest": order is by write, not by clock.
+    clock.now -= 100
+    led.record_expired(old)
+    latest = led.latest_for_shot("establish")
+    assert latest is not None and latest.fingerprint == old
+    assert led.latest_for_shot("nope") is None
+    assert {s.fingerprint for s in led.in_flight()} == {new, other}
+
+
+def test_records_are_frozen(led: Ledger, run_id: int) -> None:
+    intent(led, run_id)
+    rec = led.lookup(FP)
+    assert rec is not None
+    with pytest.raises(AttributeError):
+        rec.state = ShotState.DONE  # type: ignore[misc]
+
+
+# -- secrets -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("request_", "where"),
+    [
+        ({"prompt": "x", "Authorization": "Bearer sk-live-1"}, "$.Authorization"),
+        ({"prompt": "x", "api_key": "sk-live-1"}, "$.api_key"),
+        ({"prompt": "x", "params": {"x-api-key": "sk-live-1"}}, "$.params.x-api-key"),
+        ({"prompt": "x", "extra": [{"access_token": "sk-live-1"}]}, "$.extra[0].access_token"),
+        ({"prompt": "x", "headers": {"h": "bearer sk-live-1"}}, "$.headers.h"),
+        ({"prompt": "x", "TOKEN": None}, "$.TOKEN"),
+        ({"prompt": "x", "client_secret": "sk-live-1"}, "$.client_secret"),
+    ],
+)
+def test_secrets_in_a_request_are_refused(
+    led: Ledger, run_id: int, request_: dict[str, object], where: str
+) -> None:
+    with pytest.raises(StateError) as info:
+        led.record_intent(
+            run_id=run_id,
+            shot_id="s",
+            fingerprint=FP,
+            api="anyfast",
+            model="m",
+            request=request_,
+        )
+    assert where in str(info.value)
+    assert "sk-live-1" not in str(info.value)
+    assert led.lookup(FP) is None
+    assert b"sk-live-1" not in led.path.read_bytes() + _wal_bytes(led.path)
+
+
+def test_ordinary_fields_that_mention_tokens_are_allowed() -> None:
+    assert find_secrets({"max_tokens": 5, "prompt": "a token of love", "keyframes": [1]}) == []
+
+
+def test_redact_argv_forms() -> None:
+    assert redact_argv(["run", "--API-KEY", "k", "--var", "secret=s", "Bearer x", "--seed=3"]) == [
+        "run",
+        "--API-KEY",
+        "***",
+        "--var",
+        "secret=***",
+        "***",
+        "--seed=3",
+    ]
+
+
+# -- durability and threads ----------------------------------------------------------------
+
+
+def test_writes_survive_a_process_that_dies_without_closing(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        f"""
+        import os, sys
+        from pathlib import Path
+        from pipeline.ledger import Ledger
+        led = Ledger.open(Path(sys.argv[1]))
+        run_id = led.start_run("s.yaml", "n", ["vidpipe"])
+        led.record_intent(run_id=run_id, shot_id="establish", fingerprint="{FP}",
+                          api="anyfast", model="sora-2", request={{"prompt": "p"}})
+        led.record_task("{FP}", "video_abc", "queued")
+        os._exit(0)  # no close, no commit hooks, no atexit
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    # The writes are still in the WAL: nothing checkpointed them on the way out.
+    assert (tmp_path / (LEDGER_FILENAME + "-wal")).stat().st_size > 0
+    with Ledger.open(tmp_path) as led:
+        rec = led.lookup(FP)
+        assert rec is not None
+        assert (rec.state, rec.task_id) == (ShotState.RUNNING, "video_abc")
+        assert [r.status for r in led.runs()] == ["running"]
+
+
+def test_calls_from_several_threads(led: Ledger, run_id: int) -> None:
+    fps = [fp(f"shot-{i}") for i in range(40)]
+
+    def work(f: str) -> None:
+        intent(led, run_id, f, shot_id=f[:8])
+        led.record_task(f, f"t-{f[:6]}", "queued")
+        led.record_status(f, "in_progress", 50, None)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(work, fps))
+    shots = led.shots_for_run(run_id)
+    assert len(shots) == len(fps)
+    assert all(s.state == ShotState.RUNNING and s.progress == 50 for s in shots)
+
+
+def _wal_bytes(path: Path) -> bytes:
+    wal = path.with_name(path.name + "-wal")
+    return wal.read_bytes() if wal.exists() else b""
