@@ -30,7 +30,7 @@ import attrs
 import av
 import numpy as np
 import numpy.typing as npt
-from av.video.reformatter import Interpolation
+from av.video.reformatter import ColorRange, Colorspace, Interpolation
 
 __all__ = [
     "ENCODER_OPTIONS",
@@ -154,6 +154,8 @@ def encode_frames(
             stream.height = height
             stream.pix_fmt = "yuv420p"
             stream.codec_context.time_base = Fraction(1, fps)
+            stream.codec_context.colorspace = Colorspace.ITU601
+            stream.codec_context.color_range = ColorRange.MPEG
             for index, frame in enumerate(frames):
                 frame.pts = index
                 frame.time_base = Fraction(1, fps)
@@ -178,7 +180,7 @@ def render_thumbnail(video: bytes) -> tuple[bytes, str]:
             stream.width = frame.width
             stream.height = frame.height
             stream.pix_fmt = "yuv420p" if codec == "libwebp" else "rgb24"
-            image = frame.reformat(format=stream.pix_fmt, interpolation=_SCALE)
+            image = _to_yuv(frame) if codec == "libwebp" else frame
             image.pts = 0
             out.mux(stream.encode(image))
             out.mux(stream.encode(None))
@@ -367,7 +369,7 @@ class _Pattern:
     def frame(self, index: int) -> av.VideoFrame:
         """The frame at `index`, scaled to the output size, as yuv420p."""
         small = av.VideoFrame.from_ndarray(self.rgb(index), format="rgb24")
-        return small.reformat(self.width, self.height, "yuv420p", interpolation=_SCALE, threads=1)
+        return _to_yuv(small, self.width, self.height)
 
 
 def _span(low: float, high: float, size: int) -> tuple[int, int]:
@@ -390,7 +392,7 @@ def _blend(under: _U8, over: _U8, keep: int) -> _U8:
 def _cover(frame: av.VideoFrame, width: int, height: int) -> _U8:
     """Scale `frame` to fill `width` x `height`, cropping the overflow, as a yuv420p array."""
     if (frame.width, frame.height) == (width, height):
-        return _yuv_array(frame.reformat(format="yuv420p", interpolation=_SCALE, threads=1))
+        return _yuv_array(_to_yuv(frame))
     scale = max(width / frame.width, height / frame.height)
     scaled_w = max(width, math.ceil(frame.width * scale))
     scaled_h = max(height, math.ceil(frame.height * scale))
@@ -401,7 +403,26 @@ def _cover(frame: av.VideoFrame, width: int, height: int) -> _U8:
     left, top = (scaled_w - width) // 2, (scaled_h - height) // 2
     cropped = np.ascontiguousarray(rgb[top : top + height, left : left + width])
     fitted = av.VideoFrame.from_ndarray(cropped, format="rgb24")
-    return _yuv_array(fitted.reformat(format="yuv420p", interpolation=_SCALE, threads=1))
+    return _yuv_array(_to_yuv(fitted))
+
+
+def _to_yuv(
+    frame: av.VideoFrame, width: int | None = None, height: int | None = None
+) -> av.VideoFrame:
+    """Convert to limited-range BT.601 yuv420p, which is what the encoder tags its output as.
+
+    Decoded PNGs say they are full range; without an explicit target range swscale would
+    keep that, and players would show the result over-saturated.
+    """
+    return frame.reformat(
+        width,
+        height,
+        "yuv420p",
+        dst_colorspace=Colorspace.ITU601,
+        dst_color_range=ColorRange.MPEG,
+        interpolation=_SCALE,
+        threads=1,
+    )
 
 
 def _yuv_array(frame: av.VideoFrame) -> _U8:
