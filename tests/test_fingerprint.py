@@ -6,6 +6,7 @@ import hashlib
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -209,7 +210,7 @@ def test_derive_seed_rejects_bad_arguments() -> None:
 # -- sha256_file ---------------------------------------------------------------------------
 
 
-def test_sha256_file_streams_in_chunks(tmp_path: Any) -> None:
+def test_sha256_file_streams_in_chunks(tmp_path: Path) -> None:
     data = os.urandom(10_000) + b"tail"
     path = tmp_path / "v.mp4"
     path.write_bytes(data)
@@ -218,7 +219,7 @@ def test_sha256_file_streams_in_chunks(tmp_path: Any) -> None:
     assert sha256_file(str(path)) == expected
 
 
-def test_sha256_file_empty(tmp_path: Any) -> None:
+def test_sha256_file_empty(tmp_path: Path) -> None:
     path = tmp_path / "empty"
     path.write_bytes(b"")
     assert sha256_file(path) == hashlib.sha256(b"").hexdigest()
@@ -257,7 +258,7 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)
-def test_safe_filename_neutralises_hostile_ids(hostile: str, tmp_path: Any) -> None:
+def test_safe_filename_neutralises_hostile_ids(hostile: str, tmp_path: Path) -> None:
     name = safe_filename(hostile)
     assert name not in ("", ".", "..")
     assert "/" not in name and "\\" not in name

@@ -1,0 +1,236 @@
+"""The state dir: ledger, run lock, content-addressed video cache and scratch space.
+
+By default it is ``.vidpipe/`` next to the storyboard; ``--state DIR`` overrides it.
+
+    ledger.sqlite3            the ledger (pipeline.ledger)
+    lock                      flock'ed by the run that owns the dir; names its pid and argv
+    cache/ab/abcd….mp4        finished videos, named by their sha256
+    tmp/                      partial downloads and other scratch files
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import logging
+import os
+import shutil
+import socket
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import attrs
+
+from pipeline.errors import StateError, StateLocked
+from pipeline.fingerprint import is_sha256, sha256_file
+from pipeline.ledger import LEDGER_FILENAME, Ledger, redact_argv
+
+__all__ = ["DEFAULT_DIRNAME", "ContentCache", "StateDir"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DIRNAME = ".vidpipe"
+LOCK_FILENAME = "lock"
+_HOLDER_MAX_BYTES = 65536
+_HOLDER_MAX_ARGS = 40
+_HOLDER_MAX_ARG_CHARS = 200
+
+
+@attrs.frozen
+class ContentCache:
+    """Finished videos stored by content: ``<root>/<sha256[:2]>/<sha256>.mp4``.
+
+    Nothing read from here is trusted until its size and sha256 are checked again.
+    """
+
+    root: Path
+
+    def path_for(self, sha256: str) -> Path:
+        """Where the file with this digest lives (whether or not it exists)."""
+        if not is_sha256(sha256):
+            # The digest becomes a path: never let anything else through.
+            raise StateError(f"not a sha256 digest: {sha256!r}")
+        return self.root / sha256[:2] / f"{sha256}.mp4"
+
+    def store(self, path: Path, sha256: str) -> Path:
+        """Put ``path`` in the cache under ``sha256`` (hard link, or copy across devices).
+
+        The file is hashed first; a mismatch raises StateError and stores nothing. Callers
+        must replace, never rewrite in place, a file they stored: a hard link shares bytes
+        (a rewrite is caught by the next ``fetch`` but loses the cached copy).
+        """
+        target = self.path_for(sha256)
+        actual = sha256_file(path)
+        if actual != sha256:
+            raise StateError(
+                f"refusing to cache {path}: its sha256 is {actual[:12]}…, not {sha256[:12]}…"
+            )
+        if self.fetch(sha256, size=Path(path).stat().st_size) is not None:
+            return target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{sha256}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+        try:
+            try:
+                os.link(path, tmp)
+            except OSError:
+                shutil.copyfile(path, tmp)
+                with tmp.open("rb+") as f:
+                    os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise StateError(f"cannot store {path} in the cache {self.root}: {exc}") from exc
+        finally:
+            with suppress(FileNotFoundError):
+                tmp.unlink()
+        return target
+
+    def fetch(self, sha256: str, *, size: int | None = None) -> Path | None:
+        """The cached file for ``sha256`` after checking its size and digest, or None.
+
+        A file that fails the check is deleted so the next ``store`` replaces it.
+        """
+        target = self.path_for(sha256)
+        try:
+            st = target.stat()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StateError(f"cannot read the cache file {target}: {exc}") from exc
+        if not target.is_file():
+            return None
+        if size is not None and st.st_size != size:
+            reason = f"size {st.st_size}, expected {size}"
+        else:
+            actual = sha256_file(target)
+            if actual == sha256:
+                return target
+            reason = f"sha256 {actual[:12]}…"
+        log.warning("dropping corrupt cache file %s (%s)", target, reason)
+        with suppress(FileNotFoundError):
+            target.unlink()
+        return None
+
+
+@attrs.frozen
+class StateDir:
+    """One state folder. Construct with ``StateDir.for_storyboard`` or ``StateDir(path)``."""
+
+    path: Path = attrs.field(converter=Path)
+
+    @classmethod
+    def for_storyboard(cls, storyboard: Path, override: Path | None = None) -> StateDir:
+        """``override`` if given (``--state DIR``), else ``.vidpipe/`` next to the storyboard."""
+        if override is not None:
+            return cls(Path(override).absolute())
+        return cls(Path(storyboard).absolute().parent / DEFAULT_DIRNAME)
+
+    @property
+    def ledger_path(self) -> Path:
+        """The ledger file."""
+        return self.path / LEDGER_FILENAME
+
+    @property
+    def lock_path(self) -> Path:
+        """The lock file."""
+        return self.path / LOCK_FILENAME
+
+    @property
+    def cache_dir(self) -> Path:
+        """Root of the content-addressed cache."""
+        return self.path / "cache"
+
+    @property
+    def cache(self) -> ContentCache:
+        """The content-addressed cache."""
+        return ContentCache(self.cache_dir)
+
+    @property
+    def tmp_dir(self) -> Path:
+        """Scratch space on the same file system as the cache (created on first use)."""
+        tmp = self.path / "tmp"
+        self.ensure()
+        tmp.mkdir(exist_ok=True)
+        return tmp
+
+    def ensure(self) -> Path:
+        """Create the folder (with a ``.gitignore`` so it is never committed)."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            ignore = self.path / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# vidpipe state: not for version control\n*\n")
+        except OSError as exc:
+            raise StateError(f"cannot create state dir {self.path}: {exc}") from exc
+        return self.path
+
+    def open_ledger(self) -> Ledger:
+        """Open this dir's ledger."""
+        self.ensure()
+        return Ledger.open(self.path)
+
+    @contextmanager
+    def lock(self, argv: Sequence[str] | None = None) -> Iterator[None]:
+        """Hold the state dir for one run; raise StateLocked if another process holds it.
+
+        The holder's pid and (redacted) argv are written into the lock file so that a
+        second run can say who is in the way. The lock goes with the process: a crashed
+        run never leaves a stale lock behind.
+        """
+        self.ensure()
+        try:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise StateError(f"cannot open the lock file {self.lock_path}: {exc}") from exc
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    raise StateLocked(self._locked_message(fd), state_dir=str(self.path)) from None
+                raise StateError(f"cannot lock {self.lock_path}: {exc}") from exc
+            _write_holder(fd, redact_argv(sys.argv if argv is None else argv))
+            try:
+                yield
+            finally:
+                # Clear the holder first: a reader that wins the race sees "unknown", not us.
+                with suppress(OSError):
+                    os.ftruncate(fd, 0)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    def _locked_message(self, fd: int) -> str:
+        holder = _read_holder(fd)
+        if holder is None:
+            who = "another process (it has not said which yet)"
+        else:
+            args = holder.get("argv")
+            argv = " ".join(str(a) for a in args) if isinstance(args, list) and args else "?"
+            who = f"pid {holder.get('pid', '?')} on {holder.get('host', '?')} ({argv})"
+        return (
+            f"state dir {self.path} is in use by {who}. Wait for that run to finish, or give "
+            "this one its own state dir with --state DIR."
+        )
+
+
+def _write_holder(fd: int, argv: list[str]) -> None:
+    # Bounded so the reader's single pread always gets valid JSON.
+    short = [a[:_HOLDER_MAX_ARG_CHARS] for a in argv[:_HOLDER_MAX_ARGS]]
+    info = {"pid": os.getpid(), "host": socket.gethostname(), "argv": short, "since": time.time()}
+    data = json.dumps(info).encode("ascii")
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, data + b"\n", 0)
+    os.fsync(fd)
+
+
+def _read_holder(fd: int) -> dict[str, object] | None:
+    try:
+        data = os.pread(fd, _HOLDER_MAX_BYTES, 0)
+        info = json.loads(data.decode("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) else None
