@@ -83,6 +83,8 @@ DEFAULT_KEYS = tuple(k for k in SHOT_KEYS if k not in ("id", "remix"))
 FINAL_KEYS = ("concat",)
 _RESERVED_VARS = ("shot", "storyboard")
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
 
 YamlPath = tuple[str | int, ...]
 
@@ -166,6 +168,9 @@ class _Builder:
             except yaml.constructor.ConstructorError as exc:
                 self.problem(f"YAML: {exc.problem}", node)
                 return None
+        if node.tag not in (_SEQ_TAG, _MAP_TAG):
+            self.problem(f"unsupported YAML tag {node.tag!r}", node)
+            return None
         if isinstance(node, SequenceNode):
             items = []
             for index, child in enumerate(node.value):
@@ -507,9 +512,9 @@ class _Validator:
                 self.add(f"provider {name!r} needs `api:` (one of {', '.join(API_FAMILIES)})", path)
                 ok = False
             elif api not in API_FAMILIES:
-                shown = api if isinstance(api, str) and "api" in config else "?"
+                # Provider values are never echoed: a misplaced key must not leak.
                 self.add(
-                    f"provider {name!r}: api {shown!r} is not one of {', '.join(API_FAMILIES)}"
+                    f"provider {name!r}: api must be one of {', '.join(API_FAMILIES)}"
                     + (_suggest(api, API_FAMILIES) if isinstance(api, str) else ""),
                     (*path, "api"),
                     value=True,

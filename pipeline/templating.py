@@ -32,11 +32,8 @@ _END_PUNCT = (".", "!", "?", "…", '."', '!"', '?"')
 
 def project_templates_dir() -> Path | None:
     """The project's own templates folder, or None if this install has none."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "templates", here / "templates"):
-        if candidate.is_dir():
-            return candidate
-    return None
+    candidate = Path(__file__).resolve().parents[1] / "templates"
+    return candidate if candidate.is_dir() else None
 
 
 def template_search_path(base_dir: Path) -> list[Path]:
