@@ -102,7 +102,8 @@ def render_video(
     A `reference_image` (PNG, JPEG or WebP) is the first frame, and fades into the
     animation over the first second. A `source_video` is remixed: its frames are kept
     under a tint and moving shapes drawn from the new prompt, and `width`, `height` and
-    `seconds` default to the source's. Without a source all three are required.
+    `seconds` default to the source's (a source takes precedence over a reference image).
+    Without a source all three are required.
     Raises ValueError for bad sizes, durations or undecodable media.
     """
     source_info = probe(source_video) if source_video is not None else None
