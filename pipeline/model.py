@@ -11,7 +11,6 @@ point at the exact line of a bad value, including values inherited from `default
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
@@ -105,8 +104,8 @@ class Shot:
     """One shot, with defaults applied and its prompt already rendered.
 
     `duration` unifies `seconds` and `duration`. `seed` is the explicit seed (from the
-    shot or `defaults`), or None; `Storyboard.seed_for` also derives one from the master
-    seed. `image` is an absolute Path for local files, or the URL string. `vars` are the
+    shot or `defaults`), or None; a seed derived from the master seed is the request
+    builder's business (`pipeline.fingerprint.derive_seed`). `image` is an absolute Path for local files, or the URL string. `vars` are the
     variables the prompt was rendered with. `lines` maps field names (and
     `params.<key>`, `vars.<key>`) to the 1-based line they were written on.
     """
@@ -142,12 +141,6 @@ class FinalCut:
 
     concat: tuple[str, ...] = attrs.field(converter=_str_tuple)
     line: int | None = None
-
-
-def derive_seed(master: int, shot_id: str) -> int:
-    """A stable per-shot seed in 0..2**31-1 from the master seed and the shot id."""
-    digest = hashlib.sha256(f"vidpipe-seed:{master}:{shot_id}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
 def _shot_tuple(value: Iterable[Shot]) -> tuple[Shot, ...]:
@@ -194,12 +187,3 @@ class Storyboard:
     def provider_for(self, shot: Shot) -> ProviderConfig:
         """The provider config a shot runs on."""
         return self.providers[shot.provider]
-
-    def seed_for(self, shot_id: str) -> int | None:
-        """The effective seed: the shot's own, else derived from the master seed, else None."""
-        shot = self.shot(shot_id)
-        if shot.seed is not None:
-            return shot.seed
-        if self.seed is not None:
-            return derive_seed(self.seed, shot.id)
-        return None

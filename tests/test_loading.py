@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.errors import InputError, Problem
 from pipeline.loading import LoadedDocument, expand_env, load, parse
-from pipeline.model import EMBEDDED, FrozenDict, ProviderConfig, Storyboard, derive_seed
+from pipeline.model import EMBEDDED, FrozenDict, ProviderConfig, Storyboard
 
 SECRET = "sk-test-DO-NOT-LEAK-1234567890"
 
@@ -150,15 +150,11 @@ def test_single_provider_is_the_default_and_embedded(tmp_path: Path) -> None:
     assert sb.provider_for(sb.shots[0]) is sb.providers["newapi"]
 
 
-def test_seed_for_uses_shot_seed_else_derives_from_master(tmp_path: Path) -> None:
+def test_seeds_are_explicit_only(tmp_path: Path) -> None:
     sb = load_good(tmp_path)
-    assert sb.seed_for("poster") == 7
-    assert sb.shot("night").seed is None
-    derived = sb.seed_for("night")
-    assert derived == derive_seed(1234, "night")
-    assert derived != sb.seed_for("establish")
-    assert 0 <= derived < 2**31
-    assert load_good(tmp_path).seed_for("night") == derived  # stable across loads
+    assert sb.seed == 1234
+    assert sb.shot("poster").seed == 7
+    assert sb.shot("night").seed is None  # derived later from the master seed, not here
 
 
 def test_null_clears_a_default_and_url_images(tmp_path: Path) -> None:
