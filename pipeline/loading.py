@@ -60,6 +60,9 @@ _SIZE = re.compile(r"^[1-9][0-9]*x[1-9][0-9]*$")
 _ENV_REF = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{")
 _DATA_URL = re.compile(r"^data:[\w.+-]+/[\w.+-]+(;[\w.+-]+=[\w.+-]+)*(;base64)?,", re.I)
 
+#: A storyboard with more values than this (after expanding aliases) is refused.
+MAX_VALUES = 1_000_000
+
 TOP_KEYS = ("version", "name", "seed", "providers", "defaults", "vars", "shots", "final")
 PROVIDER_KEYS = ("api", "base_url", "api_key", "concurrency")
 SHOT_KEYS = (
@@ -140,6 +143,20 @@ class _Builder:
 
     def problem(self, message: str, node: Node) -> None:
         self.problems.append(Problem(message, self.source, node.start_mark.line + 1))
+
+    def expanded_size(self, node: Node, memo: dict[int, int], active: set[int]) -> int:
+        """How many values the tree holds with every alias expanded (an alias bomb guard)."""
+        key = id(node)
+        if key in memo:
+            return memo[key]
+        if key in active or isinstance(node, ScalarNode):
+            return 1
+        active.add(key)
+        children = node.value if isinstance(node, SequenceNode) else [v for _, v in node.value]
+        size = 1 + sum(self.expanded_size(child, memo, active) for child in children)
+        active.discard(key)
+        memo[key] = size
+        return size
 
     def build(self, node: Node, path: YamlPath) -> Any:
         self.value_lines.setdefault(path, node.start_mark.line + 1)
@@ -230,30 +247,37 @@ def parse(path: Path | str, *, text: str | None = None) -> LoadedDocument:
     if text is None:
         text = _read_text(absolute, source)
     loader = yaml.SafeLoader(text)
+    builder = _Builder(loader, source)
     try:
-        try:
-            root = loader.get_single_node()
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            what = " ".join(p for p in (exc.context, exc.problem) if p)
+        root = loader.get_single_node()
+        if root is not None and builder.expanded_size(root, {}, set()) > MAX_VALUES:
             raise InputError(
-                Problem(f"YAML syntax error: {what}", source, mark.line + 1 if mark else None)
-            ) from None
-        except yaml.YAMLError as exc:
-            raise InputError(Problem(f"YAML error: {type(exc).__name__}", source, 1)) from None
-        builder = _Builder(loader, source)
+                Problem(
+                    f"the document expands to over {MAX_VALUES:,} values via aliases", source, 1
+                )
+            )
         data = builder.build(root, ()) if root is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = " ".join(p for p in (exc.context, exc.problem) if p)
+        raise InputError(
+            Problem(f"YAML syntax error: {what}", source, mark.line + 1 if mark else None)
+        ) from None
+    except yaml.YAMLError as exc:
+        raise InputError(Problem(f"YAML error: {type(exc).__name__}", source, 1)) from None
+    except RecursionError:
+        raise InputError(Problem("the document is nested too deeply", source, 1)) from None
     finally:
         loader.dispose()
     return LoadedDocument(
         path=absolute,
         source=source,
         data=data,
-        key_lines=builder.key_lines if root is not None else {},
-        value_lines=builder.value_lines if root is not None else {},
-        plain=builder.plain if root is not None else {},
-        block=frozenset(builder.block) if root is not None else frozenset(),
-        problems=tuple(builder.problems) if root is not None else (),
+        key_lines=builder.key_lines,
+        value_lines=builder.value_lines,
+        plain=builder.plain,
+        block=frozenset(builder.block),
+        problems=tuple(builder.problems),
     )
 
 

@@ -432,6 +432,16 @@ def test_recursive_alias_is_rejected(tmp_path: Path) -> None:
     assert_problem(failure(path), 2, "recursive")
 
 
+def test_alias_bombs_and_deep_nesting_are_refused(tmp_path: Path) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]")
+    path = write(tmp_path, "\n".join(["vars:", *("  " + line for line in lines)]) + "\n")
+    assert_problem(failure(path), 1, "expands to over")
+    path = write(tmp_path, "vars: {deep: " + "[" * 1000 + "]" * 1000 + "}\n")
+    assert_problem(failure(path), 1, "nested too deeply")
+
+
 def test_empty_and_non_mapping_files(tmp_path: Path) -> None:
     assert_problem(failure(write(tmp_path, "# nothing\n")), 1, "empty")
     assert_problem(failure(write(tmp_path, "- a\n- b\n")), 1, "must be a mapping")
