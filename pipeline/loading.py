@@ -41,7 +41,7 @@ from pipeline.model import (
     freeze,
 )
 from pipeline.planning import cycle_problems, find_cycles
-from pipeline.templating import build_context, make_environment, render_prompt
+from pipeline.templating import build_context, load_template, make_environment, render_prompt
 
 __all__ = [
     "ID_PATTERN",
@@ -708,6 +708,7 @@ class _Validator:
         env = make_environment(self.base_dir)
         single = next(iter(providers)) if len(providers) == 1 else None
         remixes: dict[str, list[str]] = {}
+        bad_templates: set[str] = set()
         result: list[Shot] = []
         for index, shot, shot_id in entries:
             path = ("shots", index)
@@ -802,6 +803,22 @@ class _Validator:
             from_shot = text_key in own
             key_path = merged[text_key][1]
             line = self.doc.line(key_path) if from_shot else self.doc.line(path)
+            if template is not None:
+                # A missing or broken template is reported once, where it is named.
+                if template in bad_templates:
+                    continue
+                try:
+                    load_template(
+                        env,
+                        template,
+                        file=self.file,
+                        line=self.doc.line(key_path),
+                        user=label if from_shot else "defaults",
+                    )
+                except InputError as exc:
+                    self.problems.extend(exc.problems)
+                    bad_templates.add(template)
+                    continue
             prompt_line = self.doc.value_line(key_path) + (1 if key_path in self.doc.block else 0)
             try:
                 rendered = render_prompt(

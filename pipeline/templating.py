@@ -155,6 +155,33 @@ def _template_line(tb: TracebackType | None, filename: str | None) -> int | None
     return line
 
 
+def load_template(
+    env: SandboxedEnvironment, name: str, *, file: str, line: int | None, user: str
+) -> jinja2.Template:
+    """Load and compile a template file, or raise InputError.
+
+    A missing template is reported at `file:line` (where `user`, e.g. "shot 'a'", names
+    it); a syntax error at the template's own file and line, naming `user` and file:line.
+    """
+    try:
+        return env.get_template(name)
+    except jinja2.TemplateNotFound as exc:
+        searched = ", ".join(str(p) for p in getattr(env.loader, "searchpath", [])) or "nowhere"
+        what = (
+            f"template {name!r}" if exc.name == name else f"template {exc.name!r} (from {name!r})"
+        )
+        raise InputError(
+            Problem(f"{user}: {what} not found (searched: {searched})", file, line)
+        ) from None
+    except jinja2.TemplateSyntaxError as exc:
+        where = f" (used by {user} at {file}:{line})"
+        raise InputError(
+            Problem(
+                f"template syntax error: {exc.message}{where}", exc.filename or name, exc.lineno
+            )
+        ) from None
+
+
 def render_prompt(
     env: SandboxedEnvironment,
     *,
@@ -183,31 +210,19 @@ def render_prompt(
             return line
         return base_line + tpl_line - 1
 
-    try:
-        tpl = env.get_template(template) if template is not None else env.from_string(prompt or "")
-    except jinja2.TemplateNotFound as exc:
-        searched = ", ".join(str(p) for p in getattr(env.loader, "searchpath", [])) or "nowhere"
-        missing = exc.name if exc.name != template else template
-        raise InputError(
-            Problem(
-                f"shot {shot_id!r}: template {missing!r} not found (searched: {searched})",
-                file,
-                line,
-            )
-        ) from None
-    except jinja2.TemplateSyntaxError as exc:
-        if template is not None:
-            where = f" (used by shot {shot_id!r} at {file}:{line})"
-            problem = Problem(
-                f"template syntax error: {exc.message}{where}", exc.filename or template, exc.lineno
-            )
-        else:
-            problem = Problem(
-                f"shot {shot_id!r}: prompt syntax error: {exc.message}",
-                file,
-                inline_line(exc.lineno),
-            )
-        raise InputError(problem) from None
+    if template is not None:
+        tpl = load_template(env, template, file=file, line=line, user=f"shot {shot_id!r}")
+    else:
+        try:
+            tpl = env.from_string(prompt or "")
+        except jinja2.TemplateSyntaxError as exc:
+            raise InputError(
+                Problem(
+                    f"shot {shot_id!r}: prompt syntax error: {exc.message}",
+                    file,
+                    inline_line(exc.lineno),
+                )
+            ) from None
 
     try:
         text = tpl.render(dict(context))

@@ -790,6 +790,29 @@ def test_missing_template_file(tmp_path: Path) -> None:
     assert_problem(failure(path), 4, "template 'nowhere.j2' not found")
 
 
+def test_a_bad_default_template_is_reported_once(tmp_path: Path) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "broken.j2").write_text("{{ oops ")
+    path = write(
+        tmp_path,
+        """\
+        providers: {anyfast: {}}
+        defaults:
+          template: missing.j2
+        shots:
+          - {id: a}
+          - {id: b}
+          - {id: c, template: broken.j2}
+          - {id: d, template: broken.j2}
+        """,
+    )
+    err = failure(path)
+    assert len(err.problems) == 2
+    assert_problem(err, 3, "defaults: template 'missing.j2' not found")
+    problem = assert_problem(err, 1, "template syntax error", file="broken.j2")
+    assert "shot 'c'" in problem.message and "storyboard.yaml:7" in problem.message
+
+
 def test_template_syntax_error_points_into_the_template(tmp_path: Path) -> None:
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "broken.j2").write_text("Line one\nLine two\n{% if %}\n")
