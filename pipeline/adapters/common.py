@@ -1,0 +1,578 @@
+"""What both API families share: calling generated functions, errors, bodies, snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import importlib
+import json
+import random
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from io import BytesIO
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import attrs
+import httpx
+
+from ..download import DownloadResult, Opener, ProgressFn, stream_to_file
+from ..errors import (
+    ContentExpired,
+    HTTPStatusError,
+    InputError,
+    ProviderError,
+    UnknownCreate,
+)
+from ..retry import RetryPolicies, Scope, poll_hint_seconds, retry_after_seconds, retrying
+from ..specs import Spec
+from ..transport import Connection, MalformedAnswer, last_response, transport_error
+from .contract import CreateRequestLike, LocalFile, TaskSnapshot, TaskState
+
+__all__ = [
+    "Answer",
+    "BaseAdapter",
+    "check_task_id",
+    "data_url",
+    "operation_module",
+    "parse_progress",
+    "video_snapshot",
+]
+
+_MAX_BODY = 2000
+_MEDIA_KEYS = ("image_url", "video_url", "audio_url")
+
+
+def _snake(name: str) -> str:
+    """openapi-python-client's module name for an operationId or tag."""
+    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    s = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", s)
+    return re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_")
+
+
+def operation_module(spec: Spec, role: str) -> ModuleType:
+    """The generated module of the operation that plays `role` in `spec`."""
+    op = spec.operation(role)
+    tags = op.definition.get("tags") or ["default"]
+    return importlib.import_module(
+        f"{spec.package}.api.{_snake(str(tags[0]))}.{_snake(op.operation_id)}"
+    )
+
+
+def check_task_id(value: object) -> str:
+    """`value` if it can safely go (percent-encoded) into a URL path as a task id.
+
+    Server ids are untrusted: empty ids and the dot segments "." and ".." would change the
+    route even when percent-encoded (URL normalisation removes them).
+    """
+    if (
+        not isinstance(value, str)
+        or value in ("", ".", "..")
+        or len(value) > 512
+        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value)
+    ):
+        shown = repr(value)[:80]
+        raise ProviderError(f"unusable task id {shown}")
+    return value
+
+
+def parse_progress(value: object) -> int | None:
+    """Progress 0..100 from an int or a string such as "30%"."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        match = re.search(r"\d+(?:\.\d+)?", value)
+        if match is None:
+            return None
+        number = float(match.group())
+    else:
+        return None
+    return max(0, min(100, int(number)))
+
+
+def http_url(value: object) -> str | None:
+    """`value` if it is an absolute http(s) URL, else None."""
+    if isinstance(value, str) and re.match(r"^https?://[^\s/]+", value, re.IGNORECASE):
+        return value.strip()
+    return None
+
+
+def dig(mapping: object, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(mapping, Mapping):
+            return None
+        mapping = mapping.get(key)
+    return mapping
+
+
+def read_local(lf: LocalFile) -> bytes:
+    """The bytes of a local input file, checked against the digest taken at load time."""
+    try:
+        payload = lf.path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {lf.path}: {exc.strerror}") from exc
+    if len(payload) != lf.size or hashlib.sha256(payload).hexdigest() != lf.sha256:
+        raise InputError(f"{lf.path} changed since the storyboard was checked")
+    return payload
+
+
+def data_url(lf: LocalFile, payload: bytes | None = None) -> str:
+    """A `data:` URL carrying a local file."""
+    body = read_local(lf) if payload is None else payload
+    return f"data:{lf.mime};base64,{base64.b64encode(body).decode('ascii')}"
+
+
+def as_local_file(value: object) -> LocalFile | None:
+    """`value` as a `LocalFile` if it is one (or has the same four attributes), else None."""
+    if isinstance(value, LocalFile):
+        return value
+    path = getattr(value, "path", None)
+    sha256 = getattr(value, "sha256", None)
+    mime = getattr(value, "mime", None)
+    size = getattr(value, "size", None)
+    if (
+        isinstance(path, Path)
+        and isinstance(sha256, str)
+        and isinstance(mime, str)
+        and isinstance(size, int)
+    ):
+        return LocalFile(path=path, sha256=sha256, mime=mime, size=size)
+    return None
+
+
+def resolve_local_files(value: Any) -> Any:
+    """`value` with every `LocalFile` replaced by a data: URL (media items get `{url: ...}`)."""
+    local = as_local_file(value)
+    if local is not None:
+        return data_url(local)
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            local = as_local_file(item)
+            if key in _MEDIA_KEYS and local is not None:
+                out[key] = {"url": data_url(local)}
+            else:
+                out[key] = resolve_local_files(item)
+        return out
+    if isinstance(value, list | tuple):
+        return [resolve_local_files(v) for v in value]
+    return value
+
+
+@attrs.frozen
+class Answer:
+    """A success answer: status, headers and the body as a JSON object."""
+
+    status_code: int
+    headers: httpx.Headers
+    data: Mapping[str, Any]
+
+
+def _error_message(content: bytes) -> str | None:
+    try:
+        doc = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    for path in (("error", "message"), ("message",), ("error",), ("data", "fail_reason")):
+        found = dig(doc, *path)
+        if isinstance(found, str) and found:
+            return found[:300]
+    return None
+
+
+def state_of(spec: Spec, *words: object) -> TaskState:
+    """The first word the spec knows decides; unknown words mean running, none queued."""
+    present = [str(w) for w in words if w is not None]
+    for word in present:
+        state = spec.normalise_status(word)
+        if state is not None:
+            return state
+    return "running" if present else "queued"
+
+
+def error_text(value: object) -> str | None:
+    if isinstance(value, Mapping):
+        text = value.get("message") or value.get("code")
+        return str(text) if text else None
+    if isinstance(value, str) and value:
+        return value
+    return None
+
+
+def video_snapshot(
+    spec: Spec, data: Mapping[str, Any], headers: httpx.Headers, task_id: str | None = None
+) -> TaskSnapshot:
+    """A snapshot from an OpenAI-style Video object."""
+    found = data.get("id") or data.get("task_id") or task_id
+    if not found:
+        raise MalformedAnswer("the answer names no task id")
+    status = data.get("status")
+    state = state_of(spec, status)
+    return TaskSnapshot(
+        task_id=str(found),
+        state=state,
+        raw_status="" if status is None else str(status),
+        progress=parse_progress(data.get("progress")),
+        poll_after=poll_hint_seconds(headers),
+        result_url=http_url(dig(data, "metadata", "url")) or http_url(data.get("video_url")),
+        error=error_text(data.get("error")) if state == "failed" else None,
+        raw=dict(data),
+    )
+
+
+async def _read_some(response: httpx.Response, limit: int = 4096) -> bytes:
+    """Up to `limit` bytes of an (error) body, without reading a huge one whole."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)[:limit]
+
+
+class BaseAdapter:
+    """Calls into one generated client; the families add create bodies and snapshots."""
+
+    family = ""
+
+    def __init__(
+        self,
+        spec: Spec,
+        connection: Connection,
+        *,
+        retries: RetryPolicies | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.spec = spec
+        self.connection = connection
+        self.retries = retries or RetryPolicies()
+        self._sleep = sleep
+        self._rng = rng
+        self._ops = {role: operation_module(spec, role) for role in spec.operations}
+        self._models = importlib.import_module(f"{spec.package}.models")
+        self._types = importlib.import_module(f"{spec.package}.types")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(spec={self.spec.name!r}, connection={self.connection!r})"
+
+    @property
+    def client(self) -> Any:
+        """The generated AuthenticatedClient for this spec's package."""
+        return self.connection.api_client(self.spec.package)
+
+    # -- calling generated functions ------------------------------------------------------
+
+    def _status_error(
+        self,
+        what: str,
+        status_code: int,
+        headers: httpx.Headers,
+        content: bytes,
+        *,
+        shot: str | None = None,
+        task_id: str | None = None,
+    ) -> HTTPStatusError:
+        text = self.connection.redact(content[:4096].decode("utf-8", "replace"))
+        message = _error_message(content)
+        summary = f"{what}: HTTP {status_code}"
+        if message:
+            summary += f": {self.connection.redact(message)}"
+        return HTTPStatusError(
+            summary,
+            status_code=status_code,
+            body=text[:_MAX_BODY],
+            retry_after=retry_after_seconds(headers),
+            shot=shot,
+            task_id=task_id,
+        )
+
+    async def _invoke(
+        self,
+        what: str,
+        call: Callable[[], Awaitable[Any]],
+        *,
+        shot: str | None = None,
+        task_id: str | None = None,
+    ) -> Answer:
+        """Await one generated `asyncio_detailed` call and check its answer."""
+        last_response.set(None)
+        try:
+            response = await call()
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, what=what, connection=self.connection) from exc
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            # The generated parser failed (an HTML 502 from a proxy, an odd JSON shape).
+            raw = last_response.get()
+            if raw is None:
+                raise ProviderError(
+                    f"{what}: {type(exc).__name__}: {self.connection.redact(str(exc))}",
+                    shot=shot,
+                    task_id=task_id,
+                ) from exc
+            return self._answer(
+                what, raw.status_code, raw.headers, raw.content, None, shot=shot, task_id=task_id
+            )
+        return self._answer(
+            what,
+            int(response.status_code),
+            httpx.Headers(response.headers),
+            response.content,
+            response.parsed,
+            shot=shot,
+            task_id=task_id,
+        )
+
+    def _answer(
+        self,
+        what: str,
+        status_code: int,
+        headers: httpx.Headers,
+        content: bytes,
+        parsed: Any,
+        *,
+        shot: str | None,
+        task_id: str | None,
+    ) -> Answer:
+        if not 200 <= status_code < 300:
+            raise self._status_error(
+                what, status_code, headers, content, shot=shot, task_id=task_id
+            )
+        data: Any = parsed.to_dict() if hasattr(parsed, "to_dict") else None
+        if not isinstance(data, Mapping):
+            try:
+                data = json.loads(content)
+            except (ValueError, UnicodeDecodeError):
+                data = None
+        if not isinstance(data, Mapping):
+            raise MalformedAnswer(
+                f"{what}: HTTP {status_code} with a body that is not a JSON object",
+                shot=shot,
+                task_id=task_id,
+            )
+        return Answer(status_code, headers, data)
+
+    async def _retrying(
+        self, scope: Scope, what: str, call: Callable[[], Awaitable[Answer]]
+    ) -> Answer:
+        return await retrying(
+            scope,
+            call,
+            policy=self.retries.for_scope(scope),
+            sleep=self._sleep,
+            rng=self._rng,
+            what=what,
+        )
+
+    async def _submit(
+        self, req: CreateRequestLike, what: str, call: Callable[[], Awaitable[Any]]
+    ) -> TaskSnapshot:
+        """Send a create (or remix) once, retrying only what surely was not taken."""
+        answer = await self._retrying(
+            "submit", f"{what} {req.shot_id}", lambda: self._invoke(what, call, shot=req.shot_id)
+        )
+        try:
+            snapshot = self.snapshot(answer)
+            check_task_id(snapshot.task_id)
+        except ProviderError as exc:
+            raise UnknownCreate(
+                f"{what} {req.shot_id}: the task was accepted but the answer is unusable "
+                f"({exc}); it was not sent again",
+                shot=req.shot_id,
+            ) from exc
+        return snapshot
+
+    # -- the adapter interface ------------------------------------------------------------
+
+    def snapshot(self, answer: Answer, task_id: str | None = None) -> TaskSnapshot:
+        raise NotImplementedError
+
+    async def create(
+        self, req: CreateRequestLike, *, remix_task_id: str | None = None
+    ) -> TaskSnapshot:
+        raise NotImplementedError
+
+    async def status(self, task_id: str) -> TaskSnapshot:
+        """The task's current state (429/5xx and connection failures retried, poll scope)."""
+        check_task_id(task_id)
+        module = self._ops["status"]
+        answer = await self._retrying(
+            "poll",
+            f"status {task_id}",
+            lambda: self._invoke(
+                "status",
+                lambda: module.asyncio_detailed(task_id, client=self.client),
+                task_id=task_id,
+            ),
+        )
+        return self.snapshot(answer, task_id)
+
+    async def download(
+        self, snapshot: TaskSnapshot, dest: Path, *, on_progress: ProgressFn | None = None
+    ) -> DownloadResult:
+        raise NotImplementedError
+
+    # -- create bodies --------------------------------------------------------------------
+
+    def _check_request(self, req: CreateRequestLike) -> None:
+        if req.spec is not self.spec and req.spec.name != self.spec.name:
+            raise InputError(
+                f"shot {req.shot_id}: request for {req.spec.name} sent to {self.spec.name}"
+            )
+
+    def _read_files(self, req: CreateRequestLike) -> dict[str, tuple[LocalFile, bytes]]:
+        files: dict[str, tuple[LocalFile, bytes]] = {}
+        for name, value in req.files.items():
+            local = as_local_file(value)
+            if local is None:
+                raise InputError(f"shot {req.shot_id}: file field {name!r} holds no local file")
+            files[name] = (local, read_local(local))
+        return files
+
+    def _body_class(self, content_type: str) -> Any:
+        content = self.spec.operation("create").definition.get("requestBody", {}).get("content", {})
+        if content_type not in content:
+            raise InputError(f"{self.spec.name}: the create call takes no {content_type} body")
+        ref = content[content_type].get("schema", {}).get("$ref", "")
+        return getattr(self._models, str(ref).rsplit("/", 1)[-1])
+
+    def build_body(
+        self,
+        req: CreateRequestLike,
+        fields: Mapping[str, Any],
+        files: Mapping[str, tuple[LocalFile, bytes]],
+    ) -> Any:
+        """The generated body model for `req` (fresh file payloads on every call)."""
+        cls = self._body_class(req.content_type)
+        multipart = req.content_type.startswith("multipart/")
+        if files and not multipart:
+            raise InputError(
+                f"shot {req.shot_id}: {self.spec.name} sends {req.content_type}, "
+                f"which cannot carry the file field(s) {', '.join(sorted(files))}"
+            )
+        declared = attrs.fields_dict(cls)
+        data: dict[str, Any] = {}
+        for key, value in fields.items():
+            value = resolve_local_files(value)
+            if multipart and key not in declared and isinstance(value, Mapping | list):
+                value = json.dumps(value)  # an undeclared object would be sent as its repr
+            data[key] = value
+        data["model"] = req.model
+        try:
+            body = cls.from_dict(data)
+        except KeyError as exc:
+            raise InputError(
+                f"shot {req.shot_id}: missing field {exc} for {self.spec.name}"
+            ) from exc
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise InputError(
+                f"shot {req.shot_id}: cannot build the {self.spec.name} create body: {exc}"
+            ) from exc
+        for name, (lf, payload) in files.items():
+            if name not in declared:
+                raise InputError(f"shot {req.shot_id}: {self.spec.name} has no file field {name!r}")
+            setattr(
+                body,
+                name,
+                self._types.File(
+                    payload=BytesIO(payload), file_name=lf.path.name, mime_type=lf.mime
+                ),
+            )
+        return body
+
+    # -- downloads ------------------------------------------------------------------------
+
+    def _download_error(
+        self, status_code: int, headers: httpx.Headers, body: bytes, *, on_api: bool, task_id: str
+    ) -> ProviderError:
+        if status_code in (404, 410) or (status_code == 403 and not on_api):
+            return ContentExpired(
+                f"download {task_id}: HTTP {status_code}: the video is no longer available "
+                "(it may have expired); regenerate the shot to get it again",
+                task_id=task_id,
+            )
+        return self._status_error(
+            f"download {task_id}", status_code, headers, body, task_id=task_id
+        )
+
+    def opener(self, target: str, *, task_id: str) -> Opener:
+        """Opens `target` (an API path, or an absolute URL) from a byte offset.
+
+        The API origin is fetched with the generated client's own httpx client (auth
+        included); any other origin with the plain client. Redirects are followed by hand
+        so that the Authorization header never follows one to another origin.
+        """
+        package = self.spec.package
+        connection = self.connection
+
+        @asynccontextmanager
+        async def open_body(offset: int) -> AsyncIterator[httpx.Response]:
+            headers = {"Accept-Encoding": "identity"}
+            if offset:
+                headers["Range"] = f"bytes={offset}-"
+            url = target
+            for _hop in range(6):
+                absolute = http_url(url) is not None
+                on_api = not absolute or connection.is_api_origin(url)
+                client = connection.api_httpx(package) if on_api else connection.cdn_client()
+                next_url = None
+                try:
+                    async with client.stream("GET", url, headers=headers) as response:
+                        code = response.status_code
+                        if code in (200, 206):
+                            yield response
+                            return
+                        location = response.headers.get("location")
+                        if response.is_redirect and location:
+                            next_url = str(response.url.join(location))
+                        else:
+                            body = await _read_some(response)
+                            raise self._download_error(
+                                code, response.headers, body, on_api=on_api, task_id=task_id
+                            )
+                except httpx.HTTPError as exc:
+                    raise transport_error(
+                        exc, what=f"download {task_id}", connection=connection
+                    ) from exc
+                if http_url(next_url) is None:
+                    raise ProviderError(f"download {task_id}: redirect to a non-http URL")
+                url = str(next_url)
+            raise ProviderError(f"download {task_id}: too many redirects")
+
+        return open_body
+
+    async def _download_from(
+        self,
+        targets: list[str],
+        dest: Path,
+        *,
+        task_id: str,
+        on_progress: ProgressFn | None,
+    ) -> DownloadResult:
+        """Try each source in turn; the next is used only when one is gone (expired)."""
+        if not targets:
+            raise ContentExpired(
+                f"download {task_id}: the task finished without a video URL", task_id=task_id
+            )
+        for index, target in enumerate(targets):
+            try:
+                return await stream_to_file(
+                    self.opener(target, task_id=task_id),
+                    dest,
+                    policy=self.retries.download,
+                    on_progress=on_progress,
+                    sleep=self._sleep,
+                    rng=self._rng,
+                    what=f"download {task_id}",
+                )
+            except ContentExpired:
+                if index == len(targets) - 1:
+                    raise
+        raise AssertionError("unreachable")

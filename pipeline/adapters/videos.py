@@ -1,0 +1,97 @@
+"""Family "videos": the OpenAI-style `/v1/videos` API (documents 000, 003 and 004)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from ..download import DownloadResult, ProgressFn
+from ..errors import InputError
+from .common import Answer, BaseAdapter, check_task_id, http_url, video_snapshot
+from .contract import CreateRequestLike, TaskSnapshot
+
+__all__ = ["VideosAdapter"]
+
+
+class VideosAdapter(BaseAdapter):
+    """Create (multipart or JSON), remix (create field or endpoint), status, content."""
+
+    family = "videos"
+
+    def snapshot(self, answer: Answer, task_id: str | None = None) -> TaskSnapshot:
+        return video_snapshot(self.spec, answer.data, answer.headers, task_id)
+
+    async def create(
+        self, req: CreateRequestLike, *, remix_task_id: str | None = None
+    ) -> TaskSnapshot:
+        """Submit one create (or remix); never re-sent when its answer may have been lost."""
+        self._check_request(req)
+        fields: dict[str, Any] = dict(req.fields)
+        if req.remix_of is not None:
+            if remix_task_id is None:
+                raise InputError(
+                    f"shot {req.shot_id} remixes {req.remix_of}, whose task id is not known"
+                )
+            source = check_task_id(remix_task_id)
+            if req.remix_via == "endpoint" and self.spec.has("remix"):
+                return await self._remix(req, source)
+            if req.remix_via == "create-field" and req.remix_field:
+                fields[req.remix_field] = source
+            else:
+                raise InputError(
+                    f"shot {req.shot_id}: {self.spec.name} cannot remix via {req.remix_via!r}"
+                )
+        files = self._read_files(req)
+        self.build_body(req, fields, files)  # bad input fails here, before anything is sent
+        module = self._ops["create"]
+        return await self._submit(
+            req,
+            "create",
+            lambda: module.asyncio_detailed(
+                client=self.client, body=self.build_body(req, fields, files)
+            ),
+        )
+
+    async def _remix(self, req: CreateRequestLike, source: str) -> TaskSnapshot:
+        rule = self.spec.fields.get("prompt")
+        prompt = req.fields.get(rule.field if rule else "prompt")
+        if not isinstance(prompt, str) or not prompt:
+            raise InputError(f"shot {req.shot_id}: a remix needs a prompt")
+        op = self.spec.operation("remix")
+        content = op.definition.get("requestBody", {}).get("content", {})
+        schema = content.get("application/json", {}).get("schema", {})
+        body_cls = getattr(self._models, str(schema.get("$ref", "")).rsplit("/", 1)[-1])
+        module = self._ops["remix"]
+        return await self._submit(
+            req,
+            "remix",
+            lambda: module.asyncio_detailed(
+                source, client=self.client, body=body_cls.from_dict({"prompt": prompt})
+            ),
+        )
+
+    def content_path(self, task_id: str) -> str:
+        """The content route for `task_id`, the id percent-encoded (slashes included)."""
+        path = self.spec.operation("content").path
+        return re.sub(r"\{[^}]+\}", lambda _m: quote(task_id, safe=""), path, count=1)
+
+    async def download(
+        self, snapshot: TaskSnapshot, dest: Path, *, on_progress: ProgressFn | None = None
+    ) -> DownloadResult:
+        """Stream the video to `dest`.
+
+        A result URL on another origin (`metadata.url`, `video_url`) is fetched first,
+        without Authorization; the content route is the fallback, or the only source.
+        """
+        task_id = check_task_id(snapshot.task_id)
+        targets: list[str] = []
+        url = http_url(snapshot.result_url)
+        if url is not None and not self.connection.is_api_origin(url):
+            targets.append(url)
+        if self.spec.has("content"):
+            targets.append(self.content_path(task_id))
+        elif url is not None:
+            targets.append(url)
+        return await self._download_from(targets, dest, task_id=task_id, on_progress=on_progress)

@@ -1,0 +1,196 @@
+"""Streamed, resumable and verified downloads.
+
+The body goes to `<dest>.part` in the destination folder, hashed (sha256) while it is
+written, checked against Content-Length (or Content-Range), fsynced and only then renamed to
+`dest`. A broken or truncated transfer resumes with `Range: bytes=N-`; a server that answers
+the range with a plain 200 is followed from byte zero. The whole video is never in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import random
+import re
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import BinaryIO
+
+import attrs
+import httpx
+
+from .errors import HTTPStatusError, IntegrityError, ProviderError, TransportError
+from .retry import RetryPolicy, is_retryable, wait, wait_before_retry
+from .transport import transport_error
+
+__all__ = ["DownloadResult", "Opener", "ProgressFn", "part_path", "stream_to_file"]
+
+#: Opens the body from byte `offset` (0: the whole file). The response it yields has status
+#: 200 or 206; the opener raises a vidpipe error for anything else.
+Opener = Callable[[int], AbstractAsyncContextManager[httpx.Response]]
+ProgressFn = Callable[[int, int | None], None]
+
+_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
+_CHUNK = 1 << 16
+
+
+@attrs.frozen
+class DownloadResult:
+    """A file on disk, complete and verified."""
+
+    path: Path
+    sha256: str
+    size: int
+
+
+def part_path(dest: Path) -> Path:
+    """Where the body of `dest` is written until it is complete."""
+    return dest.with_name(dest.name + ".part")
+
+
+class _Restart(TransportError):
+    """The server's range does not continue what is on disk: start again from zero."""
+
+
+@attrs.define
+class _Partial:
+    fh: BinaryIO
+    written: int = 0
+    hasher: hashlib._Hash = attrs.Factory(hashlib.sha256)
+
+    def reset(self) -> None:
+        self.fh.seek(0)
+        self.fh.truncate()
+        self.written = 0
+        self.hasher = hashlib.sha256()
+
+    def write(self, chunk: bytes) -> None:
+        self.fh.write(chunk)
+        self.hasher.update(chunk)
+        self.written += len(chunk)
+
+
+def _int_header(response: httpx.Response, name: str) -> int | None:
+    raw = response.headers.get(name)
+    if raw is None or not raw.strip().isdigit():
+        return None
+    return int(raw)
+
+
+def _body_plan(response: httpx.Response, offset: int) -> tuple[int, int | None]:
+    """(first byte of this body, total size of the file or None if unknown)."""
+    encoded = response.headers.get("content-encoding", "identity").lower() not in ("", "identity")
+    length = None if encoded else _int_header(response, "content-length")
+    if response.status_code == 206:
+        match = _CONTENT_RANGE.match(response.headers.get("content-range", ""))
+        if match is None:
+            return offset, None if length is None else offset + length
+        start = int(match.group(1))
+        if match.group(3) != "*":
+            return start, int(match.group(3))
+        return start, None if length is None else start + length
+    return 0, length
+
+
+async def stream_to_file(
+    open_body: Opener,
+    dest: Path,
+    *,
+    policy: RetryPolicy,
+    on_progress: ProgressFn | None = None,
+    expected_sha256: str | None = None,
+    max_bytes: int = 16 << 30,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    rng: random.Random | None = None,
+    what: str = "download",
+) -> DownloadResult:
+    """Stream the body `open_body` yields into `dest`, resuming within the download scope.
+
+    `policy.attempts` bounds the failed tries in a row that brought no new bytes; a try
+    that made progress resets the count. Raises `IntegrityError` when the file is larger
+    than announced or does not match `expected_sha256`.
+    """
+    part = part_path(dest)
+    part.parent.mkdir(parents=True, exist_ok=True)
+    done = False
+    stalls = 0
+    try:
+        with open(part, "wb") as fh:
+            state = _Partial(fh)
+            while True:
+                offset = state.written
+                try:
+                    try:
+                        await _one_try(open_body, state, offset, on_progress, max_bytes, what)
+                    except httpx.HTTPError as exc:
+                        raise transport_error(exc, what=what) from exc
+                    break
+                except ProviderError as exc:
+                    restart = isinstance(exc, _Restart) or (
+                        isinstance(exc, HTTPStatusError) and exc.status_code == 416 and offset
+                    )
+                    if restart:
+                        state.reset()
+                    elif not is_retryable(exc, "download"):
+                        raise
+                    stalls = 0 if state.written > offset else stalls + 1
+                    if stalls >= policy.attempts:
+                        raise
+                    delay = wait_before_retry(exc, max(stalls - 1, 0), policy, rng)
+                    await wait("download", delay, sleep)
+            fh.flush()
+            await asyncio.to_thread(os.fsync, fh.fileno())
+        digest = state.hasher.hexdigest()
+        if expected_sha256 is not None and digest != expected_sha256:
+            raise IntegrityError(f"{what}: sha256 {digest} does not match {expected_sha256}")
+        os.replace(part, dest)
+        _fsync_dir(dest.parent)
+        done = True
+        return DownloadResult(path=dest, sha256=digest, size=state.written)
+    finally:
+        if not done:
+            with contextlib.suppress(OSError):
+                part.unlink()
+
+
+async def _one_try(
+    open_body: Opener,
+    state: _Partial,
+    offset: int,
+    on_progress: ProgressFn | None,
+    max_bytes: int,
+    what: str,
+) -> None:
+    async with open_body(offset) as response:
+        start, total = _body_plan(response, offset)
+        if start != state.written:
+            if start != 0:
+                raise _Restart(f"{what}: asked for byte {offset}, the server sent from {start}")
+            state.reset()  # the server ignored the range: take the whole file again
+        if total is not None and total > max_bytes:
+            raise IntegrityError(f"{what}: the file announces {total} bytes, over the limit")
+        if on_progress is not None:
+            on_progress(state.written, total)
+        async for chunk in response.aiter_bytes(_CHUNK):
+            state.write(chunk)
+            if state.written > max_bytes:
+                raise IntegrityError(f"{what}: more than {max_bytes} bytes, stopped")
+            if total is not None and state.written > total:
+                raise IntegrityError(f"{what}: more bytes than the announced {total}")
+            if on_progress is not None:
+                on_progress(state.written, total)
+    if total is not None and state.written < total:
+        raise TransportError(f"{what}: body cut short at {state.written} of {total} bytes")
+
+
+def _fsync_dir(path: Path) -> None:
+    # Makes the rename durable on POSIX; not possible (nor needed) everywhere.
+    with contextlib.suppress(OSError, AttributeError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

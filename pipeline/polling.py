@@ -1,0 +1,116 @@
+"""Polling a provider task until it succeeds, fails or runs out of time.
+
+The wait between polls follows the server's hint (`openai-poll-after-ms` or Retry-After on
+the status answer), else an estimate from the reported progress, else a slowly growing
+default; always within [floor, ceiling]. Every task has an overall deadline. A 429 or 5xx
+on a poll is retried inside `adapter.status` (poll scope) and never leads to a new create.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+import attrs
+
+from .adapters.contract import TaskSnapshot
+from .errors import PollTimeout, TaskFailed
+
+__all__ = ["PollSettings", "StatusSource", "next_interval", "poll"]
+
+UpdateFn = Callable[[TaskSnapshot], Awaitable[None] | None]
+
+
+class StatusSource(Protocol):
+    """What polling needs from an adapter."""
+
+    async def status(self, task_id: str) -> TaskSnapshot: ...
+
+
+@attrs.frozen
+class PollSettings:
+    """Bounds and defaults of the poll interval, in seconds."""
+
+    floor: float = 0.5
+    ceiling: float = 15.0
+    first: float = 1.0  # with no hint and no progress yet
+    growth: float = 1.5  # the default interval grows by this factor per poll
+
+
+@attrs.frozen
+class _Sample:
+    at: float
+    progress: int
+
+
+def next_interval(
+    snapshot: TaskSnapshot,
+    *,
+    polls: int,
+    first_sample: _Sample | None,
+    now: float,
+    settings: PollSettings,
+) -> float:
+    """The wait before the next poll, within [floor, ceiling]."""
+    if snapshot.poll_after is not None:
+        wanted = snapshot.poll_after
+    else:
+        wanted = settings.first * settings.growth**polls
+        progress = snapshot.progress
+        if first_sample is not None and progress is not None:
+            gained = progress - first_sample.progress
+            elapsed = now - first_sample.at
+            if gained > 0 and elapsed > 0:
+                remaining = (100 - progress) / (gained / elapsed)
+                # Poll again about halfway to the estimated finish: estimates are noisy.
+                wanted = remaining / 2
+    return min(max(wanted, settings.floor), settings.ceiling)
+
+
+async def poll(
+    adapter: StatusSource,
+    task_id: str,
+    *,
+    deadline_s: float,
+    on_update: UpdateFn | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    settings: PollSettings = PollSettings(),
+) -> TaskSnapshot:
+    """Poll `task_id` until it succeeds (returned) or fails (`TaskFailed`).
+
+    Raises `PollTimeout` when the task has not finished `deadline_s` seconds after the
+    first poll. `on_update` sees every snapshot (it may be a coroutine function).
+    """
+    start = clock()
+    deadline = start + deadline_s
+    first_sample: _Sample | None = None
+    polls = 0
+    while True:
+        snapshot = await adapter.status(task_id)
+        now = clock()
+        if on_update is not None:
+            result = on_update(snapshot)
+            if inspect.isawaitable(result):
+                await result
+        if snapshot.state == "succeeded":
+            return snapshot
+        if snapshot.state == "failed":
+            reason = snapshot.error or f"status {snapshot.raw_status}"
+            raise TaskFailed(f"task {task_id} failed: {reason}", reason=reason, task_id=task_id)
+        if now >= deadline:
+            raise PollTimeout(
+                f"task {task_id} did not finish within {deadline_s:g} s "
+                f"(last status {snapshot.raw_status or snapshot.state})",
+                task_id=task_id,
+            )
+        if first_sample is None and snapshot.progress is not None:
+            first_sample = _Sample(now, snapshot.progress)
+        interval = next_interval(
+            snapshot, polls=polls, first_sample=first_sample, now=now, settings=settings
+        )
+        await sleep(min(interval, max(deadline - now, 0.0)))
+        polls += 1

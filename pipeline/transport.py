@@ -1,0 +1,173 @@
+"""The HTTP side of one provider: its authenticated API client and a plain client for CDN URLs.
+
+A `Connection` holds one base URL and one API key. It builds the generated
+`AuthenticatedClient` (one per generated package, all on the same transport) for calls to
+the API origin, and a separate plain `httpx.AsyncClient` without any Authorization header
+for result URLs on any other origin. The key is kept out of every repr and message.
+
+This module also turns httpx failures into vidpipe's `TransportError`s, telling apart the
+failures where nothing reached the server (`RequestNotSent`, always safe to retry) from
+those where the request may have been received (a lost answer).
+"""
+
+from __future__ import annotations
+
+import importlib
+from contextvars import ContextVar
+from typing import Any
+
+import attrs
+import httpx
+
+from .errors import InputError, ProviderError, TransportError
+
+__all__ = [
+    "Connection",
+    "MalformedAnswer",
+    "RequestNotSent",
+    "default_timeout",
+    "last_response",
+    "origin_of",
+    "transport_error",
+]
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+#: The last response the API client received in the current task. The generated parsers
+#: raise (JSONDecodeError on an HTML 502, KeyError on an odd shape) before handing back the
+#: response, so an event hook keeps it here for the adapter to report status and body.
+last_response: ContextVar[httpx.Response | None] = ContextVar("vidpipe_last_response", default=None)
+
+
+class RequestNotSent(TransportError):
+    """The request never left this machine (connect failure): safe to send again."""
+
+
+class MalformedAnswer(TransportError):
+    """A success status came with a body that cannot be read as the expected JSON."""
+
+
+def default_timeout() -> httpx.Timeout:
+    """Timeouts for provider calls: the generated clients default to none at all."""
+    return httpx.Timeout(60.0, connect=10.0)
+
+
+def origin_of(url: str | httpx.URL) -> tuple[str, str, int]:
+    """(scheme, host, port) of an absolute URL, with the scheme's default port filled in."""
+    parsed = httpx.URL(url)
+    scheme = parsed.scheme.lower()
+    return scheme, parsed.host.lower(), parsed.port or _DEFAULT_PORTS.get(scheme, 0)
+
+
+async def _remember(response: httpx.Response) -> None:
+    last_response.set(response)
+
+
+def _check_key(api_key: str) -> None:
+    # A control character in a header value makes h11 raise with the value in its message.
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in api_key):
+        raise InputError("the API key contains spaces or control characters")
+
+
+@attrs.define(eq=False)
+class Connection:
+    """One provider endpoint: base URL, API key and the clients that talk to it."""
+
+    base_url: str
+    api_key: str = attrs.field(repr=False)
+    transport: httpx.AsyncBaseTransport | None = attrs.field(default=None, repr=False)
+    timeout: httpx.Timeout = attrs.field(factory=default_timeout)
+    _api_clients: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
+    _cdn: httpx.AsyncClient | None = attrs.field(default=None, init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        _check_key(self.api_key)
+        url = httpx.URL(self.base_url)
+        if url.scheme not in _DEFAULT_PORTS or not url.host:
+            raise InputError(f"base URL must be an absolute http(s) URL, got {self.base_url!r}")
+
+    @property
+    def origin(self) -> tuple[str, str, int]:
+        return origin_of(self.base_url)
+
+    def api_client(self, package: str) -> Any:
+        """The generated `AuthenticatedClient` of `package` (e.g. "generated.newapi")."""
+        client = self._api_clients.get(package)
+        if client is None:
+            module = importlib.import_module(f"{package}.client")
+            httpx_args: dict[str, Any] = {"event_hooks": {"response": [_remember]}}
+            if self.transport is not None:
+                httpx_args["transport"] = self.transport
+            client = module.AuthenticatedClient(
+                base_url=self.base_url,
+                token=self.api_key,
+                timeout=self.timeout,
+                httpx_args=httpx_args,
+            )
+            self._api_clients[package] = client
+        return client
+
+    def api_httpx(self, package: str) -> httpx.AsyncClient:
+        """The httpx client inside the generated client of `package` (base URL and auth set)."""
+        client: httpx.AsyncClient = self.api_client(package).get_async_httpx_client()
+        return client
+
+    def cdn_client(self) -> httpx.AsyncClient:
+        """The plain client for URLs on other origins: no Authorization, no base URL."""
+        if self._cdn is None:
+            self._cdn = httpx.AsyncClient(
+                transport=self.transport, timeout=self.timeout, follow_redirects=True
+            )
+        return self._cdn
+
+    def is_api_origin(self, url: str | httpx.URL) -> bool:
+        """Whether an absolute URL is on the configured API origin (scheme, host and port)."""
+        try:
+            return origin_of(url) == self.origin
+        except (httpx.InvalidURL, TypeError):
+            return False
+
+    def client_for(self, package: str, url: str | httpx.URL) -> httpx.AsyncClient:
+        """The client allowed to fetch `url`: the authenticated one only on the API origin."""
+        return self.api_httpx(package) if self.is_api_origin(url) else self.cdn_client()
+
+    def redact(self, text: str) -> str:
+        """`text` with every occurrence of the API key masked."""
+        if self.api_key:
+            text = text.replace(self.api_key, "***")
+        return text
+
+    async def aclose(self) -> None:
+        """Close every client this connection opened."""
+        clients = list(self._api_clients.values())
+        self._api_clients.clear()
+        for client in clients:
+            await client.get_async_httpx_client().aclose()
+        if self._cdn is not None:
+            cdn, self._cdn = self._cdn, None
+            await cdn.aclose()
+
+    async def __aenter__(self) -> Connection:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
+_NEVER_RETRY = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+
+
+def transport_error(
+    exc: httpx.HTTPError, *, what: str, connection: Connection | None = None
+) -> ProviderError:
+    """The vidpipe error for an httpx failure during `what` (e.g. "create", "download")."""
+    detail = str(exc) or type(exc).__name__
+    if connection is not None:
+        detail = connection.redact(detail)
+    message = f"{what}: {type(exc).__name__}: {detail}"
+    if isinstance(exc, _NOT_SENT):
+        return RequestNotSent(message)
+    if isinstance(exc, _NEVER_RETRY):
+        return ProviderError(message)
+    return TransportError(message)
