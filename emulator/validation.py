@@ -1,0 +1,522 @@
+"""Reading and checking request bodies against a spec, and what a create request asks for.
+
+Bodies are validated with JSON Schema draft 2020-12 against the resolved schema of the
+operation. Multipart forms arrive as strings and file parts, so their values are first
+coerced to the types the schema names: integers, numbers, booleans, objects (a JSON part),
+arrays (repeated fields). A field the schema marks as ``format: binary`` must be a file
+part, with a content type from its ``x-content-types`` list when the spec gives one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+
+from pipeline.fingerprint import canonical_json
+from pipeline.specs import Spec
+
+from .config import EmulatorConfig
+from .render import MAX_DIMENSION, MIN_DIMENSION, RENDER_FPS
+
+__all__ = [
+    "JSON",
+    "MULTIPART",
+    "Body",
+    "FilePart",
+    "RequestProblem",
+    "Requested",
+    "SchemaCheck",
+    "canonical_fields",
+    "coerce_text",
+    "interpret",
+    "read_body",
+    "request_fingerprint",
+]
+
+JSON = "application/json"
+MULTIPART = "multipart/form-data"
+_MESSAGE_LIMIT = 240
+
+
+class RequestProblem(Exception):
+    """A request the emulator refuses; the app turns it into the family's error body."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str = "invalid_request",
+        status: int = 400,
+    ) -> None:
+        self.message = message
+        self.param = param
+        self.code = code
+        self.status = status
+        super().__init__(message)
+
+
+@attrs.frozen
+class FilePart:
+    """One uploaded file of a multipart form."""
+
+    filename: str
+    content_type: str
+    data: bytes = attrs.field(repr=False)
+
+    def canonical(self) -> dict[str, str]:
+        return {"sha256": hashlib.sha256(self.data).hexdigest(), "content_type": self.content_type}
+
+
+@attrs.frozen
+class Body:
+    """A request body as received: a JSON value, or a form as name -> list of values."""
+
+    content_type: str
+    json: Any = None
+    form: Mapping[str, Sequence[str | FilePart]] = attrs.field(factory=dict)
+
+    def peek(self, name: str) -> Any:
+        """The raw value of a top-level field before coercion (first one for forms)."""
+        if self.content_type == MULTIPART:
+            values = self.form.get(name)
+            return values[0] if values else None
+        return self.json.get(name) if isinstance(self.json, dict) else None
+
+
+async def read_body(request: Request) -> Body:
+    """Read a JSON or multipart body; anything else, or a broken body, is a RequestProblem."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media in ("", JSON) or media.endswith("+json"):
+        raw = await request.body()
+        try:
+            value = json.loads(raw) if raw.strip() else None
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise RequestProblem(f"The request body is not valid JSON: {exc}") from None
+        return Body(JSON, json=value)
+    if media == MULTIPART:
+        try:
+            form = await request.form()
+        except MultiPartException as exc:
+            raise RequestProblem(f"The multipart body cannot be parsed: {exc.message}") from None
+        fields: dict[str, list[str | FilePart]] = {}
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                data = await value.read()
+                part: str | FilePart = FilePart(
+                    value.filename or name,
+                    (value.content_type or "application/octet-stream")
+                    .split(";")[0]
+                    .strip()
+                    .lower(),
+                    data,
+                )
+            else:
+                part = value
+            fields.setdefault(name, []).append(part)
+        await form.close()
+        return Body(MULTIPART, form=fields)
+    raise RequestProblem(
+        f"Unsupported Content-Type {media!r}; send {JSON} or {MULTIPART}.",
+        code="unsupported_media_type",
+    )
+
+
+def _types(schema: Mapping[str, Any]) -> set[str]:
+    found: set[str] = set()
+    kind = schema.get("type")
+    if isinstance(kind, str):
+        found.add(kind)
+    elif isinstance(kind, list):
+        found.update(k for k in kind if isinstance(k, str))
+    for key in ("anyOf", "oneOf", "allOf"):
+        for sub in schema.get(key, ()) or ():
+            if isinstance(sub, Mapping):
+                found |= _types(sub)
+    values = schema.get("enum")
+    if not found and isinstance(values, list) and values:
+        if all(isinstance(v, str) for v in values):
+            found.add("string")
+        elif all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            found.add("integer")
+    return found
+
+
+def _is_binary(schema: Mapping[str, Any]) -> bool:
+    return schema.get("format") == "binary" or "x-content-types" in schema
+
+
+def coerce_text(text: str, schema: Mapping[str, Any]) -> Any:
+    """A form string turned into the type `schema` asks for, or left as is if it does not fit."""
+    kinds = _types(schema)
+    if not kinds or "string" in kinds:
+        return text
+    stripped = text.strip()
+    if "integer" in kinds and re.fullmatch(r"[+-]?\d+", stripped):
+        return int(stripped)
+    if "number" in kinds:
+        try:
+            return float(stripped)
+        except ValueError:
+            pass
+    if "boolean" in kinds and stripped.lower() in ("true", "false", "1", "0"):
+        return stripped.lower() in ("true", "1")
+    if "null" in kinds and stripped.lower() in ("", "null"):
+        return None
+    if kinds & {"object", "array"}:
+        try:
+            return json.loads(stripped)
+        except ValueError:
+            pass
+    return text
+
+
+class SchemaCheck:
+    """Validation of one operation body (one content type) against its resolved schema."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self.schema = dict(schema)
+        self.properties: Mapping[str, Any] = self.schema.get("properties", {}) or {}
+        self._validator = Draft202012Validator(self.schema)
+
+    def check(self, body: Body) -> dict[str, Any]:
+        """The validated fields (file parts as `FilePart`), or a RequestProblem."""
+        if body.content_type == MULTIPART:
+            fields = self._coerce_form(body.form)
+            instance: Any = {k: "" if isinstance(v, FilePart) else v for k, v in fields.items()}
+        else:
+            fields = body.json if isinstance(body.json, dict) else {}
+            instance = body.json
+        error = best_match(self._validator.iter_errors(instance))
+        if error is not None:
+            raise _problem(error)
+        return dict(fields)
+
+    def _coerce_form(self, form: Mapping[str, Sequence[str | FilePart]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, values in form.items():
+            schema = self.properties.get(name, {})
+            kinds = _types(schema)
+            if "array" in kinds and "string" not in kinds:
+                items = schema.get("items", {}) if isinstance(schema.get("items"), Mapping) else {}
+                if (
+                    len(values) == 1
+                    and isinstance(values[0], str)
+                    and values[0].lstrip()[:1] == "["
+                ):
+                    out[name] = coerce_text(values[0], schema)
+                else:
+                    out[name] = [self._one(name, v, items) for v in values]
+            else:
+                out[name] = self._one(name, values[0], schema)
+        return out
+
+    def _one(self, name: str, value: str | FilePart, schema: Mapping[str, Any]) -> Any:
+        if isinstance(value, FilePart):
+            if schema and not _is_binary(schema):
+                raise RequestProblem(f"'{name}' takes a text value, not a file.", param=name)
+            allowed = schema.get("x-content-types")
+            if allowed and value.content_type not in allowed:
+                raise RequestProblem(
+                    f"'{name}' must be one of {', '.join(allowed)}, not {value.content_type}.",
+                    param=name,
+                )
+            return value
+        if _is_binary(schema):
+            raise RequestProblem(f"'{name}' must be uploaded as a file part.", param=name)
+        return coerce_text(value, schema)
+
+
+def _param(error: ValidationError) -> str | None:
+    path = list(error.absolute_path)
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [p for p in error.validator_value if p not in error.instance]
+        path.extend(missing[:1])
+    if not path:
+        return None
+    text = str(path[0])
+    for part in path[1:]:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+def _problem(error: ValidationError) -> RequestProblem:
+    param = _param(error)
+    if error.validator == "required":
+        return RequestProblem(f"Missing required parameter: '{param}'.", param=param)
+    detail = error.message
+    if len(detail) > _MESSAGE_LIMIT:
+        detail = detail[: _MESSAGE_LIMIT - 3] + "..."
+    where = f"'{param}'" if param else "the request body"
+    return RequestProblem(f"Invalid value for {where}: {detail}", param=param)
+
+
+def canonical_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """`fields` with file parts replaced by their digest, ready for canonical JSON."""
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, FilePart):
+            return value.canonical()
+        if isinstance(value, Mapping):
+            return {str(k): walk(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [walk(v) for v in value]
+        return value
+
+    out: dict[str, Any] = walk(fields)
+    return out
+
+
+def request_fingerprint(fields: Mapping[str, Any]) -> str:
+    """sha256 of the canonical JSON of a validated request (files by their digest)."""
+    return hashlib.sha256(canonical_json(canonical_fields(fields))).hexdigest()
+
+
+@attrs.frozen
+class Requested:
+    """What a validated create request asks the emulator to render."""
+
+    prompt: str
+    seed: int | None
+    width: int
+    height: int
+    seconds: float
+    fps: int
+    reference_image: bytes | None = attrs.field(default=None, repr=False)
+    remix_of: str | None = None
+    has_image: bool = False
+
+    @property
+    def size(self) -> str:
+        return f"{self.width}x{self.height}"
+
+    @property
+    def seconds_text(self) -> str:
+        return f"{self.seconds:g}"
+
+
+def _rule(spec: Spec, unified: str) -> tuple[str | None, str]:
+    rule = spec.fields.get(unified)
+    return (rule.field, rule.form) if rule is not None else (None, "value")
+
+
+def _default(spec: Spec, field: str | None, content_type: str) -> Any:
+    if field is None:
+        return None
+    try:
+        return spec.field_schema(field, content_type).get("default")
+    except Exception:
+        return None
+
+
+_SIZE_RE = re.compile(r"^\s*(\d+)\s*[xX*\u00d7]\s*(\d+)\s*$")
+_RESOLUTION_RE = re.compile(r"^\s*(\d+)\s*[pP]\s*$")
+_NAMED_RESOLUTIONS = {"2k": 1440, "4k": 2160, "8k": 4320}
+_RATIO_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)\s*$")
+
+
+def _even(value: float) -> int:
+    return max(2, 2 * round(value / 2))
+
+
+def _short_side(text: str, param: str) -> int:
+    named = _NAMED_RESOLUTIONS.get(text.strip().lower())
+    if named:
+        return named
+    match = _RESOLUTION_RE.match(text)
+    if not match:
+        raise RequestProblem(f"Unsupported resolution {text!r}.", param=param)
+    return int(match.group(1))
+
+
+def _by_resolution(
+    resolution: str, ratio: str, res_param: str, ratio_param: str
+) -> tuple[int, int]:
+    short = _short_side(resolution, res_param)
+    match = _RATIO_RE.match(ratio or "")
+    across, down = (float(match.group(1)), float(match.group(2))) if match else (16.0, 9.0)
+    if not match and ratio and ratio.strip().lower() != "adaptive":
+        raise RequestProblem(f"Unsupported ratio {ratio!r}.", param=ratio_param)
+    if across <= 0 or down <= 0:
+        raise RequestProblem(f"Unsupported ratio {ratio!r}.", param=ratio_param)
+    if across >= down:
+        return _even(short * across / down), short
+    return short, _even(short * down / across)
+
+
+def _size(
+    spec: Spec, fields: Mapping[str, Any], ctype: str, config: EmulatorConfig
+) -> tuple[int, int]:
+    width, height = fields.get("width"), fields.get("height")
+    if width is not None or height is not None:
+        if not (isinstance(width, int) and isinstance(height, int)) or isinstance(width, bool):
+            raise RequestProblem("Give both width and height as integers.", param="width")
+        return width, height
+    size_field = _rule(spec, "size")[0] or "size"
+    res_field = _rule(spec, "resolution")[0] or "resolution"
+    ratio_field = _rule(spec, "ratio")[0] or "ratio"
+    size = fields.get(size_field)
+    if isinstance(size, str):
+        return _parse_size(size, size_field, ratio_field, res_field)
+    resolution, ratio = fields.get(res_field), fields.get(ratio_field)
+    if isinstance(resolution, str) or isinstance(ratio, str):
+        resolution = resolution if isinstance(resolution, str) else _default(spec, res_field, ctype)
+        ratio = ratio if isinstance(ratio, str) else _default(spec, ratio_field, ctype)
+        return _by_resolution(str(resolution or "720p"), str(ratio or ""), res_field, ratio_field)
+    default_size = _default(spec, size_field, ctype)
+    if isinstance(default_size, str):
+        return _parse_size(default_size, size_field, ratio_field, res_field)
+    resolution, ratio = _default(spec, res_field, ctype), _default(spec, ratio_field, ctype)
+    if isinstance(resolution, str) or isinstance(ratio, str):
+        return _by_resolution(str(resolution or "720p"), str(ratio or ""), res_field, ratio_field)
+    return _parse_size(config.default_size, size_field, ratio_field, res_field)
+
+
+def _parse_size(text: str, param: str, ratio_field: str, res_field: str) -> tuple[int, int]:
+    match = _SIZE_RE.match(text)
+    if match:
+        return int(match.group(1)), int(match.group(2))
+    if _RESOLUTION_RE.match(text) or text.strip().lower() in _NAMED_RESOLUTIONS:
+        return _by_resolution(text, "16:9", param, ratio_field)
+    raise RequestProblem(
+        f"Unsupported size {text!r}; use WIDTHxHEIGHT such as 1280x720.", param=param
+    )
+
+
+def _seconds(value: Any, param: str, config: EmulatorConfig) -> float:
+    if isinstance(value, bool):
+        raise RequestProblem(f"'{param}' must be a number of seconds.", param=param)
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise RequestProblem(f"'{param}' must be a number of seconds.", param=param) from None
+    if not isinstance(value, int | float) or value != value:
+        raise RequestProblem(f"'{param}' must be a number of seconds.", param=param)
+    if value <= 0:
+        return config.auto_seconds
+    if value > config.max_seconds:
+        raise RequestProblem(
+            f"'{param}' may be at most {config.max_seconds:g} seconds on the emulator.", param=param
+        )
+    return float(value)
+
+
+def _duration(spec: Spec, fields: Mapping[str, Any], ctype: str, config: EmulatorConfig) -> float:
+    ruled = _rule(spec, "duration")[0]
+    for name in dict.fromkeys(n for n in (ruled, "seconds", "duration") if n):
+        if fields.get(name) is not None:
+            return _seconds(fields[name], name, config)
+    default = _default(spec, ruled, ctype)
+    if default is not None:
+        return _seconds(default, ruled or "duration", config)
+    return config.default_seconds
+
+
+_DATA_URL_RE = re.compile(r"^data:([^,]*?),(.*)$", re.DOTALL)
+
+
+def decode_data_url(url: str, param: str) -> bytes | None:
+    """The bytes of a ``data:`` URL, None for any other URL (the emulator fetches nothing)."""
+    match = _DATA_URL_RE.match(url.strip())
+    if not match:
+        return None
+    meta, payload = match.groups()
+    if meta.endswith(";base64"):
+        try:
+            return base64.b64decode(payload, validate=True)
+        except (binascii.Error, ValueError):
+            raise RequestProblem(
+                f"'{param}' holds a data URL that is not valid base64.", param=param
+            ) from None
+    return urllib.parse.unquote_to_bytes(payload)
+
+
+def _items(fields: Mapping[str, Any], field: str, kind: str) -> list[Mapping[str, Any]]:
+    items = fields.get(field)
+    if not isinstance(items, list):
+        return []
+    return [i for i in items if isinstance(i, Mapping) and i.get("type") == kind]
+
+
+def _prompt(spec: Spec, fields: Mapping[str, Any]) -> str:
+    field, form = _rule(spec, "prompt")
+    field = field or "prompt"
+    if form == "text-item":
+        return "\n".join(str(i.get("text", "")) for i in _items(fields, field, "text"))
+    value = fields.get(field)
+    return value if isinstance(value, str) else ""
+
+
+def _image(spec: Spec, fields: Mapping[str, Any]) -> tuple[bytes | None, bool]:
+    field, form = _rule(spec, "image")
+    if field is None:
+        return None, False
+    if form == "image-item":
+        for item in _items(fields, field, "image_url"):
+            url = item.get("image_url")
+            if isinstance(url, Mapping) and isinstance(url.get("url"), str):
+                return decode_data_url(url["url"], f"{field}.image_url.url"), True
+        return None, False
+    value = fields.get(field)
+    if value is None and form == "url":
+        listed = fields.get(f"{field}s")
+        value = listed[0] if isinstance(listed, list) and listed else None
+    if isinstance(value, FilePart):
+        return value.data, True
+    if isinstance(value, str) and value:
+        return decode_data_url(value, field), True
+    return None, False
+
+
+def interpret(
+    spec: Spec, fields: Mapping[str, Any], content_type: str, config: EmulatorConfig
+) -> Requested:
+    """Read prompt, seed, size, duration, frame rate, image and remix source of a create.
+
+    Field names come from the spec's ``x-vidpipe.fields``; what a request leaves out comes
+    from the spec's defaults, then from `config`. Sizes and durations the renderer cannot
+    make raise RequestProblem.
+    """
+    width, height = _size(spec, fields, content_type, config)
+    for name, value in (("width", width), ("height", height)):
+        if not MIN_DIMENSION <= value <= MAX_DIMENSION or value % 2:
+            raise RequestProblem(
+                f"The emulator renders even sizes from {MIN_DIMENSION} to {MAX_DIMENSION} "
+                f"pixels; {width}x{height} has an unsupported {name}.",
+                param=_rule(spec, "size")[0] or "size",
+            )
+    fps = fields.get("fps", RENDER_FPS)
+    if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= 120:
+        raise RequestProblem("'fps' must be an integer from 1 to 120.", param="fps")
+    seed_field = _rule(spec, "seed")[0]
+    seed = fields.get(seed_field) if seed_field else None
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        seed = None
+    remix_field = _rule(spec, "remix")[0]
+    remix = fields.get(remix_field) if remix_field else None
+    image, has_image = _image(spec, fields)
+    return Requested(
+        prompt=_prompt(spec, fields),
+        seed=seed,
+        width=width,
+        height=height,
+        seconds=_duration(spec, fields, content_type, config),
+        fps=fps,
+        reference_image=image,
+        remix_of=remix if isinstance(remix, str) and remix else None,
+        has_image=has_image,
+    )
