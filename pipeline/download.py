@@ -34,7 +34,6 @@ Opener = Callable[[int], AbstractAsyncContextManager[httpx.Response]]
 ProgressFn = Callable[[int, int | None], None]
 
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
-_CHUNK = 1 << 16
 
 
 @attrs.frozen
@@ -174,7 +173,7 @@ async def _one_try(
             raise IntegrityError(f"{what}: the file announces {total} bytes, over the limit")
         if on_progress is not None:
             on_progress(state.written, total)
-        async for chunk in response.aiter_bytes(_CHUNK):
+        async for chunk in response.aiter_bytes():
             state.write(chunk)
             if state.written > max_bytes:
                 raise IntegrityError(f"{what}: more than {max_bytes} bytes, stopped")

@@ -159,7 +159,12 @@ _NEVER_RETRY = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 
 
 def transport_error(
-    exc: httpx.HTTPError, *, what: str, connection: Connection | None = None
+    exc: httpx.HTTPError,
+    *,
+    what: str,
+    connection: Connection | None = None,
+    shot: str | None = None,
+    task_id: str | None = None,
 ) -> ProviderError:
     """The vidpipe error for an httpx failure during `what` (e.g. "create", "download")."""
     detail = str(exc) or type(exc).__name__
@@ -167,7 +172,7 @@ def transport_error(
         detail = connection.redact(detail)
     message = f"{what}: {type(exc).__name__}: {detail}"
     if isinstance(exc, _NOT_SENT):
-        return RequestNotSent(message)
+        return RequestNotSent(message, shot=shot, task_id=task_id)
     if isinstance(exc, _NEVER_RETRY):
-        return ProviderError(message)
-    return TransportError(message)
+        return ProviderError(message, shot=shot, task_id=task_id)
+    return TransportError(message, shot=shot, task_id=task_id)

@@ -307,7 +307,9 @@ class BaseAdapter:
         try:
             response = await call()
         except httpx.HTTPError as exc:
-            raise transport_error(exc, what=what, connection=self.connection) from exc
+            raise transport_error(
+                exc, what=what, connection=self.connection, shot=shot, task_id=task_id
+            ) from exc
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             # The generated parser failed (an HTML 502 from a proxy, an odd JSON shape).
             raw = last_response.get()
@@ -539,7 +541,7 @@ class BaseAdapter:
                             )
                 except httpx.HTTPError as exc:
                     raise transport_error(
-                        exc, what=f"download {task_id}", connection=connection
+                        exc, what=f"download {task_id}", connection=connection, task_id=task_id
                     ) from exc
                 if http_url(next_url) is None:
                     raise ProviderError(f"download {task_id}: redirect to a non-http URL")

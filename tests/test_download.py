@@ -1,0 +1,231 @@
+"""Streamed downloads: resume with Range, restart on 200, truncation, verification."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pipeline import retry
+from pipeline.download import part_path, stream_to_file
+from pipeline.errors import HTTPStatusError, IntegrityError, TransportError
+from pipeline.retry import RetryPolicy
+
+URL = "http://cdn.test/v.mp4"
+BODY = bytes(range(256)) * 1000  # 256 kB
+
+
+@pytest.fixture(autouse=True)
+def _no_sleep() -> Iterator[None]:
+    with retry.set_testing(True):
+        yield
+
+
+class Chunks(httpx.AsyncByteStream):
+    """Sends `data` in 8 kB chunks."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for i in range(0, len(self.data), 8192):
+            yield self.data[i : i + 8192]
+
+
+class Broken(Chunks):
+    """Sends `data` in chunks, then drops the connection."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in super().__aiter__():
+            yield chunk
+        raise httpx.ReadError("connection reset by peer")
+
+
+def range_start(request: httpx.Request) -> int | None:
+    value = request.headers.get("range")
+    return None if value is None else int(value.removeprefix("bytes=").rstrip("-"))
+
+
+def partial(start: int, body: bytes = BODY, total: str | None = None) -> httpx.Response:
+    total = total or str(len(body))
+    return httpx.Response(
+        206,
+        headers={"content-range": f"bytes {start}-{len(body) - 1}/{total}"},
+        content=body[start:],
+    )
+
+
+class Origin:
+    """A MockTransport-backed origin with a scripted reply per request."""
+
+    def __init__(self, *replies: Callable[[httpx.Request], httpx.Response]) -> None:
+        self.replies = list(replies)
+        self.ranges: list[int | None] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.ranges.append(range_start(request))
+        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+        return reply(request)
+
+    def opener(self) -> Callable[[int], AbstractAsyncContextManager[httpx.Response]]:
+        client = httpx.AsyncClient(transport=httpx.MockTransport(self))
+
+        @asynccontextmanager
+        async def open_body(offset: int) -> AsyncIterator[httpx.Response]:
+            headers = {"Range": f"bytes={offset}-"} if offset else {}
+            async with client.stream("GET", URL, headers=headers) as response:
+                if response.status_code not in (200, 206):
+                    raise HTTPStatusError("bad", status_code=response.status_code)
+                yield response
+
+        return open_body
+
+
+def resume(request: httpx.Request) -> httpx.Response:
+    start = range_start(request)
+    return partial(start) if start else httpx.Response(200, content=BODY)
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+async def test_a_dropped_connection_resumes_with_range(tmp_path: Path) -> None:
+    cut = 40_000
+    broken = httpx.Response(
+        200, headers={"content-length": str(len(BODY))}, stream=Broken(BODY[:cut])
+    )
+    origin = Origin(lambda r: broken, resume)
+    dest = tmp_path / "v.mp4"
+    got = await stream_to_file(origin.opener(), dest, policy=RetryPolicy(attempts=3))
+    assert dest.read_bytes() == BODY and got.sha256 == sha(BODY) and got.size == len(BODY)
+    assert origin.ranges == [None, cut]
+    assert not part_path(dest).exists()
+
+
+async def test_a_truncated_body_is_detected_and_resumed(tmp_path: Path) -> None:
+    short = httpx.Response(200, headers={"content-length": str(len(BODY))}, content=BODY[:1000])
+    origin = Origin(lambda r: short, resume)
+    got = await stream_to_file(origin.opener(), tmp_path / "v.mp4", policy=RetryPolicy())
+    assert got.sha256 == sha(BODY) and origin.ranges == [None, 1000]
+
+
+async def test_a_truncated_range_is_resumed_again(tmp_path: Path) -> None:
+    def short_range(request: httpx.Request) -> httpx.Response:
+        start = range_start(request) or 0
+        end = min(start + 50_000, len(BODY))
+        return httpx.Response(
+            206 if start else 200,
+            headers={
+                "content-length": str(len(BODY) - start),
+                **(
+                    {"content-range": f"bytes {start}-{len(BODY) - 1}/{len(BODY)}"} if start else {}
+                ),
+            },
+            content=BODY[start:end],
+        )
+
+    origin = Origin(short_range)
+    # Every try brings new bytes, so two attempts are enough for six tries.
+    got = await stream_to_file(origin.opener(), tmp_path / "v.mp4", policy=RetryPolicy(attempts=2))
+    assert got.sha256 == sha(BODY)
+    assert origin.ranges == [None, 50_000, 100_000, 150_000, 200_000, 250_000]
+
+
+async def test_a_server_ignoring_range_restarts_from_zero(tmp_path: Path) -> None:
+    short = httpx.Response(200, headers={"content-length": str(len(BODY))}, content=BODY[:5000])
+    origin = Origin(lambda r: short, lambda r: httpx.Response(200, content=BODY))
+    got = await stream_to_file(origin.opener(), tmp_path / "v.mp4", policy=RetryPolicy())
+    assert (tmp_path / "v.mp4").read_bytes() == BODY and got.sha256 == sha(BODY)
+    assert origin.ranges == [None, 5000]
+
+
+async def test_a_range_from_the_wrong_offset_restarts_without_range(tmp_path: Path) -> None:
+    short = httpx.Response(200, headers={"content-length": str(len(BODY))}, content=BODY[:5000])
+    origin = Origin(
+        lambda r: short, lambda r: partial(7000), lambda r: httpx.Response(200, content=BODY)
+    )
+    got = await stream_to_file(origin.opener(), tmp_path / "v.mp4", policy=RetryPolicy())
+    assert got.sha256 == sha(BODY) and origin.ranges == [None, 5000, None]
+
+
+async def test_416_on_resume_restarts(tmp_path: Path) -> None:
+    short = httpx.Response(200, headers={"content-length": str(len(BODY))}, content=BODY[:10])
+    origin = Origin(
+        lambda r: short, lambda r: httpx.Response(416), lambda r: httpx.Response(200, content=BODY)
+    )
+    got = await stream_to_file(origin.opener(), tmp_path / "v.mp4", policy=RetryPolicy())
+    assert got.sha256 == sha(BODY) and origin.ranges == [None, 10, None]
+
+
+async def test_unknown_total_in_content_range(tmp_path: Path) -> None:
+    short = httpx.Response(200, headers={"content-length": str(len(BODY))}, content=BODY[:100])
+    origin = Origin(lambda r: short, lambda r: partial(100, total="*"))
+    got = await stream_to_file(origin.opener(), tmp_path / "v.mp4", policy=RetryPolicy())
+    assert got.sha256 == sha(BODY)
+
+
+async def test_stalled_tries_give_up_and_leave_nothing(tmp_path: Path) -> None:
+    origin = Origin(
+        lambda r: httpx.Response(200, headers={"content-length": "100"}, stream=Broken(b""))
+    )
+    dest = tmp_path / "v.mp4"
+    with pytest.raises(TransportError):
+        await stream_to_file(origin.opener(), dest, policy=RetryPolicy(attempts=3))
+    assert len(origin.ranges) == 3 and len(retry.recorded_waits("download")) == 2
+    assert not dest.exists() and not part_path(dest).exists()
+
+
+async def test_more_bytes_than_announced_is_an_integrity_error(tmp_path: Path) -> None:
+    long = httpx.Response(200, headers={"content-length": "10"}, content=BODY[:10_000])
+    origin = Origin(lambda r: long)
+    with pytest.raises(IntegrityError):
+        await stream_to_file(origin.opener(), tmp_path / "v.mp4", policy=RetryPolicy())
+    assert len(origin.ranges) == 1
+
+
+async def test_expected_digest_is_checked(tmp_path: Path) -> None:
+    origin = Origin(lambda r: httpx.Response(200, content=BODY))
+    dest = tmp_path / "v.mp4"
+    with pytest.raises(IntegrityError):
+        await stream_to_file(origin.opener(), dest, policy=RetryPolicy(), expected_sha256="0" * 64)
+    assert not dest.exists() and not part_path(dest).exists()
+    got = await stream_to_file(
+        origin.opener(), dest, policy=RetryPolicy(), expected_sha256=sha(BODY)
+    )
+    assert got.path == dest
+
+
+async def test_an_existing_file_is_replaced_only_when_complete(tmp_path: Path) -> None:
+    dest = tmp_path / "v.mp4"
+    dest.write_bytes(b"old")
+    failing = Origin(
+        lambda r: httpx.Response(200, headers={"content-length": "9"}, stream=Broken(b""))
+    )
+    with pytest.raises(TransportError):
+        await stream_to_file(failing.opener(), dest, policy=RetryPolicy(attempts=1))
+    assert dest.read_bytes() == b"old"
+    ok = Origin(lambda r: httpx.Response(200, content=BODY))
+    await stream_to_file(ok.opener(), dest, policy=RetryPolicy())
+    assert dest.read_bytes() == BODY
+
+
+async def test_progress_reports_bytes_and_total(tmp_path: Path) -> None:
+    seen: list[tuple[int, int | None]] = []
+    origin = Origin(
+        lambda r: httpx.Response(
+            200, headers={"content-length": str(len(BODY))}, stream=Chunks(BODY)
+        )
+    )
+    await stream_to_file(
+        origin.opener(),
+        tmp_path / "v.mp4",
+        policy=RetryPolicy(),
+        on_progress=lambda d, t: seen.append((d, t)),
+    )
+    assert seen[0] == (0, len(BODY)) and seen[-1] == (len(BODY), len(BODY))
+    assert [d for d, _ in seen] == [*range(0, len(BODY) + 1, 8192), len(BODY)]

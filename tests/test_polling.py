@@ -1,0 +1,158 @@
+"""Polling: hints, progress-based intervals, deadlines, failures, retried polls."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from pipeline import retry
+from pipeline.adapters import TaskSnapshot, TaskState, make_adapter
+from pipeline.errors import PollTimeout, TaskFailed
+from pipeline.polling import PollSettings, poll
+from pipeline.specs import default_registry
+from pipeline.transport import Connection
+
+
+@pytest.fixture(autouse=True)
+def _no_sleep() -> Iterator[None]:
+    with retry.set_testing(True):
+        yield
+
+
+def snap(
+    state: TaskState = "running",
+    progress: int | None = None,
+    poll_after: float | None = None,
+    error: str | None = None,
+) -> TaskSnapshot:
+    return TaskSnapshot(
+        "t1",
+        state,
+        state.upper(),
+        progress,
+        poll_after,
+        None,
+        error,
+        {},
+    )
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 6))
+        self.now += seconds
+
+
+class Scripted:
+    """An adapter whose status answers are scripted (the last one repeats)."""
+
+    def __init__(self, *snaps: TaskSnapshot) -> None:
+        self.snaps = list(snaps)
+        self.asked: list[str] = []
+
+    async def status(self, task_id: str) -> TaskSnapshot:
+        self.asked.append(task_id)
+        return self.snaps.pop(0) if len(self.snaps) > 1 else self.snaps[0]
+
+
+async def run(adapter: Any, clock: FakeClock, deadline: float = 600.0, **kw: Any) -> TaskSnapshot:
+    return await poll(adapter, "t1", deadline_s=deadline, sleep=clock.sleep, clock=clock, **kw)
+
+
+async def test_returns_the_succeeded_snapshot_and_reports_every_update() -> None:
+    clock = FakeClock()
+    seen: list[str] = []
+    done = snap("succeeded", 100)
+    adapter = Scripted(snap("queued"), snap("running", 50), done)
+    got = await run(adapter, clock, on_update=lambda s: seen.append(s.state))
+    assert got is done and seen == ["queued", "running", "succeeded"]
+    assert adapter.asked == ["t1"] * 3
+
+
+async def test_async_update_callbacks_are_awaited() -> None:
+    seen: list[int | None] = []
+
+    async def update(s: TaskSnapshot) -> None:
+        seen.append(s.progress)
+
+    await run(Scripted(snap("running", 10), snap("succeeded", 100)), FakeClock(), on_update=update)
+    assert seen == [10, 100]
+
+
+async def test_failed_task_raises_with_the_providers_reason() -> None:
+    with pytest.raises(TaskFailed) as info:
+        await run(Scripted(snap("running"), snap("failed", error="moderation")), FakeClock())
+    assert info.value.reason == "moderation" and info.value.task_id == "t1"
+
+
+async def test_the_servers_hint_sets_the_interval_within_bounds() -> None:
+    clock = FakeClock()
+    adapter = Scripted(
+        snap(poll_after=2.0), snap(poll_after=0.01), snap(poll_after=600), snap("succeeded")
+    )
+    await run(adapter, clock, settings=PollSettings(floor=0.5, ceiling=15.0))
+    assert clock.sleeps == [2.0, 0.5, 15.0]
+
+
+async def test_a_small_floor_follows_small_emulator_hints() -> None:
+    clock = FakeClock()
+    adapter = Scripted(snap(poll_after=0.05), snap(poll_after=0.05), snap("succeeded"))
+    await run(adapter, clock, settings=PollSettings(floor=0.01))
+    assert clock.sleeps == [0.05, 0.05]
+
+
+async def test_progress_rate_estimates_the_wait() -> None:
+    clock = FakeClock()
+    # 10 % -> 20 % over the first (default, 1 s) wait: 80 % left at 10 %/s = 8 s, half of it.
+    adapter = Scripted(snap("running", 10), snap("running", 20), snap("succeeded", 100))
+    await run(adapter, clock)
+    assert clock.sleeps == [1.0, 4.0]
+
+
+async def test_without_hint_or_progress_the_interval_grows_to_the_ceiling() -> None:
+    clock = FakeClock()
+    adapter = Scripted(*[snap("queued")] * 10, snap("succeeded"))
+    await run(adapter, clock, settings=PollSettings(first=1.0, growth=2.0, ceiling=10.0))
+    assert clock.sleeps == [1.0, 2.0, 4.0, 8.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0]
+
+
+async def test_the_deadline_raises_poll_timeout_after_a_last_poll() -> None:
+    clock = FakeClock()
+    adapter = Scripted(snap("running", poll_after=4.0))
+    with pytest.raises(PollTimeout) as info:
+        await run(adapter, clock, deadline=10.0)
+    assert info.value.task_id == "t1"
+    assert clock.sleeps == [4.0, 4.0, 2.0]  # the last wait is cut to the deadline
+    assert len(adapter.asked) == 4 and clock.now == 110.0
+
+
+async def test_busy_polls_are_retried_and_never_create() -> None:
+    answers = [
+        httpx.Response(429, headers={"Retry-After": "3"}, json={"error": {"message": "busy"}}),
+        httpx.Response(503, text="<html>unavailable</html>"),
+        httpx.Response(200, json={"id": "v1", "status": "in_progress", "progress": 50}),
+        httpx.Response(500, json={"error": {"message": "hiccup"}}),
+        httpx.Response(200, json={"id": "v1", "status": "completed", "progress": 100}),
+    ]
+    methods: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        methods.append(request.method)
+        return answers.pop(0)
+
+    async with Connection("http://api.test", "k", transport=httpx.MockTransport(handler)) as c:
+        adapter = make_adapter(default_registry()["anyfast_sora"], c)
+        got = await run(adapter, FakeClock())
+    assert got.state == "succeeded"
+    assert methods == ["GET"] * 5
+    assert retry.recorded_waits("poll")[0] == 3.0 and len(retry.recorded_waits("poll")) == 3

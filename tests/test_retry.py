@@ -1,0 +1,177 @@
+"""Retry scopes: what is retried, how long to wait, and creates that must not be re-sent."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
+import pytest
+
+from pipeline import retry
+from pipeline.errors import HTTPStatusError, ProviderError, TransportError, UnknownCreate
+from pipeline.retry import (
+    RetryPolicies,
+    RetryPolicy,
+    backoff_delay,
+    is_retryable,
+    poll_hint_seconds,
+    retry_after_seconds,
+    retrying,
+    wait_before_retry,
+)
+from pipeline.transport import RequestNotSent
+
+
+@pytest.fixture(autouse=True)
+def _no_sleep() -> Iterator[None]:
+    with retry.set_testing(True):
+        yield
+
+
+def status(code: int, retry_after: float | None = None) -> HTTPStatusError:
+    return HTTPStatusError(f"HTTP {code}", status_code=code, retry_after=retry_after)
+
+
+class Script:
+    """An async callable that raises the scripted errors, then returns "ok"."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.calls = 0
+
+    async def __call__(self) -> str:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return "ok"
+
+
+def test_retry_after_ms_wins_over_retry_after() -> None:
+    assert retry_after_seconds({"retry-after-ms": "250", "Retry-After": "9"}) == 0.25
+    assert retry_after_seconds({"Retry-After": "3"}) == 3.0
+    assert retry_after_seconds({"Retry-After": "1.5"}) == 1.5
+    assert retry_after_seconds({}) is None
+    assert retry_after_seconds({"Retry-After": "soon"}) is None
+    assert retry_after_seconds({"Retry-After": "-4"}) is None
+    assert retry_after_seconds({"retry-after-ms": "x", "Retry-After": "2"}) == 2.0
+
+
+def test_retry_after_as_an_http_date() -> None:
+    now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+    later = format_datetime(datetime(2026, 1, 1, 12, 0, 30, tzinfo=UTC), usegmt=True)
+    assert retry_after_seconds({"Retry-After": later}, now=now.timestamp()) == 30.0
+    past = format_datetime(datetime(2025, 1, 1, tzinfo=UTC), usegmt=True)
+    assert retry_after_seconds({"Retry-After": past}, now=now.timestamp()) == 0.0
+
+
+def test_poll_hint_prefers_openai_poll_after_ms() -> None:
+    assert poll_hint_seconds({"openai-poll-after-ms": "800", "Retry-After": "5"}) == 0.8
+    assert poll_hint_seconds({"Retry-After": "5"}) == 5.0
+    assert poll_hint_seconds({}) is None
+
+
+@pytest.mark.parametrize(
+    ("exc", "submit", "poll"),
+    [
+        (status(400), False, False),
+        (status(401), False, False),
+        (status(403), False, False),
+        (status(404), False, False),
+        (status(408), True, True),
+        (status(409), True, True),
+        (status(429), True, True),
+        (status(500), True, True),
+        (status(503), True, True),
+        (status(422), False, False),
+        (RequestNotSent("connect refused"), True, True),
+        (TransportError("reset after sending"), False, True),
+        (ProviderError("something else"), False, False),
+    ],
+)
+def test_what_each_scope_retries(exc: Exception, submit: bool, poll: bool) -> None:
+    assert is_retryable(exc, "submit") is submit
+    assert is_retryable(exc, "poll") is poll
+    assert is_retryable(exc, "download") is poll
+
+
+def test_backoff_doubles_to_a_cap_with_up_to_a_quarter_jitter() -> None:
+    policy = RetryPolicy()
+    rng = random.Random(1)
+    for attempt, nominal in enumerate([0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0]):
+        for _ in range(50):
+            delay = backoff_delay(attempt, policy, rng)
+            assert nominal * 0.75 <= delay <= nominal
+
+
+def test_retry_after_is_capped() -> None:
+    policy = RetryPolicy(retry_after_cap=120.0)
+    assert wait_before_retry(status(429, retry_after=9999), 0, policy) == 120.0
+    assert wait_before_retry(status(429, retry_after=3), 0, policy) == 3.0
+
+
+async def test_submit_raises_unknown_create_when_the_answer_was_lost() -> None:
+    call = Script(TransportError("ReadError: reset", shot="s1"))
+    with pytest.raises(UnknownCreate) as info:
+        await retrying("submit", call, policy=RetryPolicy(attempts=5))
+    assert call.calls == 1 and info.value.shot == "s1"
+    assert isinstance(info.value.__cause__, TransportError)
+
+
+async def test_submit_retries_what_was_never_sent_and_busy_answers() -> None:
+    call = Script(RequestNotSent("refused"), status(429, retry_after=4), status(502))
+    assert await retrying("submit", call, policy=RetryPolicy(attempts=4)) == "ok"
+    assert call.calls == 4
+    waits = retry.recorded_waits("submit")
+    assert len(waits) == 3 and waits[1] == 4.0
+
+
+async def test_poll_retries_a_reset_connection() -> None:
+    call = Script(TransportError("reset"), TransportError("reset"))
+    assert await retrying("poll", call, policy=RetryPolicy(attempts=3)) == "ok"
+    assert call.calls == 3
+
+
+async def test_attempts_bound_the_retries() -> None:
+    call = Script(*[status(503)] * 5)
+    with pytest.raises(HTTPStatusError):
+        await retrying("poll", call, policy=RetryPolicy(attempts=3))
+    assert call.calls == 3 and len(retry.recorded_waits("poll")) == 2
+
+
+async def test_not_retried_errors_propagate_at_once() -> None:
+    call = Script(status(401))
+    with pytest.raises(HTTPStatusError):
+        await retrying("poll", call, policy=RetryPolicy(attempts=5))
+    assert call.calls == 1 and retry.recorded_waits() == []
+
+
+async def test_the_injected_sleep_is_used_outside_testing() -> None:
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    with retry.set_testing(False):
+        call = Script(status(429, retry_after=2.5))
+        assert await retrying("poll", call, policy=RetryPolicy(), sleep=sleep) == "ok"
+    assert slept == [2.5]
+
+
+async def test_testing_mode_never_sleeps() -> None:
+    async def sleep(seconds: float) -> None:
+        raise AssertionError("slept while testing")
+
+    call = Script(status(503, retry_after=60))
+    assert await retrying("poll", call, policy=RetryPolicy(), sleep=sleep) == "ok"
+    assert retry.recorded_waits("poll") == [60.0]
+
+
+def test_scopes_have_their_own_policies() -> None:
+    policies = RetryPolicies(submit=RetryPolicy(attempts=2), poll=RetryPolicy(attempts=9))
+    assert policies.for_scope("submit").attempts == 2
+    assert policies.for_scope("poll").attempts == 9
+    assert policies.for_scope("download").attempts == RetryPolicies().download.attempts
+    with pytest.raises(ValueError):
+        RetryPolicy(attempts=0)
