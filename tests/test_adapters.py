@@ -733,3 +733,42 @@ def test_every_spec_gets_its_family_adapter() -> None:
         "anyfast_seedance": "GenerationsAdapter",
         "anyfast_happyhorse": "GenerationsAdapter",
     }
+
+
+async def test_smoke_against_the_embedded_emulator(tmp_path: Path) -> None:
+    emulator = pytest.importorskip("emulator")
+    if not hasattr(emulator, "EmbeddedEmulator"):
+        pytest.skip("the embedded emulator is not available")
+    from pipeline.polling import PollSettings, poll
+
+    faults = "429=0.25,503=0.15,truncate=0.4"
+    emu = emulator.EmbeddedEmulator(emulator.EmulatorConfig(job_seconds=0, faults=faults, seed=3))
+    hard = RetryPolicy(attempts=10)
+    async with Connection(emu.api_base_url("newapi"), "k", transport=emu.transport()) as c:
+        a = make_adapter(spec("newapi"), c, retries=RetryPolicies(hard, hard, hard))
+        fields = {"prompt": "a cat", "seconds": "4", "size": "640x360"}
+        first = await a.create(request("newapi", fields, model="sora-2"))
+        done = await poll(a, first.task_id, deadline_s=30, settings=PollSettings(floor=0.0))
+        got = await a.download(done, tmp_path / "a.mp4")
+        remix_req = request(
+            "newapi", {"prompt": "at night"}, model="sora-2", remix_of="a", remix_via="endpoint"
+        )
+        second = await a.create(remix_req, remix_task_id=done.task_id)
+        again = await poll(a, second.task_id, deadline_s=30, settings=PollSettings(floor=0.0))
+        remixed = await a.download(again, tmp_path / "b.mp4")
+    assert got.path.read_bytes()[4:8] == b"ftyp" and remixed.size > 0
+    assert got.sha256 == hashlib.sha256(got.path.read_bytes()).hexdigest()
+    assert emu.stats()["creates"]["total"] == 2
+    assert retry.recorded_waits()  # the faults were met and waited out
+
+
+async def test_a_reset_create_on_the_emulator_is_unknown_and_sent_once() -> None:
+    emulator = pytest.importorskip("emulator")
+    if not hasattr(emulator, "EmbeddedEmulator"):
+        pytest.skip("the embedded emulator is not available")
+    emu = emulator.EmbeddedEmulator(emulator.EmulatorConfig(job_seconds=0, faults="reset=1.0"))
+    async with Connection(emu.api_base_url("anyfast"), "k", transport=emu.transport()) as c:
+        a = make_adapter(spec("anyfast_sora"), c)
+        with pytest.raises(UnknownCreate):
+            await a.create(request("anyfast_sora", {"prompt": "a cat", "seconds": "4"}))
+    assert emu.stats()["creates"]["total"] == 1
