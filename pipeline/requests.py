@@ -8,7 +8,6 @@ sent, and every problem names the storyboard line it came from.
 
 from __future__ import annotations
 
-import base64
 import difflib
 import math
 import mimetypes
@@ -41,10 +40,6 @@ class LocalFile:
     def of(cls, path: Path) -> LocalFile:
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return cls(path, sha256_file(path), mime, path.stat().st_size)
-
-    def data_url(self) -> str:
-        """The file inlined as a data: URL (for APIs that take only URLs)."""
-        return f"data:{self.mime};base64,{base64.b64encode(self.path.read_bytes()).decode()}"
 
     def public(self) -> dict[str, Any]:
         """What manifests and the ledger record in place of the bytes."""

@@ -30,7 +30,7 @@ from ..errors import (
 from ..retry import RetryPolicies, Scope, poll_hint_seconds, retry_after_seconds, retrying
 from ..specs import Spec
 from ..transport import Connection, MalformedAnswer, last_response, transport_error
-from .contract import CreateRequestLike, LocalFile, TaskSnapshot, TaskState
+from .contract import CreateRequest, LocalFile, TaskSnapshot, TaskState
 
 __all__ = [
     "Answer",
@@ -128,21 +128,8 @@ def data_url(lf: LocalFile, payload: bytes | None = None) -> str:
 
 
 def as_local_file(value: object) -> LocalFile | None:
-    """`value` as a `LocalFile` if it is one (or has the same four attributes), else None."""
-    if isinstance(value, LocalFile):
-        return value
-    path = getattr(value, "path", None)
-    sha256 = getattr(value, "sha256", None)
-    mime = getattr(value, "mime", None)
-    size = getattr(value, "size", None)
-    if (
-        isinstance(path, Path)
-        and isinstance(sha256, str)
-        and isinstance(mime, str)
-        and isinstance(size, int)
-    ):
-        return LocalFile(path=path, sha256=sha256, mime=mime, size=size)
-    return None
+    """`value` if it is a `LocalFile`, else None."""
+    return value if isinstance(value, LocalFile) else None
 
 
 def resolve_local_files(value: Any) -> Any:
@@ -374,7 +361,7 @@ class BaseAdapter:
         )
 
     async def _submit(
-        self, req: CreateRequestLike, what: str, call: Callable[[], Awaitable[Any]]
+        self, req: CreateRequest, what: str, call: Callable[[], Awaitable[Any]]
     ) -> TaskSnapshot:
         """Send a create (or remix) once, retrying only what surely was not taken."""
         answer = await self._retrying(
@@ -396,9 +383,7 @@ class BaseAdapter:
     def snapshot(self, answer: Answer, task_id: str | None = None) -> TaskSnapshot:
         raise NotImplementedError
 
-    async def create(
-        self, req: CreateRequestLike, *, remix_task_id: str | None = None
-    ) -> TaskSnapshot:
+    async def create(self, req: CreateRequest, *, remix_task_id: str | None = None) -> TaskSnapshot:
         raise NotImplementedError
 
     async def status(self, task_id: str) -> TaskSnapshot:
@@ -423,13 +408,13 @@ class BaseAdapter:
 
     # -- create bodies --------------------------------------------------------------------
 
-    def _check_request(self, req: CreateRequestLike) -> None:
+    def _check_request(self, req: CreateRequest) -> None:
         if req.spec is not self.spec and req.spec.name != self.spec.name:
             raise InputError(
                 f"shot {req.shot_id}: request for {req.spec.name} sent to {self.spec.name}"
             )
 
-    def _read_files(self, req: CreateRequestLike) -> dict[str, tuple[LocalFile, bytes]]:
+    def _read_files(self, req: CreateRequest) -> dict[str, tuple[LocalFile, bytes]]:
         files: dict[str, tuple[LocalFile, bytes]] = {}
         for name, value in req.files.items():
             local = as_local_file(value)
@@ -447,7 +432,7 @@ class BaseAdapter:
 
     def build_body(
         self,
-        req: CreateRequestLike,
+        req: CreateRequest,
         fields: Mapping[str, Any],
         files: Mapping[str, tuple[LocalFile, bytes]],
     ) -> Any:

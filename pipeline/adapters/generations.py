@@ -24,7 +24,7 @@ from .common import (
     state_of,
     video_snapshot,
 )
-from .contract import CreateRequestLike, TaskSnapshot
+from .contract import CreateRequest, TaskSnapshot
 
 __all__ = ["GenerationsAdapter", "envelope_snapshot"]
 
@@ -89,9 +89,7 @@ class GenerationsAdapter(BaseAdapter):
             return envelope_snapshot(self.spec, answer.data, answer.headers, task_id)
         return video_snapshot(self.spec, answer.data, answer.headers, task_id)
 
-    async def create(
-        self, req: CreateRequestLike, *, remix_task_id: str | None = None
-    ) -> TaskSnapshot:
+    async def create(self, req: CreateRequest, *, remix_task_id: str | None = None) -> TaskSnapshot:
         """Submit one create; never re-sent when its answer may have been lost."""
         self._check_request(req)
         if req.remix_of is not None:

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from ..download import DownloadResult, ProgressFn
 from ..errors import InputError
 from .common import Answer, BaseAdapter, check_task_id, http_url, video_snapshot
-from .contract import CreateRequestLike, TaskSnapshot
+from .contract import CreateRequest, TaskSnapshot
 
 __all__ = ["VideosAdapter"]
 
@@ -23,9 +23,7 @@ class VideosAdapter(BaseAdapter):
     def snapshot(self, answer: Answer, task_id: str | None = None) -> TaskSnapshot:
         return video_snapshot(self.spec, answer.data, answer.headers, task_id)
 
-    async def create(
-        self, req: CreateRequestLike, *, remix_task_id: str | None = None
-    ) -> TaskSnapshot:
+    async def create(self, req: CreateRequest, *, remix_task_id: str | None = None) -> TaskSnapshot:
         """Submit one create (or remix); never re-sent when its answer may have been lost."""
         self._check_request(req)
         fields: dict[str, Any] = dict(req.fields)
@@ -54,7 +52,7 @@ class VideosAdapter(BaseAdapter):
             ),
         )
 
-    async def _remix(self, req: CreateRequestLike, source: str) -> TaskSnapshot:
+    async def _remix(self, req: CreateRequest, source: str) -> TaskSnapshot:
         rule = self.spec.fields.get("prompt")
         prompt = req.fields.get(rule.field if rule else "prompt")
         if not isinstance(prompt, str) or not prompt:
