@@ -131,6 +131,10 @@ def concat(
             else:
                 _reencode(scanned, out, target, keep_audio)
         info = _describe(tmp)
+        # mkstemp makes the file private; a finished video gets the usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o666 & ~umask)
         os.replace(tmp, output)
     except BaseException:
         tmp.unlink(missing_ok=True)
