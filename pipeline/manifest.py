@@ -1,0 +1,226 @@
+"""What a run produced: per-shot results, the manifest.json that records them, the report.
+
+The manifest is enough to reproduce every request exactly: it holds each shot's resolved
+request (local files by name and sha256, never a key), the seed, the spec and its hash.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import jinja2
+
+from . import __version__
+
+ShotStatus = str  # done | cached | failed | unknown | skipped | expired
+
+
+@attrs.frozen
+class ShotResult:
+    """How one shot ended, and everything needed to reproduce its request."""
+
+    shot_id: str
+    status: ShotStatus
+    provider: str
+    api: str
+    spec: str
+    spec_sha256: str
+    model: str
+    prompt: str
+    request: Mapping[str, Any]
+    fingerprint: str
+    seed: int | None
+    seed_sent: bool
+    remix_of: str | None = None
+    task_id: str | None = None
+    file: Path | None = None
+    sha256: str | None = None
+    bytes: int | None = None
+    error: str | None = None
+    timings: Mapping[str, float] = attrs.Factory(dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in {"done", "cached"}
+
+    def to_json(self, out_dir: Path) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "provider": self.provider,
+            "api": self.api,
+            "spec": {"name": self.spec, "sha256": self.spec_sha256},
+            "model": self.model,
+            "prompt": self.prompt,
+            "request": self.request,
+            "fingerprint": self.fingerprint,
+            "seed": self.seed,
+            "seed_reproducible": self.seed_sent,
+            "remix_of": self.remix_of,
+            "task_id": self.task_id,
+            "file": _relative(self.file, out_dir),
+            "sha256": self.sha256,
+            "bytes": self.bytes,
+            "error": self.error,
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+
+@attrs.frozen
+class FinalResult:
+    """The final cut, if the storyboard asked for one."""
+
+    file: Path | None
+    shots: tuple[str, ...]
+    sha256: str | None = None
+    bytes: int | None = None
+    duration: float | None = None
+    mode: str | None = None
+    error: str | None = None
+
+
+@attrs.frozen
+class RunResult:
+    """Everything one `vidpipe run` did."""
+
+    name: str
+    storyboard: Path
+    out_dir: Path
+    run_id: int | None
+    shots: tuple[ShotResult, ...]
+    final: FinalResult | None
+    started_at: float
+    finished_at: float
+    manifest: Path | None = None
+    report: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        final_ok = self.final is None or self.final.error is None
+        return all(s.ok for s in self.shots) and final_ok
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every shot is done, 1 when a shot failed at the provider."""
+        return 0 if self.ok else 1
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for shot in self.shots:
+            counts[shot.status] = counts.get(shot.status, 0) + 1
+        return counts
+
+    def summary(self) -> dict[str, Any]:
+        """The machine-readable summary printed by `vidpipe run --json`."""
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "exit_code": self.exit_code,
+            "out_dir": str(self.out_dir),
+            "manifest": str(self.manifest) if self.manifest else None,
+            "report": str(self.report) if self.report else None,
+            "run_id": self.run_id,
+            "seconds": round(self.finished_at - self.started_at, 3),
+            "counts": self.counts(),
+            "shots": {
+                s.shot_id: {
+                    "status": s.status,
+                    "file": str(s.file) if s.file else None,
+                    "sha256": s.sha256,
+                    "task_id": s.task_id,
+                    "error": s.error,
+                }
+                for s in self.shots
+            },
+            "final": None
+            if self.final is None
+            else {
+                "file": str(self.final.file) if self.final.file else None,
+                "sha256": self.final.sha256,
+                "duration": self.final.duration,
+                "error": self.final.error,
+            },
+        }
+
+
+def _relative(path: Path | None, base: Path) -> str | None:
+    if path is None:
+        return None
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def manifest_json(result: RunResult, *, storyboard_seed: int | None) -> dict[str, Any]:
+    """The manifest document for a run."""
+    final = result.final
+    return {
+        "vidpipe": __version__,
+        "name": result.name,
+        "storyboard": str(result.storyboard),
+        "run_id": result.run_id,
+        "seed": storyboard_seed,
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(result.started_at)),
+        "seconds": round(result.finished_at - result.started_at, 3),
+        "ok": result.ok,
+        "shots": {s.shot_id: s.to_json(result.out_dir) for s in result.shots},
+        "final": None
+        if final is None
+        else {
+            "concat": list(final.shots),
+            "file": _relative(final.file, result.out_dir),
+            "sha256": final.sha256,
+            "bytes": final.bytes,
+            "duration": final.duration,
+            "mode": final.mode,
+            "error": final.error,
+        },
+    }
+
+
+def write_manifest(result: RunResult, *, storyboard_seed: int | None) -> Path:
+    path = result.out_dir / "manifest.json"
+    doc = manifest_json(result, storyboard_seed=storyboard_seed)
+    _write_atomic(path, json.dumps(doc, indent=2, sort_keys=False) + "\n")
+    return path
+
+
+_REPORT = jinja2.Environment(
+    loader=jinja2.PackageLoader("pipeline", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def write_report(result: RunResult, shots: Sequence[ShotResult] | None = None) -> Path:
+    """A self-contained report.html beside the videos (they play inline)."""
+    path = result.out_dir / "report.html"
+    template = _REPORT.get_template("report.html.j2")
+    text = template.render(
+        result=result,
+        shots=[
+            (s, _relative(s.file, result.out_dir), json.dumps(s.request, indent=1))
+            for s in (shots or result.shots)
+        ],
+        final_file=_relative(result.final.file, result.out_dir) if result.final else None,
+        escape=html.escape,
+        version=__version__,
+    )
+    _write_atomic(path, text)
+    return path
