@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import retry
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
@@ -19,7 +21,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
         if name.endswith(("_API_KEY", "_BASE_URL")) or name.startswith("VIDPIPE_"):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
-    yield
+    # Retries record the waits they would make instead of sleeping (tests never really wait).
+    with retry.set_testing(True):
+        yield
 
 
 @pytest.fixture
