@@ -708,8 +708,8 @@ def _parse_range(
         return max(0, size - length), size - 1
     start = int(first)
     end = int(last) if last else size - 1
-    if end < start:
-        return None
+    if last and end < start:
+        return None  # invalid, so ignored
     if start >= size:
         return "unsatisfiable"
     return start, min(end, size - 1)

@@ -155,6 +155,13 @@ def _types(schema: Mapping[str, Any]) -> set[str]:
     return found
 
 
+def _json_or_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
 def _is_binary(schema: Mapping[str, Any]) -> bool:
     return schema.get("format") == "binary" or "x-content-types" in schema
 
@@ -212,12 +219,11 @@ class SchemaCheck:
             kinds = _types(schema)
             if "array" in kinds and "string" not in kinds:
                 items = schema.get("items", {}) if isinstance(schema.get("items"), Mapping) else {}
-                if (
-                    len(values) == 1
-                    and isinstance(values[0], str)
-                    and values[0].lstrip()[:1] == "["
-                ):
-                    out[name] = coerce_text(values[0], schema)
+                # One JSON part holds the whole array (so a JSON object there is no array);
+                # otherwise each repeated part is one item.
+                first = values[0]
+                if len(values) == 1 and isinstance(first, str) and first.lstrip()[:1] in ("[", "{"):
+                    out[name] = _json_or_text(first)
                 else:
                     out[name] = [self._one(name, v, items) for v in values]
             else:
