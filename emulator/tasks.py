@@ -450,7 +450,7 @@ class Stats:
 
     def snapshot(self, tasks: Iterable[Task], now: float) -> dict[str, Any]:
         """The counters as JSON, with the tasks counted by their state at `now`."""
-        states: Counter[str] = Counter({s: 0 for s in STATUSES})
+        states: Counter[str] = Counter({s: 0 for s in (*STATUSES, "expired")})
         for task in tasks:
             snap = task.snapshot(now)
             status = snap.status

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import warnings
 from typing import Any
 
@@ -52,6 +53,16 @@ def test_result_urls_point_at_a_second_origin_on_the_same_server() -> None:
     assert cdn.status_code == 200 and cdn.content[4:8] == b"ftyp"
     assert part.status_code == 206 and part.content == cdn.content[:10]
     assert stats["creates"]["total"] == 1 and stats["polls"]["total"] == 1
+
+
+def test_served_connections_do_not_wait_for_delayed_acks() -> None:
+    # An answer is written as headers then body; without TCP_NODELAY on the accepted socket
+    # the body waits ~40 ms for the client's delayed ACK. asyncio sets it only for TCP sockets.
+    sock = emulator.server._bind("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
 
 
 def test_the_cli_builds_the_config_and_serves(monkeypatch: pytest.MonkeyPatch) -> None:
