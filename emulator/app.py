@@ -141,7 +141,7 @@ class Emulator:
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
         self.registry: SpecRegistry = config.registry()
-        self.store = TaskStore(config.seed)
+        self.store = TaskStore(config.seed, config.store_dir, self.registry)
         self.stats = Stats()
         self.faults = FaultPlan(config.faults, config.seed)
         self.renderer = Renderer(config.render_cache_size)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
 
 import attrs
 
@@ -74,6 +75,9 @@ class EmulatorConfig:
       Longer than `max_seconds` is refused.
     - `clock` (unix seconds) and `sleep` can be replaced by tests.
     - `specs` is the registry to serve (default: the specs shipped with vidpipe).
+    - `store_dir`, when set, keeps the tasks on disk so a new emulator (a new process)
+      still knows them: `vidpipe run` points it into the state dir, so a resumed run can
+      re-attach to, download and remix tasks an earlier run created.
     """
 
     seed: int = 0
@@ -99,6 +103,7 @@ class EmulatorConfig:
         default=asyncio.sleep, eq=False, repr=False
     )
     specs: SpecRegistry | None = attrs.field(default=None, eq=False, repr=False)
+    store_dir: Path | None = None
 
     @queued_fraction.validator
     def _check_fraction(self, attribute: attrs.Attribute[float], value: float) -> None:

@@ -50,6 +50,8 @@ from .statedir import StateDir
 from .transport import Connection
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+# How long a task takes on the embedded emulator unless RunOptions.emulator says otherwise.
+EMBEDDED_JOB_SECONDS = 2.0
 
 
 @attrs.frozen
@@ -188,9 +190,19 @@ def plan(
     return planned
 
 
+def _embedded_emulator(options: RunOptions, state_dir: Path) -> Any:
+    """The in-process emulator; its tasks live in the state dir so reruns still find them."""
+    from emulator import EmbeddedEmulator, EmulatorConfig
+
+    config = options.emulator or EmulatorConfig(job_seconds=EMBEDDED_JOB_SECONDS)
+    if config.store_dir is None:
+        config = attrs.evolve(config, store_dir=state_dir / "emulator")
+    return EmbeddedEmulator(config)
+
+
 @contextlib.asynccontextmanager
 async def _connections(
-    storyboard: Storyboard, options: RunOptions, names: set[str]
+    storyboard: Storyboard, options: RunOptions, names: set[str], state_dir: Path
 ) -> AsyncIterator[dict[str, Connection]]:
     """One connection per provider in use; `embedded` ones share one in-process emulator."""
     emulator = None
@@ -201,10 +213,8 @@ async def _connections(
             transport = options.transport_for(provider) if options.transport_for else None
             if provider.is_embedded and transport is None:
                 if emulator is None:
-                    from emulator import EmbeddedEmulator, EmulatorConfig
-
-                    emulator = EmbeddedEmulator(options.emulator or EmulatorConfig(job_seconds=2.0))
-                base_url = emulator.base_url
+                    emulator = _embedded_emulator(options, state_dir)
+                base_url = emulator.api_base_url(provider.api)
                 api_key = provider.api_key or "vidpipe-embedded"
                 transport = emulator.transport()
             else:
@@ -473,7 +483,7 @@ async def run_async(
         names = {storyboard.shot(s).provider for s in order}
         status = "crashed"
         try:
-            async with _connections(storyboard, options, names) as conns:
+            async with _connections(storyboard, options, names, state.path) as conns:
                 runner = _Runner(
                     storyboard,
                     options,
