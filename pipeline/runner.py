@@ -50,6 +50,7 @@ from .statedir import StateDir
 from .transport import Connection
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+_FAILABLE = (ShotState.SUBMITTING, ShotState.RUNNING)
 # How long a task takes on the embedded emulator unless RunOptions.emulator says otherwise.
 EMBEDDED_JOB_SECONDS = 2.0
 
@@ -359,10 +360,20 @@ class _Runner:
             return self.result(shot_id, "failed", error=str(exc), task_id=exc.task_id)
         except ProviderError as exc:
             state = self.ledger.lookup(fp)
-            if state is not None and state.state in (ShotState.SUBMITTING, ShotState.RUNNING):
-                self.ledger.record_failure(fp, str(exc))
-            self.emit(shot_id, "failed", message=str(exc))
-            return self.result(shot_id, "failed", error=str(exc), task_id=exc.task_id)
+            definitive = isinstance(exc, TaskFailed) or (
+                state is not None and state.state == ShotState.SUBMITTING
+            )
+            message = str(exc)
+            if definitive and state is not None and state.state in _FAILABLE:
+                # The provider said no (a failed task, or a create it refused): a rerun
+                # may try again.
+                self.ledger.record_failure(fp, message)
+            elif state is not None and state.state == ShotState.RUNNING:
+                # A poll or download broke after the task was created: the task may still
+                # finish, so the ledger keeps it and the next run re-attaches.
+                message = f"{message}; rerun to resume task {state.task_id}"
+            self.emit(shot_id, "failed", message=message)
+            return self.result(shot_id, "failed", error=message, task_id=exc.task_id)
         timings["seconds"] = time.monotonic() - start
         self.emit(shot_id, "done", progress=100, task_id=snapshot.task_id)
         return self.result(
