@@ -50,7 +50,8 @@ class ShotResult:
     def ok(self) -> bool:
         return self.status in {"done", "cached"}
 
-    def to_json(self, out_dir: Path) -> dict[str, Any]:
+    def to_json(self, out_dir: Path, *, remix_task_id: str | None = None) -> dict[str, Any]:
+        """This shot's manifest entry; `remix_task_id` is the source task a remix was sent."""
         return {
             "status": self.status,
             "provider": self.provider,
@@ -60,9 +61,11 @@ class ShotResult:
             "prompt": self.prompt,
             "request": self.request,
             "fingerprint": self.fingerprint,
-            "seed": self.seed,
+            # A seed the API does not take is not part of the request: record its absence.
+            "seed": self.seed if self.seed_sent else None,
             "seed_reproducible": self.seed_sent,
             "remix_of": self.remix_of,
+            "remix_task_id": remix_task_id,
             "task_id": self.task_id,
             "file": _relative(self.file, out_dir),
             "sha256": self.sha256,
@@ -101,9 +104,19 @@ class RunResult:
     report: Path | None = None
 
     @property
+    def final_status(self) -> str | None:
+        """`done`, `skipped` (a shot it needs was not selected by --only) or `failed`."""
+        if self.final is None:
+            return None
+        if self.final.file is not None and self.final.error is None:
+            return "done"
+        ran = {s.shot_id for s in self.shots}
+        return "skipped" if any(s not in ran for s in self.final.shots) else "failed"
+
+    @property
     def ok(self) -> bool:
-        final_ok = self.final is None or self.final.error is None
-        return all(s.ok for s in self.shots) and final_ok
+        """Every shot run is done (or cached) and the final cut, if one was due, was made."""
+        return all(s.ok for s in self.shots) and self.final_status != "failed"
 
     @property
     def exit_code(self) -> int:
@@ -131,9 +144,12 @@ class RunResult:
             "shots": {
                 s.shot_id: {
                     "status": s.status,
+                    "provider": s.provider,
+                    "model": s.model,
+                    "task_id": s.task_id,
                     "file": str(s.file) if s.file else None,
                     "sha256": s.sha256,
-                    "task_id": s.task_id,
+                    "bytes": s.bytes,
                     "error": s.error,
                 }
                 for s in self.shots
@@ -141,8 +157,10 @@ class RunResult:
             "final": None
             if self.final is None
             else {
+                "status": self.final_status,
                 "file": str(self.final.file) if self.final.file else None,
                 "sha256": self.final.sha256,
+                "bytes": self.final.bytes,
                 "duration": self.final.duration,
                 "error": self.final.error,
             },
@@ -170,6 +188,7 @@ def _write_atomic(path: Path, text: str) -> None:
 def manifest_json(result: RunResult, *, storyboard_seed: int | None) -> dict[str, Any]:
     """The manifest document for a run."""
     final = result.final
+    tasks = {s.shot_id: s.task_id for s in result.shots}
     return {
         "vidpipe": __version__,
         "name": result.name,
@@ -179,10 +198,16 @@ def manifest_json(result: RunResult, *, storyboard_seed: int | None) -> dict[str
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(result.started_at)),
         "seconds": round(result.finished_at - result.started_at, 3),
         "ok": result.ok,
-        "shots": {s.shot_id: s.to_json(result.out_dir) for s in result.shots},
+        "shots": {
+            s.shot_id: s.to_json(
+                result.out_dir, remix_task_id=tasks.get(s.remix_of) if s.remix_of else None
+            )
+            for s in result.shots
+        },
         "final": None
         if final is None
         else {
+            "status": result.final_status,
             "concat": list(final.shots),
             "file": _relative(final.file, result.out_dir),
             "sha256": final.sha256,
