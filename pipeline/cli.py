@@ -11,13 +11,18 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import yaml
 
 from . import __version__
-from .errors import InputError, StateError, VidpipeError
+from .errors import InputError, Problem, StateError, VidpipeError
+
+if TYPE_CHECKING:
+    from .manifest import RunResult
+    from .model import Storyboard
+    from .runner import PlannedShot
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,27 +53,67 @@ def errors_to_exit_codes(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _parse_vars(pairs: tuple[str, ...]) -> dict[str, Any]:
+def _parse_vars(pairs: tuple[str, ...], file: Path) -> tuple[dict[str, Any], list[Problem]]:
+    """`--var NAME=VALUE` pairs (values read as YAML scalars) and the malformed ones."""
     out: dict[str, Any] = {}
     problems = []
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            problems.append(f"--var {pair!r}: expected NAME=VALUE")
+            problems.append(Problem(f"--var {pair!r}: expected NAME=VALUE", str(file)))
             continue
         try:
             out[key.strip()] = yaml.safe_load(value) if value else ""
         except yaml.YAMLError:
             out[key.strip()] = value
-    if problems:
-        raise InputError(problems[0])
-    return out
+    return out, problems
 
 
-def _load(file: Path, var: tuple[str, ...]) -> Any:
+def _load(file: Path, var: tuple[str, ...]) -> Storyboard:
+    """Load a storyboard; bad `--var`s are reported together with the file's problems."""
     from .loading import load
 
-    return load(file, vars=_parse_vars(var))
+    values, problems = _parse_vars(var, file)
+    try:
+        storyboard = load(file, vars=values)
+    except InputError as exc:
+        raise InputError([*problems, *exc.problems]) from None
+    if problems:
+        raise InputError(problems)
+    return storyboard
+
+
+def _checked(
+    file: Path, var: tuple[str, ...], only: tuple[str, ...] = (), force: tuple[str, ...] = ()
+) -> tuple[Storyboard, list[str]]:
+    """Everything a run checks before sending, all problems in one InputError.
+
+    Returns the storyboard and the shots to run, in DAG order.
+    """
+    from .planning import plan_order, select
+    from .requests import build_requests
+    from .specs import default_registry
+
+    storyboard = _load(file, var)
+    problems: list[Problem] = []
+    try:
+        build_requests(storyboard, default_registry())
+    except InputError as exc:
+        problems.extend(exc.problems)
+    selected: set[str] = set()
+    try:
+        selected = select(storyboard, only)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    problems.extend(
+        Problem(f"--force: no shot {s!r}", storyboard.source)
+        for s in force
+        if s not in storyboard.shot_ids
+    )
+    if problems:
+        raise InputError(problems)
+    order = [s for level in plan_order(storyboard) for s in level if s in selected]
+    return storyboard, order
 
 
 storyboard_arg = click.argument(
@@ -147,7 +192,7 @@ def run(
     from .runner import RunOptions
     from .runner import run as run_storyboard
 
-    storyboard = _load(file, var)
+    storyboard, order = _checked(file, var, only, force)
     emulator_config = None
     if job_seconds is not None:
         from emulator import EmulatorConfig
@@ -164,7 +209,7 @@ def run(
         argv=tuple(sys.argv),
         emulator=emulator_config,
     )
-    display = PlainDisplay(storyboard.shot_ids) if as_json else display_for(storyboard.shot_ids)
+    display = PlainDisplay(order) if as_json else display_for(order)
     with display:
         result = run_storyboard(storyboard, options, on_event=display)
     if as_json:
@@ -174,19 +219,84 @@ def run(
     sys.exit(result.exit_code)
 
 
-def _print_result(result: Any) -> None:
+def _print_result(result: RunResult) -> None:
     counts = ", ".join(f"{n} {status}" for status, n in result.counts().items())
     click.echo(f"{result.name}: {counts} in {result.finished_at - result.started_at:.1f} s")
+    width = max([5, *(len(s.shot_id) for s in result.shots)])
     for shot in result.shots:
-        where = shot.file if shot.file else shot.error
-        click.echo(f"  {shot.shot_id:<16} {shot.status:<8} {where}")
-    if result.final is not None:
-        click.echo(
-            f"  {'final':<16} {'done' if result.final.file else 'skipped':<8} "
-            f"{result.final.file or result.final.error}"
-        )
+        where = shot.file if shot.ok else shot.error
+        click.echo(f"  {shot.shot_id:<{width}}  {shot.status:<8} {where}")
+    final = result.final
+    if final is not None:
+        if result.final_status == "done":
+            seconds = f" ({final.duration:.1f} s)" if final.duration else ""
+            click.echo(f"  {'final':<{width}}  {'done':<8} {final.file}{seconds}")
+        else:
+            click.echo(f"  {'final':<{width}}  not assembled: {final.error}")
     click.echo(f"manifest: {result.manifest}")
     click.echo(f"report:   {result.report}")
+
+
+def _origin(base_url: str) -> str:
+    """Where a provider's calls go, without any credentials written into the URL."""
+    import httpx
+
+    from .model import EMBEDDED
+
+    if base_url == EMBEDDED:
+        return "the embedded emulator"
+    url = httpx.URL(base_url)
+    return str(url.copy_with(username=None, password=None, query=None, fragment=None))
+
+
+def _plan_json(storyboard: Storyboard, planned: list[PlannedShot]) -> dict[str, Any]:
+    levels: list[list[str]] = []
+    shots = []
+    for p in planned:
+        if p.level == len(levels):
+            levels.append([])
+        levels[p.level].append(p.shot_id)
+        info = p.to_json()
+        info["prompt"] = storyboard.shot(p.shot_id).prompt
+        info["base_url"] = _origin(p.base_url)
+        shots.append(info)
+    return {"name": storyboard.name, "levels": levels, "shots": shots}
+
+
+def _print_plan(storyboard: Storyboard, planned: list[PlannedShot]) -> None:
+    doc = _plan_json(storyboard, planned)
+    levels = doc["levels"]
+    click.echo(
+        f"{storyboard.name}: {len(planned)} shots in {len(levels)} levels "
+        "(a shot waits only for the shot it remixes); nothing is sent"
+    )
+    sources = {p.shot_id: p.request.remix_of for p in planned}
+    for number, level in enumerate(levels):
+        names = [f"{s} (remixes {sources[s]})" if sources[s] else s for s in level]
+        click.echo(f"  level {number}: {', '.join(names)}")
+    for p, info in zip(planned, doc["shots"], strict=True):
+        req = p.request
+        click.echo("")
+        click.echo(f"{p.shot_id}  [level {p.level}, {p.state}]")
+        click.echo(f"  endpoint: {info['endpoint']} on {info['base_url']}")
+        click.echo(f"  provider: {p.provider} (api {req.spec.api}, spec {req.spec.name})")
+        click.echo(f"  model:    {req.model}")
+        click.echo(f"  prompt:   {info['prompt']}")
+        if req.remix_of:
+            how = (
+                f"its task id is sent as {req.remix_field}"
+                if req.remix_via == "create-field"
+                else "through the remix endpoint"
+            )
+            click.echo(f"  remix:    of {req.remix_of}; {how}")
+        if req.seed_sent:
+            click.echo(f"  seed:     {req.seed}")
+        else:
+            click.echo("  seed:     none (this API takes no seed: not seed-reproducible)")
+        click.echo("  request:")
+        for key, value in info["request"].items():
+            click.echo(f"    {key}: {json.dumps(value)}")
+        click.echo(f"  fingerprint: {p.fingerprint}")
 
 
 @main.command()
@@ -199,26 +309,12 @@ def plan(file: Path, state_dir: Path | None, var: tuple[str, ...], as_json: bool
     """Show what a run would send, in DAG order, and what is cached. Sends nothing."""
     from .runner import plan as make_plan
 
-    planned = make_plan(_load(file, var), state_dir=state_dir)
+    storyboard = _load(file, var)
+    planned = make_plan(storyboard, state_dir=state_dir)
     if as_json:
-        click.echo(json.dumps([p.to_json() for p in planned], indent=2))
-        return
-    for p in planned:
-        info = p.to_json()
-        click.echo(
-            f"[{p.level}] {p.shot_id}  ({p.state})  {info['endpoint']}  "
-            f"{p.provider}/{info['spec']}  model={info['model']}"
-        )
-        if p.request.remix_of:
-            click.echo(f"    remix of {p.request.remix_of} via {p.request.remix_via}")
-        seed = info["seed"]
-        click.echo(
-            f"    seed: {seed if seed is not None else '-'}"
-            f"{'' if info['seed_sent'] else ' (not sent: this API takes no seed)'}"
-        )
-        for key, value in info["request"].items():
-            click.echo(f"    {key}: {json.dumps(value)}")
-        click.echo(f"    fingerprint: {p.fingerprint[:16]}")
+        click.echo(json.dumps(_plan_json(storyboard, planned), indent=2))
+    else:
+        _print_plan(storyboard, planned)
 
 
 @main.command()
@@ -227,12 +323,9 @@ def plan(file: Path, state_dir: Path | None, var: tuple[str, ...], as_json: bool
 @errors_to_exit_codes
 def validate(file: Path, var: tuple[str, ...]) -> None:
     """Check a storyboard against its providers' specs. Sends nothing."""
-    from .requests import build_requests
-    from .specs import default_registry
-
-    storyboard = _load(file, var)
-    build_requests(storyboard, default_registry())
-    click.echo(f"{file}: ok ({len(storyboard.shots)} shots)")
+    storyboard, order = _checked(file, var)
+    providers = {storyboard.shot(s).provider for s in order}
+    click.echo(f"{file}: ok ({len(order)} shots, {len(providers)} providers)")
 
 
 @main.command()

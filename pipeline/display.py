@@ -1,32 +1,41 @@
 """Show a run's progress: a live per-shot table on a terminal, plain lines elsewhere.
 
-Both take the runner's ShotEvents. rich honours NO_COLOR and non-terminal output by itself;
-plain mode prints one line per phase change so logs stay short.
+Both take the runner's ShotEvents. The live table shows each shot's state (queued,
+running NN %, downloading, done, failed), a progress bar, its time and task id. Plain mode,
+for logs, CI and pipes, prints a line when a shot changes phase and when a running task
+passes another quarter of its progress. rich honours NO_COLOR by itself.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import IO
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.live import Live
+from rich.progress_bar import ProgressBar
 from rich.table import Table
+from rich.text import Text
 
 from .events import FINAL_PHASES, ShotEvent
+
+__all__ = ["LiveDisplay", "PlainDisplay", "display_for"]
 
 _STYLE = {
     "done": "green",
     "cached": "green",
-    "failed": "red",
-    "unknown": "red",
+    "failed": "bold red",
+    "unknown": "bold red",
     "skipped": "yellow",
     "downloading": "cyan",
     "running": "blue",
+    "queued": "magenta",
 }
+_OK = frozenset({"done", "cached"})
 
 
 def _label(event: ShotEvent) -> str:
@@ -36,23 +45,35 @@ def _label(event: ShotEvent) -> str:
 
 
 class PlainDisplay:
-    """One line per shot per phase change: for logs, CI and pipes."""
+    """A line per phase change (and per quarter of progress): for logs, CI and pipes."""
 
-    def __init__(self, shot_ids: Sequence[str], stream: IO[str] | None = None) -> None:
+    def __init__(
+        self,
+        shot_ids: Sequence[str],
+        stream: IO[str] | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.stream = stream or sys.stderr
-        self.last: dict[str, str] = {}
+        self.clock = clock
+        self.last: dict[str, tuple[str, int]] = {}
         self.width = max((len(s) for s in shot_ids), default=4)
-        self.started = time.monotonic()
+        self.started = clock()
 
     def __call__(self, event: ShotEvent) -> None:
-        if self.last.get(event.shot_id) == event.phase:
+        if event.phase == "pending":  # waiting for a slot: not worth a line
             return
-        self.last[event.shot_id] = event.phase
-        elapsed = time.monotonic() - self.started
-        extra = f"  {event.message}" if event.message else ""
+        quarter = (event.progress or 0) // 25 if event.phase == "running" else 0
+        key = (event.phase, quarter)
+        if self.last.get(event.shot_id) == key:
+            return
+        self.last[event.shot_id] = key
+        elapsed = self.clock() - self.started
+        state = _label(event) if event.phase == "running" else event.phase
         task = f"  task {event.task_id}" if event.task_id and event.phase == "queued" else ""
+        extra = f"  {event.message}" if event.message else ""
         print(
-            f"[{elapsed:6.1f}s] {event.shot_id:<{self.width}}  {event.phase}{task}{extra}",
+            f"[{elapsed:6.1f}s] {event.shot_id:<{self.width}}  {state}{task}{extra}",
             file=self.stream,
             flush=True,
         )
@@ -67,37 +88,86 @@ class PlainDisplay:
 
 
 class LiveDisplay:
-    """A live table of shots (queued, running NN %, downloading, done, failed)."""
+    """A live table of shots: state, progress bar, time, task id and why one failed."""
 
-    def __init__(self, shot_ids: Sequence[str], console: Console | None = None) -> None:
+    def __init__(
+        self,
+        shot_ids: Sequence[str],
+        console: Console | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.console = console or Console(stderr=True)
+        self.clock = clock
+        self.started = clock()
         self.state: dict[str, ShotEvent] = {s: ShotEvent(s, "pending") for s in shot_ids}
-        self.live = Live(self._table(), console=self.console, refresh_per_second=8)
+        self.began: dict[str, float] = {}
+        self.ended: dict[str, float] = {}
+        # Events come from the run's thread; the table is drawn by rich's refresh thread.
+        self.lock = threading.Lock()
+        self.live = Live(console=self.console, refresh_per_second=8, get_renderable=self.render)
 
-    def _table(self) -> Table:
-        table = Table(box=None, show_header=True, header_style="bold")
-        table.add_column("shot")
-        table.add_column("state")
+    def _time(self, shot_id: str, now: float) -> str:
+        began = self.began.get(shot_id)
+        if began is None:
+            return ""
+        return f"{self.ended.get(shot_id, now) - began:5.1f}s"
+
+    def _bar(self, event: ShotEvent) -> RenderableType:
+        if event.phase in _OK:
+            return ProgressBar(total=100, completed=100, width=16)
+        if event.phase in {"running", "downloading"} and event.progress is not None:
+            return ProgressBar(total=100, completed=event.progress, width=16)
+        return Text("")
+
+    def render(self) -> Table:
+        """The table as it stands now."""
+        now = self.clock()
+        with self.lock:
+            events = list(self.state.values())
+            times = {e.shot_id: self._time(e.shot_id, now) for e in events}
+        finished = [e for e in events if e.phase in FINAL_PHASES]
+        failed = sum(1 for e in finished if e.phase not in _OK)
+        caption = f"{len(finished)}/{len(events)} finished"
+        if failed:
+            caption += f", {failed} not done"
+        table = Table(
+            box=None,
+            show_header=True,
+            header_style="bold",
+            caption=f"{caption} · {now - self.started:.1f} s",
+            caption_justify="left",
+        )
+        table.add_column("shot", no_wrap=True)
+        table.add_column("state", no_wrap=True, min_width=13)
+        table.add_column("progress", no_wrap=True)
+        table.add_column("time", justify="right", no_wrap=True)
         table.add_column("task", overflow="fold")
         table.add_column("note", overflow="fold")
-        for event in self.state.values():
-            style = _STYLE.get(event.phase, "")
+        for event in events:
             table.add_row(
                 event.shot_id,
-                f"[{style}]{_label(event)}[/]" if style else _label(event),
+                Text(_label(event), style=_STYLE.get(event.phase, "")),
+                self._bar(event),
+                times[event.shot_id],
                 event.task_id or "",
                 event.message if event.phase in FINAL_PHASES else "",
             )
         return table
 
     def __call__(self, event: ShotEvent) -> None:
-        previous = self.state.get(event.shot_id)
-        if previous and previous.task_id and not event.task_id:
-            event = ShotEvent(
-                event.shot_id, event.phase, event.progress, event.message, previous.task_id
-            )
-        self.state[event.shot_id] = event
-        self.live.update(self._table())
+        now = self.clock()
+        with self.lock:
+            previous = self.state.get(event.shot_id)
+            if previous and previous.task_id and not event.task_id:
+                event = ShotEvent(
+                    event.shot_id, event.phase, event.progress, event.message, previous.task_id
+                )
+            self.state[event.shot_id] = event
+            if event.phase != "pending":
+                self.began.setdefault(event.shot_id, now)
+            if event.phase in FINAL_PHASES:
+                self.ended[event.shot_id] = now
 
     def __enter__(self) -> LiveDisplay:
         self.live.__enter__()
