@@ -387,7 +387,9 @@ def history(file: Path | None, state_dir: Path | None, limit: int) -> None:
         raise StateError(f"no runs recorded in {state_dir}")
     with state.open_ledger() as ledger:
         for r in ledger.runs(limit):
-            took = f"{r.finished_at - r.started_at:.1f}s" if r.finished_at else "-"
+            took = (
+                f"{(r.finished_at - r.started_at).total_seconds():.1f}s" if r.finished_at else "-"
+            )
             click.echo(
                 f"#{r.id:<4} {r.started_at:%Y-%m-%d %H:%M:%S}  {r.status:<8} {took:>8}  "
                 f"{r.name}  {r.storyboard}"

@@ -1,0 +1,331 @@
+"""The `vidpipe` commands: run (exit codes, --json, --only), plan, validate, schema, status,
+history, emulator and specs check-docs.
+
+Runs use a small storyboard on the embedded emulator with tasks that finish at once;
+`plan` is checked against a loopback emulator to prove it sends nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+import pipeline.runner
+from pipeline.cli import main
+
+from .test_e2e import EXAMPLES, KEYS, ROOT, SPEC_OF, copy_example, loopback
+
+TINY = """\
+version: 1
+name: tiny
+seed: 7
+providers:
+  free: {api: apifree}
+  gateway: {api: newapi}
+defaults: {provider: free, model: wan-2, seconds: 1, size: 64x48}
+vars: {hero: a red kite}
+shots:
+  - id: one
+    prompt: "{{ hero }} over the sea"
+  - id: two
+    provider: gateway
+    model: veo3
+    prompt: "{{ hero }} at dusk"
+  - id: three
+    remix: one
+    prompt: "the same at night"
+final: {concat: [one, two, three]}
+"""
+FAIL = "[emulator:fail]"
+
+
+def tiny(tmp_path: Path, text: str = TINY) -> Path:
+    board = tmp_path / "tiny.yaml"
+    board.write_text(textwrap.dedent(text))
+    return board
+
+
+def vidpipe(*args: str | Path, env: Mapping[str, str] | None = None) -> Result:
+    return CliRunner(env=dict(env or {})).invoke(
+        main, [str(a) for a in args], catch_exceptions=False
+    )
+
+
+def run_tiny(board: Path, *args: str) -> Result:
+    out = board.parent / "out"
+    return vidpipe("run", board, "--out", out, "--job-seconds", "0", *args)
+
+
+# -- run ---------------------------------------------------------------------------------------
+
+
+def test_run_exits_0_and_says_where_everything_is(tmp_path: Path) -> None:
+    result = run_tiny(tiny(tmp_path))
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out" / "tiny"
+    lines = result.stdout.splitlines()
+    assert re.fullmatch(r"tiny: 3 done in \d+\.\d s", lines[0])
+    for shot in ("one", "two", "three"):
+        assert f"  {shot:<5}  done     {out / shot}.mp4" in lines
+    assert any(re.fullmatch(rf"  final  done     {out}/final\.mp4 \(3\.0 s\)", x) for x in lines)
+    assert f"manifest: {out / 'manifest.json'}" in lines
+    assert f"report:   {out / 'report.html'}" in lines
+    assert (out / "final.mp4").is_file() and (out / "report.html").is_file()
+
+
+def test_a_provider_failure_exits_1_while_the_other_shots_finish(tmp_path: Path) -> None:
+    board = tiny(tmp_path, TINY.replace("at dusk", f"at dusk {FAIL}"))
+    result = run_tiny(board)
+    assert result.exit_code == 1, result.output
+    out = tmp_path / "out" / "tiny"
+    assert f"  one    done     {out / 'one.mp4'}" in result.stdout
+    assert f"  three  done     {out / 'three.mp4'}" in result.stdout
+    (failed,) = [line for line in result.stdout.splitlines() if line.startswith("  two ")]
+    assert re.fullmatch(r"  two    failed   two: the provider failed task \S+: .+", failed)
+    assert "  final  not assembled: shots two not done" in result.stdout
+    assert not (out / "final.mp4").exists()
+    assert "\x1b[" not in result.output
+    report = (out / "report.html").read_text()
+    assert "Not assembled: shots two not done" in report
+
+
+def test_json_prints_one_summary_with_every_shot(tmp_path: Path) -> None:
+    board = tiny(tmp_path, TINY.replace("over the sea", f"over the sea {FAIL}"))
+    result = run_tiny(board, "--json")
+    assert result.exit_code == 1
+    summary = json.loads(result.stdout)  # stdout holds the summary and nothing else
+    assert summary["ok"] is False and summary["exit_code"] == 1
+    assert {s: v["status"] for s, v in summary["shots"].items()} == {
+        "one": "failed",
+        "two": "done",
+        "three": "skipped",  # its remix source failed
+    }
+    assert summary["counts"] == {"failed": 1, "done": 1, "skipped": 1}
+    assert summary["shots"]["one"]["task_id"] and "failed" in summary["shots"]["one"]["error"]
+    assert summary["shots"]["three"]["error"] == "one did not finish"
+    two = summary["shots"]["two"]
+    assert Path(two["file"]).is_file() and two["provider"] == "gateway"
+    final = summary["final"]
+    assert final["status"] == "failed" and final["file"] is None
+    assert final["error"] == "shots one, three not done"
+    manifest = json.loads(Path(summary["manifest"]).read_text())
+    assert manifest["ok"] is False and manifest["final"]["status"] == "failed"
+    assert manifest["shots"]["one"]["status"] == "failed"
+    # Progress still goes to stderr, as plain lines.
+    assert re.search(r"^\[\s*\d+\.\ds\] one\s+failed", result.stderr, re.M)
+
+
+def test_only_runs_the_named_shots_and_their_remix_sources(tmp_path: Path) -> None:
+    result = run_tiny(tiny(tmp_path), "--only", "three", "--json")
+    # Every shot asked for is done; a final cut needing unselected shots is skipped, not failed.
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert {s: v["status"] for s, v in summary["shots"].items()} == {
+        "one": "done",
+        "three": "done",
+    }
+    assert summary["final"]["status"] == "skipped"
+    assert summary["final"]["error"] == "shots two not selected"
+    assert not (tmp_path / "out" / "tiny" / "two.mp4").exists()
+    assert "two" not in result.stderr
+
+
+def test_a_rerun_reuses_every_shot(tmp_path: Path) -> None:
+    board = tiny(tmp_path)
+    first = run_tiny(board, "--json")
+    again = run_tiny(board, "--json")
+    assert first.exit_code == again.exit_code == 0
+    before, after = json.loads(first.stdout), json.loads(again.stdout)
+    assert after["counts"] == {"cached": 3}
+    for shot, entry in before["shots"].items():
+        assert after["shots"][shot]["sha256"] == entry["sha256"]
+        assert after["shots"][shot]["task_id"] == entry["task_id"]
+    assert after["final"]["sha256"] == before["final"]["sha256"]
+
+
+def test_bad_options_are_usage_errors(tmp_path: Path) -> None:
+    board = tiny(tmp_path)
+    result = vidpipe("run", board, "--concurrency", "0")
+    assert result.exit_code == 2 and "--concurrency" in result.stderr
+    assert not (tmp_path / ".vidpipe").exists()
+
+
+def test_an_interrupted_run_says_how_to_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline.runner, "run", interrupted)
+    result = run_tiny(tiny(tmp_path))
+    assert result.exit_code == 130
+    assert result.stderr.strip().endswith("rerun the same command to resume")
+
+
+# -- plan, validate, status, history ----------------------------------------------------------
+
+
+def test_plan_shows_what_would_be_sent_and_sends_nothing(tmp_path: Path) -> None:
+    board = copy_example(tmp_path)
+    with loopback() as server:
+        result = vidpipe("plan", board, env=server.env(KEYS))
+        as_json = vidpipe("plan", board, "--json", env=server.env(KEYS))
+        assert server.requests == [] and server.stats()["creates"]["total"] == 0
+    assert result.exit_code == as_json.exit_code == 0, result.output
+    assert not (tmp_path / ".vidpipe").exists()
+    text = result.stdout
+    assert "sunflower-cat: 6 shots in 2 levels" in text and "nothing is sent" in text
+    assert "  level 0: establish, closeup, poster, drone, finale\n" in text
+    assert "  level 1: night (remixes establish)\n" in text
+    blocks = {b.split()[0]: b for b in text.split("\n\n")[1:]}
+    assert list(blocks) == ["establish", "closeup", "poster", "drone", "finale", "night"]
+    base = server.base_url
+    assert f"endpoint: POST /v1/videos on {base}/anyfast\n" in blocks["establish"]
+    assert f"endpoint: POST /v1/video/generations on {base}/anyfast\n" in blocks["closeup"]
+    assert f"endpoint: POST /v1/videos on {base}/apifree\n" in blocks["drone"]
+    assert f"endpoint: POST /v1/videos on {base}/newapi\n" in blocks["finale"]
+    assert "provider: anyfast (api anyfast, spec anyfast_happyhorse)" in blocks["poster"]
+    # Rendered prompts, from inline text and from templates.
+    assert (
+        "prompt:   Camera slowly zooms in, a ginger cat in a blue scarf blinks, petals drift past"
+        in blocks["poster"]
+    )
+    assert "prompt:   Close-up of a ginger cat in a blue scarf, looking curious." in text
+    assert "{{" not in text
+    # Resolved request fields, as the API names them.
+    assert '    seconds: "4"\n    size: "1280x720"\n' in blocks["establish"]
+    assert '    resolution: "720p"\n    ratio: "16:9"\n' in blocks["closeup"]
+    assert '    resolution: "720P"\n' in blocks["poster"]
+    assert "  remix:    of establish; its task id is sent as remix_video_id" in blocks["night"]
+    assert "  seed:     none (this API takes no seed" in blocks["establish"]
+    assert re.search(r"  seed:     \d+\n", blocks["finale"])
+    for key in KEYS.values():
+        assert key not in result.output + as_json.output
+
+    plan = json.loads(as_json.stdout)
+    assert plan["levels"] == [["establish", "closeup", "poster", "drone", "finale"], ["night"]]
+    shots = {s["shot"]: s for s in plan["shots"]}
+    assert {s: v["spec"] for s, v in shots.items()} == SPEC_OF
+    assert shots["night"]["remix_of"] == "establish" and shots["night"]["level"] == 1
+    assert shots["drone"]["endpoint"] == "POST /v1/videos"
+    assert shots["drone"]["base_url"] == f"{base}/apifree"
+    assert shots["drone"]["request"]["size"] == "1280x720"
+    assert shots["poster"]["prompt"].startswith("Camera slowly zooms in")
+    assert {s["state"] for s in plan["shots"]} == {"new"}
+
+
+def test_plan_hides_credentials_in_a_base_url(tmp_path: Path) -> None:
+    board = copy_example(tmp_path)
+    env = {"NEWAPI_BASE_URL": "https://user:hunter2@gw.example/api", "NEWAPI_API_KEY": "sk-x"}
+    result = vidpipe("plan", board, env=env)
+    assert result.exit_code == 0, result.output
+    assert "endpoint: POST /v1/videos on https://gw.example/api\n" in result.stdout
+    assert "hunter2" not in result.output
+
+
+def test_plan_status_and_history_after_a_run(tmp_path: Path) -> None:
+    board = tiny(tmp_path)
+    assert run_tiny(board).exit_code == 0
+    plan = vidpipe("plan", board, "--json")
+    states = {s["shot"]: s["state"] for s in json.loads(plan.stdout)["shots"]}
+    assert states == {"one": "cached", "two": "cached", "three": "cached"}
+    remix = next(s for s in json.loads(plan.stdout)["shots"] if s["shot"] == "three")
+    assert remix["endpoint"] == "POST /v1/videos/{task_id}/remix"
+    status = vidpipe("status", board)
+    assert status.exit_code == 0
+    assert [line.split()[:2] for line in status.stdout.splitlines()] == [
+        ["one", "cached"],
+        ["two", "cached"],
+        ["three", "cached"],
+    ]
+    history = vidpipe("history", board)
+    assert history.exit_code == 0
+    (run,) = history.stdout.splitlines()
+    assert run.startswith("#1 ") and " ok " in run and "tiny" in run
+
+
+def test_validate_says_ok_or_exits_2(tmp_path: Path) -> None:
+    board = copy_example(tmp_path)
+    ok = vidpipe("validate", board)
+    assert ok.exit_code == 0 and ok.stdout == f"{board}: ok (6 shots, 3 providers)\n"
+    board.write_text(board.read_text().replace("seconds: 4", "seconds: 7"))
+    bad = vidpipe("validate", board)
+    assert bad.exit_code == 2 and bad.stdout == ""
+    assert f"error: {board}:25: shot 'establish': seconds: '7' is not one of: 4, 8, 12" in (
+        bad.stderr.splitlines()
+    )
+
+
+# -- schema, emulator, specs, version ---------------------------------------------------------
+
+
+def test_schema_is_a_json_schema_the_example_satisfies() -> None:
+    result = vidpipe("schema")
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    example = yaml.safe_load((EXAMPLES / "storyboard.yaml").read_text())
+    assert list(validator.iter_errors(example)) == []
+    example["shots"][0]["durration"] = 5
+    assert list(validator.iter_errors(example)) != []
+
+
+def test_emulator_help() -> None:
+    result = vidpipe("emulator", "--help")
+    assert result.exit_code == 0
+    for option in ("--port", "--host", "--job-seconds", "--faults", "--seed"):
+        assert option in result.stdout
+
+
+def test_help_lists_every_command() -> None:
+    result = vidpipe("--help")
+    assert result.exit_code == 0
+    for command in ("run", "plan", "validate", "schema", "status", "history", "emulator", "specs"):
+        assert re.search(rf"^  {command}\s", result.stdout, re.M), command
+    assert vidpipe("--version").stdout.startswith("vidpipe, version ")
+
+
+@pytest.mark.shared
+def test_check_docs_passes_on_a_matching_pair(shared_dir: Path) -> None:
+    spec = ROOT / "specs" / "newapi.yaml"
+    result = vidpipe("specs", "check-docs", shared_dir / "seeds" / "004_ad6492f78e3310d3.txt", spec)
+    assert result.exit_code == 0, result.output
+    assert "newapi.yaml: every parameter and value of 004_ad6492f78e3310d3.txt" in result.stdout
+
+
+@pytest.mark.shared
+def test_check_docs_lists_what_a_spec_lacks(shared_dir: Path, tmp_path: Path) -> None:
+    spec_path = ROOT / "specs" / "anyfast_sora.yaml"
+    spec = yaml.safe_load(spec_path.read_text())
+    props = spec["components"]["schemas"]["CreateVideoRequest"]["properties"]
+    del props["input_reference"]
+    props["seconds"]["enum"].remove("12")
+    edited = tmp_path / "anyfast_sora.yaml"
+    edited.write_text(yaml.safe_dump(spec, sort_keys=False))
+    document = shared_dir / "seeds" / spec["x-vidpipe"]["document"]
+    result = vidpipe("specs", "check-docs", document, edited)
+    assert result.exit_code == 1
+    assert "missing parameter: input_reference" in result.stdout.splitlines()
+    assert "missing enum values of seconds: 12" in result.stdout.splitlines()
+
+
+def test_check_docs_on_a_missing_document_exits_2(tmp_path: Path) -> None:
+    spec = ROOT / "specs" / "newapi.yaml"
+    result = vidpipe("specs", "check-docs", tmp_path / "missing.txt", spec)
+    assert result.exit_code == 2 and "cannot read document" in result.stderr
+
+
+def test_specs_list_names_every_spec() -> None:
+    result = vidpipe("specs", "list")
+    assert result.exit_code == 0
+    assert [line.split()[0] for line in result.stdout.splitlines()] == sorted(set(SPEC_OF.values()))
