@@ -528,3 +528,19 @@ def test_every_api_receives_exactly_the_fields_of_its_spec(
             assert request.headers["authorization"] == "Bearer sk-wire-key"
         else:  # the CDN origin never sees the key
             assert "authorization" not in request.headers
+
+
+def test_a_refused_key_fails_the_shot_without_showing_the_key(tmp_path: Path) -> None:
+    board = copy_example(tmp_path)
+    with loopback(EmulatorConfig(job_seconds=0, api_keys="sk-the-right-one")) as server:
+        argv = ["run", str(board), "--out", str(tmp_path / "out"), "--only", "drone", "--json"]
+        result = CliRunner(env=server.env(KEYS)).invoke(main, argv, catch_exceptions=False)
+        assert server.requests == ["POST /apifree/v1/videos"]  # a 401 is never retried
+    assert result.exit_code == 1
+    drone = json.loads(result.stdout)["shots"]["drone"]
+    assert drone["status"] == "failed" and "401" in drone["error"]
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    for key in KEYS.values():
+        assert key not in result.stdout + result.stderr
+        for path in written:
+            assert key.encode() not in path.read_bytes(), path
