@@ -336,6 +336,9 @@ class Emulator:
             self.stats.downloaded(route, keep)
             return _TruncatedResponse(body, status, headers, mime, keep)
         self.stats.downloaded(route, len(body))
+        rate = self.config.download_bytes_per_second
+        if rate is not None and body:
+            return _ThrottledResponse(body, status, headers, mime, rate, self.config.sleep)
         return Response(body, status_code=status, headers=headers, media_type=mime)
 
     def new_task(
@@ -361,6 +364,11 @@ class Emulator:
             failure = "The video could not be generated (failure injected by the emulator)."
         if MAGIC_EXPIRE in want.prompt or (task_fault and task_fault.kind == "expire"):
             expire_early = True
+        # A remix renders from its source's job, not from the source's task id: equal
+        # requests on equal sources give equal bytes whatever ids the sources were given.
+        ignored = {"model"}
+        if source is not None and "remix" in spec.fields:
+            ignored.add(spec.fields["remix"].field)
         job = RenderJob(
             model=model,
             prompt=want.prompt,
@@ -373,7 +381,7 @@ class Emulator:
             source=source.job if source is not None else None,
             extra=dict(extra)
             if extra is not None
-            else canonical_fields({k: v for k, v in fields.items() if k != "model"}),
+            else canonical_fields({k: v for k, v in fields.items() if k not in ignored}),
         )
         task = Task(
             id=task_id,
@@ -745,6 +753,38 @@ class _TruncatedResponse(Response):
             {"type": "http.response.body", "body": bytes(self.body[: self.keep]), "more_body": True}
         )
         raise DropConnection()
+
+
+class _ThrottledResponse(Response):
+    """Sends its body in small chunks, no faster than `rate` bytes per second."""
+
+    def __init__(
+        self,
+        body: bytes,
+        status: int,
+        headers: Mapping[str, str],
+        mime: str,
+        rate: float,
+        sleep: Callable[[float], Awaitable[None]],
+    ) -> None:
+        super().__init__(body, status_code=status, headers=dict(headers), media_type=mime)
+        self.rate = rate
+        self.sleep = sleep
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        data = b"" if scope.get("method") == "HEAD" else bytes(self.body)
+        step = max(1, int(self.rate / 20))  # about 20 chunks a second
+        for start in range(0, len(data), step):
+            chunk = data[start : start + step]
+            more = start + step < len(data)
+            await send({"type": "http.response.body", "body": chunk, "more_body": more})
+            if more:
+                await self.sleep(len(chunk) / self.rate)
+        if not data:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 class EmulatorApp:

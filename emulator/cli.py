@@ -55,6 +55,13 @@ def _faults(ctx: click.Context, param: click.Parameter, value: str | None) -> Fa
     type=click.FloatRange(min=0),
     help="Delay of a 'slow' fault.",
 )
+@click.option(
+    "--download-rate",
+    default=None,
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="BYTES_PER_SECOND",
+    help="Send videos no faster than this (to test interrupted downloads).",
+)
 def emulator_command(
     host: str,
     port: int,
@@ -64,6 +71,7 @@ def emulator_command(
     api_keys: tuple[str, ...],
     content_ttl: float,
     slow_seconds: float,
+    download_rate: float | None,
 ) -> None:
     """Run the embedded provider emulator: every route of every spec, on HOST:PORT."""
     from .server import serve
@@ -75,6 +83,7 @@ def emulator_command(
         api_keys=frozenset(api_keys) or None,
         content_ttl_seconds=content_ttl,
         slow_seconds=slow_seconds,
+        download_bytes_per_second=download_rate,
     )
     try:
         serve(host, port, config, announce=click.echo)

@@ -75,6 +75,9 @@ class EmulatorConfig:
       Longer than `max_seconds` is refused.
     - `clock` (unix seconds) and `sleep` can be replaced by tests.
     - `specs` is the registry to serve (default: the specs shipped with vidpipe).
+    - `download_bytes_per_second`, when set, makes the content and CDN routes send videos
+      no faster than that, in small chunks (crash tests use it to stop a run in the middle
+      of a download).
     - `store_dir`, when set, keeps the tasks on disk so a new emulator (a new process)
       still knows them: `vidpipe run` points it into the state dir, so a resumed run can
       re-attach to, download and remix tasks an earlier run created.
@@ -104,6 +107,9 @@ class EmulatorConfig:
     )
     specs: SpecRegistry | None = attrs.field(default=None, eq=False, repr=False)
     store_dir: Path | None = None
+    download_bytes_per_second: float | None = attrs.field(
+        default=None, validator=attrs.validators.optional(_positive)
+    )
 
     @queued_fraction.validator
     def _check_fraction(self, attribute: attrs.Attribute[float], value: float) -> None:
