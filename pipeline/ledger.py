@@ -537,6 +537,18 @@ class Ledger:
             if cur.rowcount != 1:
                 raise StateError(f"ledger {self._path}: no run with id {run_id}")
 
+    def end_abandoned_runs(self, status: str = "interrupted") -> list[int]:
+        """Record runs still marked running as ended with ``status``; return their ids.
+
+        Call it only while holding the state dir's lock: no other run is alive then, so a
+        run still marked running was killed before it could record how it ended.
+        """
+        with self._write() as conn:
+            ids = [r["id"] for r in conn.execute("SELECT id FROM runs WHERE status = 'running'")]
+            # finished_at stays empty: when the run died is not known.
+            conn.execute("UPDATE runs SET status = ? WHERE status = 'running'", (status,))
+        return ids
+
     def runs(self, limit: int = 20) -> list[RunRecord]:
         """The most recent runs, newest first."""
         rows = self._read("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))

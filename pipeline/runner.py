@@ -6,7 +6,12 @@ For every shot the runner asks the ledger first:
     done, file gone                       -> download again from the task, if it still exists
     running (a task id is known)          -> re-attach and poll
     submitting / unknown (answer lost)    -> report `unknown`; only --force sends it again
-    new, failed or expired                -> record the intent, create, record the task id
+    expired (the provider dropped it)     -> report `expired`; only --force creates it again
+    new or failed                         -> record the intent, create, record the task id
+
+Shots with identical requests (one fingerprint) share one task: they run one after another,
+so the second finds the first's file. A remix whose own file is cached keeps it even when
+its source could not be had this time.
 
 Writes to the ledger are durable before the next remote call. Shots run concurrently up to
 `--concurrency` and each provider's own `concurrency`; a remix waits for its source.
@@ -243,6 +248,7 @@ class _Runner:
     slots: asyncio.Semaphore = attrs.field(init=False)
     provider_slots: dict[str, asyncio.Semaphore] = attrs.Factory(dict)
     adapters: dict[str, Adapter] = attrs.Factory(dict)
+    fingerprint_locks: dict[str, asyncio.Lock] = attrs.Factory(dict)
 
     def __attrs_post_init__(self) -> None:
         self.slots = asyncio.Semaphore(max(1, self.options.concurrency))
@@ -300,34 +306,54 @@ class _Runner:
         if req.remix_of:
             source = await self.results[req.remix_of]
             if not source.ok:
+                # This shot's own file still stands: its fingerprint covers the source's.
+                cached = None if self.forced(shot_id) else self.cached(shot_id)
+                if cached is not None:
+                    return cached
                 self.emit(shot_id, "skipped", message=f"remix source {req.remix_of} not done")
                 return self.result(shot_id, "skipped", error=f"{req.remix_of} did not finish")
             source_task = source.task_id
         provider = self.storyboard.shot(shot_id).provider
         self.emit(shot_id, "pending")
-        async with self.slots, self.provider_slots[provider]:
+        # Shots whose requests are identical share one fingerprint, hence one task and one
+        # file: the second waits for the first and then finds its file in the cache.
+        same_request = self.fingerprint_locks.setdefault(self.prints[shot_id], asyncio.Lock())
+        async with same_request, self.slots, self.provider_slots[provider]:
             return await self._shot(shot_id, source_task)
+
+    def forced(self, shot_id: str) -> bool:
+        """Whether --force or --force-all asks for this shot to be generated again."""
+        return self.options.force_all or shot_id in self.options.force
+
+    def cached(self, shot_id: str) -> ShotResult | None:
+        """The shot's result from a verified file of an earlier run, placed in the output."""
+        record = self.ledger.lookup(self.prints[shot_id])
+        if record is None or record.state != ShotState.DONE or not record.sha256:
+            return None
+        cached = self.state.cache.fetch(record.sha256, size=record.size)
+        if cached is None:
+            return None
+        path = self.place(shot_id, cached)
+        self.emit(shot_id, "cached", progress=100, task_id=record.task_id)
+        return self.result(
+            shot_id,
+            "cached",
+            task_id=record.task_id,
+            file=path,
+            sha256=record.sha256,
+            bytes=record.size,
+        )
 
     async def _shot(self, shot_id: str, source_task: str | None) -> ShotResult:
         fp = self.prints[shot_id]
         timings: dict[str, float] = {}
         start = time.monotonic()
-        if self.options.force_all or shot_id in self.options.force:
+        if self.forced(shot_id):
             self.ledger.forget(fp)
+        cached = self.cached(shot_id)
+        if cached is not None:
+            return cached
         record = self.ledger.lookup(fp)
-        if record and record.state == ShotState.DONE and record.sha256:
-            cached = self.state.cache.fetch(record.sha256, size=record.size)
-            if cached is not None:
-                path = self.place(shot_id, cached)
-                self.emit(shot_id, "cached", progress=100, task_id=record.task_id)
-                return self.result(
-                    shot_id,
-                    "cached",
-                    task_id=record.task_id,
-                    file=path,
-                    sha256=record.sha256,
-                    bytes=record.size,
-                )
         if record and record.state in (ShotState.SUBMITTING, ShotState.UNKNOWN):
             message = (
                 "a create was sent but its answer was lost; check the provider for the task, "
@@ -335,6 +361,14 @@ class _Runner:
             )
             self.emit(shot_id, "unknown", message=message)
             return self.result(shot_id, "unknown", error=message)
+        if record and record.state == ShotState.EXPIRED:
+            # Generating it again is a new, paid task: only on request.
+            message = (
+                f"the provider no longer serves the video of task {record.task_id}; rerun "
+                f"with --force {shot_id} to generate it again"
+            )
+            self.emit(shot_id, "failed", message=message)
+            return self.result(shot_id, "expired", error=message, task_id=record.task_id)
         adapter = self.adapter(shot_id)
         try:
             if record and record.task_id and record.state in (ShotState.RUNNING, ShotState.DONE):
@@ -342,7 +376,9 @@ class _Runner:
             else:
                 task_id = await self.create(shot_id, adapter, source_task)
                 timings["submitted"] = time.monotonic() - start
-            snapshot = await self.wait(shot_id, adapter, task_id)
+            # A done task whose file is gone is only looked up again for its video URL.
+            again = record is not None and record.state == ShotState.DONE
+            snapshot = await self.wait(shot_id, adapter, task_id, record_status=not again)
             timings["completed"] = time.monotonic() - start
             path, digest, size = await self.download(shot_id, adapter, snapshot)
             timings["downloaded"] = time.monotonic() - start
@@ -403,11 +439,14 @@ class _Runner:
         self.emit(shot_id, "queued", task_id=snapshot.task_id, progress=snapshot.progress)
         return snapshot.task_id
 
-    async def wait(self, shot_id: str, adapter: Adapter, task_id: str) -> TaskSnapshot:
+    async def wait(
+        self, shot_id: str, adapter: Adapter, task_id: str, *, record_status: bool = True
+    ) -> TaskSnapshot:
         fp = self.prints[shot_id]
 
         def update(snap: TaskSnapshot) -> None:
-            self.ledger.record_status(fp, snap.state, snap.progress, snap.raw_status)
+            if record_status:
+                self.ledger.record_status(fp, snap.state, snap.progress, snap.raw_status)
             phase: Phase = "queued" if snap.state == "queued" else "running"
             self.emit(shot_id, phase, progress=snap.progress, task_id=task_id)
 
@@ -490,6 +529,7 @@ async def run_async(
     state.ensure()
     with state.lock(list(options.argv)), state.open_ledger() as ledger:
         out_dir.mkdir(parents=True, exist_ok=True)
+        ledger.end_abandoned_runs()  # runs killed before they could say how they ended
         run_id = ledger.start_run(str(storyboard.path), storyboard.name, list(options.argv))
         names = {storyboard.shot(s).provider for s in order}
         status = "crashed"
