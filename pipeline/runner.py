@@ -88,7 +88,12 @@ class PlannedShot:
     base_url: str
     request: CreateRequest
     fingerprint: str
-    state: str  # new | cached | running | unknown | failed | expired
+    state: str  # new | cached | download | running | unknown | failed | expired
+    # What the ledger holds for this fingerprint: the task, its last status and error.
+    task_id: str | None = None
+    status: str | None = None
+    progress: int | None = None
+    error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         req = self.request
@@ -106,6 +111,10 @@ class PlannedShot:
             "seed_sent": req.seed_sent,
             "fingerprint": self.fingerprint,
             "state": self.state,
+            "task_id": self.task_id,
+            "status": self.status,
+            "progress": self.progress,
+            "error": self.error,
         }
 
 
@@ -188,6 +197,10 @@ def plan(
                         requests[shot_id],
                         prints[shot_id],
                         _plan_state(record, cache_ok),
+                        task_id=record.task_id if record else None,
+                        status=record.status if record else None,
+                        progress=record.progress if record else None,
+                        error=record.error if record else None,
                     )
                 )
     finally:

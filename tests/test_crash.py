@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from pipeline.cli import main
 from pipeline.ledger import Ledger, ShotRecord, ShotState
 
 from .runs import (
@@ -104,9 +106,10 @@ def test_killed_after_the_creates_were_sent(tmp_path: Path) -> None:
         }
         assert summary["counts"] == {"done": 4}
         _verify(srv, tmp_path, expected)
-    with Ledger.open(tmp_path / "state") as ledger:
-        # Newest first; the killed run is not left "running" for ever.
-        assert [r.status for r in ledger.runs()] == ["ok", "interrupted"]
+    # Newest first; the killed run is not left "running" for ever.
+    history = CliRunner().invoke(main, ["history", "--state", str(tmp_path / "state")])
+    assert history.exit_code == 0, history.output
+    assert [line.split()[3] for line in history.output.splitlines()] == ["ok", "interrupted"]
 
 
 def test_killed_while_polling_a_remix(tmp_path: Path) -> None:

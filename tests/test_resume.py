@@ -158,6 +158,8 @@ def test_a_lost_create_answer_is_unknown_and_only_sent_again_when_forced(
     assert _states(board, tmp_path) == expected
     assert _plan_cli(board, tmp_path) == expected
     assert _status_cli(board, tmp_path) == expected
+    planned_kite = plan(load_board(board), state_dir=tmp_path / "state")[0]
+    assert planned_kite.task_id is None and "answer was lost" in str(planned_kite.error)
 
     emu = InProcess.start(store_dir=tasks)  # the same tasks, and no more faults
     again = run_board(board, emu, tmp_path)
@@ -194,6 +196,8 @@ def test_a_running_task_is_reattached_not_created_again(tmp_path: Path) -> None:
     expected = {"kite": "running", "field": "running", "dusk": "new", "night": "new"}
     assert _states(board, tmp_path) == expected
     assert _status_cli(board, tmp_path) == expected
+    planned = plan(load_board(board), state_dir=tmp_path / "state")
+    assert [p.task_id for p in planned] == [s.task_id for s in first.shots[:2]] + [None, None]
 
     # Later: the same tasks (the emulator's clock is an hour on), finished now.
     later = InProcess.start(store_dir=tasks, clock=lambda: time.time() + 3600)
