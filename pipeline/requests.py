@@ -147,11 +147,13 @@ class _Builder:
         self.fields: dict[str, Any] = {}
         self.files: dict[str, LocalFile] = {}
         self.origin: dict[str, str] = {}  # API field -> unified name (for error lines)
+        self.reported: set[str] = set()  # unified names that already have a problem
 
     def line(self, key: str) -> int | None:
         return self.shot.lines.get(key, self.shot.line)
 
     def problem(self, message: str, key: str) -> None:
+        self.reported.add(key)
         self.problems.append(
             Problem(f"shot {self.shot.id!r}: {message}", self.storyboard.source, self.line(key))
         )
@@ -346,6 +348,8 @@ class _Builder:
                 self.problem(f"{self.where()} requires {hint!r}", "line")
                 continue
             key = self.origin.get(field or "", "line")
+            if key in self.reported:
+                continue
             shown = field if field else "request"
             self.problem(f"{shown}: {_short(error)}", key)
 
@@ -415,8 +419,7 @@ def build_request(storyboard: Storyboard, shot: Shot, registry: SpecRegistry) ->
     seed, seed_sent = b.seed()
     remix_via, remix_field = b.remix()
     b.params(content_type)
-    if not b.problems:
-        b.check(content_type)
+    b.check(content_type)
     if b.problems:
         raise InputError(b.problems)
     return CreateRequest(

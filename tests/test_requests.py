@@ -162,6 +162,16 @@ def test_every_problem_of_every_shot_is_reported_at_once(tmp_path: Path) -> None
     assert any("board.yaml:17:" in p and "seed" in p for p in problems)
 
 
+def test_a_shot_with_one_problem_still_gets_its_spec_check(tmp_path: Path) -> None:
+    path = _board(
+        tmp_path,
+        "- {id: a, prompt: x, model: seedance-fast, seed: 3, duration: 99}\n",
+    )
+    problems = _problems(path)
+    assert any("takes no seed" in p for p in problems), problems
+    assert any("99 is out of range -1..15" in p for p in problems), problems
+
+
 def test_a_default_value_is_reported_at_the_defaults_line(tmp_path: Path) -> None:
     path = _board(tmp_path, "- {id: a, prompt: x, model: seedance-fast}\n")
     text = path.read_text().replace("model: sora-2}", "model: sora-2, resolution: 4k}")
