@@ -83,53 +83,14 @@ def _load(file: Path, var: tuple[str, ...]) -> Storyboard:
     return storyboard
 
 
-def _keyless(storyboard: Storyboard, shots: set[str]) -> list[Problem]:
-    """Providers in use that point at a gateway but have no key: every call would be refused."""
-    names = {storyboard.shot(s).provider for s in shots}
-    return [
-        Problem(
-            f"provider {p.name!r}: api_key is empty, but base_url is a gateway, which needs "
-            "its key (export the variable api_key names, or use base_url: embedded)",
-            storyboard.source,
-            p.lines.get("api_key", p.line),
-        )
-        for name, p in storyboard.providers.items()
-        if name in names and not p.is_embedded and not p.api_key
-    ]
-
-
 def _checked(
     file: Path, var: tuple[str, ...], only: tuple[str, ...] = (), force: tuple[str, ...] = ()
 ) -> tuple[Storyboard, list[str]]:
-    """Everything a run checks before sending, all problems in one InputError.
-
-    Returns the storyboard and the shots to run, in DAG order.
-    """
-    from .planning import plan_order, select
-    from .requests import build_requests
-    from .specs import default_registry
+    """Load and check a storyboard as a run would; returns it and the shots to run in order."""
+    from .runner import check
 
     storyboard = _load(file, var)
-    problems: list[Problem] = []
-    try:
-        build_requests(storyboard, default_registry())
-    except InputError as exc:
-        problems.extend(exc.problems)
-    selected: set[str] = set()
-    try:
-        selected = select(storyboard, only)
-    except InputError as exc:
-        problems.extend(exc.problems)
-    problems.extend(
-        Problem(f"--force: no shot {s!r}", storyboard.source)
-        for s in force
-        if s not in storyboard.shot_ids
-    )
-    problems.extend(_keyless(storyboard, selected))
-    if problems:
-        raise InputError(problems)
-    order = [s for level in plan_order(storyboard) for s in level if s in selected]
-    return storyboard, order
+    return storyboard, check(storyboard, only=only, force=force).order
 
 
 storyboard_arg = click.argument(

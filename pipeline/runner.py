@@ -24,7 +24,7 @@ import contextlib
 import os
 import shutil
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from .errors import (
     ContentExpired,
     InputError,
     PollTimeout,
+    Problem,
     ProviderError,
     TaskFailed,
     UnknownCreate,
@@ -520,6 +521,62 @@ def _final_cut(
     )
 
 
+@attrs.frozen
+class Checked:
+    """A storyboard that passed every check a run makes before it sends anything."""
+
+    requests: Mapping[str, CreateRequest]
+    selected: set[str]
+    order: list[str]  # the selected shots, in DAG order
+
+
+def _keyless(storyboard: Storyboard, shots: set[str]) -> list[Problem]:
+    """Providers in use that point at a gateway but have no key: every call would be refused."""
+    names = {storyboard.shot(s).provider for s in shots}
+    return [
+        Problem(
+            f"provider {p.name!r}: api_key is empty, but base_url is a gateway, which needs "
+            "its key (export the variable api_key names, or use base_url: embedded)",
+            storyboard.source,
+            p.lines.get("api_key", p.line),
+        )
+        for name, p in storyboard.providers.items()
+        if name in names and not p.is_embedded and not p.api_key
+    ]
+
+
+def check(
+    storyboard: Storyboard,
+    *,
+    only: Sequence[str] = (),
+    force: Sequence[str] = (),
+    registry: SpecRegistry | None = None,
+) -> Checked:
+    """Everything a run checks before sending: every request against its spec, `--only`,
+    `--force` and keys. Raises one InputError with all the problems found."""
+    problems: list[Problem] = []
+    requests: dict[str, CreateRequest] = {}
+    try:
+        requests = build_requests(storyboard, registry or default_registry())
+    except InputError as exc:
+        problems.extend(exc.problems)
+    selected: set[str] = set()
+    try:
+        selected = select(storyboard, only)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    problems.extend(
+        Problem(f"--force: no shot {s!r}", storyboard.source)
+        for s in force
+        if s not in storyboard.shot_ids
+    )
+    problems.extend(_keyless(storyboard, selected))
+    if problems:
+        raise InputError(problems)
+    order = [s for level in plan_order(storyboard) for s in level if s in selected]
+    return Checked(requests, selected, order)
+
+
 async def run_async(
     storyboard: Storyboard,
     options: RunOptions | None = None,
@@ -530,13 +587,9 @@ async def run_async(
     """Run a loaded storyboard. Bad input raises InputError before anything is sent."""
     options = options or RunOptions()
     started = time.time()
-    requests = build_requests(storyboard, registry or default_registry())
+    checked = check(storyboard, only=options.only, force=options.force, registry=registry)
+    requests, selected, order = checked.requests, checked.selected, checked.order
     prints = fingerprints(storyboard, requests)
-    selected = select(storyboard, options.only)
-    unknown_force = [s for s in options.force if s not in storyboard.shot_ids]
-    if unknown_force:
-        raise InputError(f"--force: no shot {unknown_force[0]!r} in {storyboard.source}")
-    order = [s for level in plan_order(storyboard) for s in level if s in selected]
     out_dir = options.out_dir / storyboard.name
     state = StateDir.for_storyboard(storyboard.path, options.state_dir)
     state.ensure()
