@@ -324,12 +324,30 @@ def status(file: Path, state_dir: Path | None, var: tuple[str, ...], as_json: bo
     from .runner import plan as make_plan
 
     planned = make_plan(_load(file, var), state_dir=state_dir)
-    rows = [{"shot": p.shot_id, "state": p.state, "fingerprint": p.fingerprint} for p in planned]
+    rows = [
+        {
+            "shot": p.shot_id,
+            "state": p.state,
+            "task_id": p.task_id,
+            "status": p.status,
+            "progress": p.progress,
+            "error": p.error,
+            "fingerprint": p.fingerprint,
+        }
+        for p in planned
+    ]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
+    width = max((len(p.shot_id) for p in planned), default=4)
     for row in rows:
-        click.echo(f"{row['shot']:<20} {row['state']:<10} {row['fingerprint'][:16]}")
+        progress = f"{row['progress']} %" if row["progress"] is not None else ""
+        details = "  ".join(
+            str(v) for v in (row["task_id"], row["status"], progress, row["error"]) if v
+        )
+        click.echo(
+            f"{row['shot']:<{width}}  {row['state']:<9} {row['fingerprint'][:12]}  {details}"
+        )
 
 
 @main.command()

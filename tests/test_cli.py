@@ -247,6 +247,10 @@ def test_plan_status_and_history_after_a_run(tmp_path: Path) -> None:
         ["two", "cached"],
         ["three", "cached"],
     ]
+    tasks = {s["shot"]: s["task_id"] for s in json.loads(plan.stdout)["shots"]}
+    for line in status.stdout.splitlines():
+        shot = line.split()[0]
+        assert tasks[shot] and tasks[shot] in line, line
     history = vidpipe("history", board)
     assert history.exit_code == 0
     (run,) = history.stdout.splitlines()
