@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from .config import EmulatorConfig
@@ -62,6 +64,13 @@ def _faults(ctx: click.Context, param: click.Parameter, value: str | None) -> Fa
     metavar="BYTES_PER_SECOND",
     help="Send videos no faster than this (to test interrupted downloads).",
 )
+@click.option(
+    "--store",
+    "store_dir",
+    default=None,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Keep tasks in this folder, so a restarted emulator still knows them.",
+)
 def emulator_command(
     host: str,
     port: int,
@@ -72,6 +81,7 @@ def emulator_command(
     content_ttl: float,
     slow_seconds: float,
     download_rate: float | None,
+    store_dir: Path | None,
 ) -> None:
     """Run the embedded provider emulator: every route of every spec, on HOST:PORT."""
     from .server import serve
@@ -82,6 +92,7 @@ def emulator_command(
         faults=faults,
         api_keys=frozenset(api_keys) or None,
         content_ttl_seconds=content_ttl,
+        store_dir=store_dir,
         slow_seconds=slow_seconds,
         download_bytes_per_second=download_rate,
     )
