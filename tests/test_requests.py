@@ -178,3 +178,27 @@ def test_a_default_value_is_reported_at_the_defaults_line(tmp_path: Path) -> Non
     path.write_text(text)
     problems = _problems(path)
     assert any("board.yaml:8:" in p and "resolution" in p for p in problems), problems
+
+
+def test_validation_follows_an_edited_spec(tmp_path: Path) -> None:
+    """A provider adds a size: editing the spec is all it takes for vidpipe to accept it."""
+    import shutil
+
+    import yaml
+
+    from pipeline.specs import SpecRegistry
+    from specs import SPEC_DIR
+
+    path = _board(tmp_path, "- {id: a, prompt: x, size: 1920x1080}\n")
+    board = load(path)
+    with pytest.raises(InputError, match="'1920x1080' is not one of"):
+        build_requests(board, default_registry())
+
+    specs = tmp_path / "specs"
+    shutil.copytree(SPEC_DIR, specs, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    doc = yaml.safe_load((specs / "anyfast_sora.yaml").read_text())
+    size = doc["components"]["schemas"]["CreateVideoRequest"]["properties"]["size"]
+    size["enum"].append("1920x1080")
+    size["x-enum-varnames"].append("W1920_H1080")
+    (specs / "anyfast_sora.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    assert build_requests(board, SpecRegistry.load(specs))["a"].fields["size"] == "1920x1080"
