@@ -340,14 +340,10 @@ def status(file: Path, state_dir: Path | None, var: tuple[str, ...], as_json: bo
         click.echo(json.dumps(rows, indent=2))
         return
     width = max((len(p.shot_id) for p in planned), default=4)
-    for row in rows:
-        progress = f"{row['progress']} %" if row["progress"] is not None else ""
-        details = "  ".join(
-            str(v) for v in (row["task_id"], row["status"], progress, row["error"]) if v
-        )
-        click.echo(
-            f"{row['shot']:<{width}}  {row['state']:<9} {row['fingerprint'][:12]}  {details}"
-        )
+    for p in planned:
+        progress = f"{p.progress} %" if p.progress is not None else ""
+        details = "  ".join(v for v in (p.task_id, p.status, progress, p.error) if v)
+        click.echo(f"{p.shot_id:<{width}}  {p.state:<9} {p.fingerprint[:12]}  {details}")
 
 
 @main.command()

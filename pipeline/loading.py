@@ -41,6 +41,7 @@ from pipeline.model import (
     freeze,
 )
 from pipeline.planning import cycle_problems, find_cycles
+from pipeline.ratelimit import parse_rate
 from pipeline.templating import build_context, load_template, make_environment, render_prompt
 
 __all__ = [
@@ -64,7 +65,7 @@ _DATA_URL = re.compile(r"^data:[\w.+-]+/[\w.+-]+(;[\w.+-]+=[\w.+-]+)*(;base64)?,
 MAX_VALUES = 1_000_000
 
 TOP_KEYS = ("version", "name", "seed", "providers", "defaults", "vars", "shots", "final")
-PROVIDER_KEYS = ("api", "base_url", "api_key", "concurrency")
+PROVIDER_KEYS = ("api", "base_url", "api_key", "concurrency", "rate")
 SHOT_KEYS = (
     "id",
     "prompt",
@@ -574,6 +575,13 @@ class _Validator:
                 conc = self.integer(raw_conc, (*path, "concurrency"), "concurrency", 1)
                 ok = ok and conc is not None
                 concurrency = conc or concurrency
+            rate = None
+            if "rate" in fields:
+                try:
+                    rate = parse_rate(fields["rate"])
+                except ValueError as exc:
+                    self.add(f"provider {name!r}: {exc}", (*path, "rate"), value=True)
+                    ok = False
             if ok:
                 result[name] = ProviderConfig(
                     name=name,
@@ -581,6 +589,7 @@ class _Validator:
                     base_url=base_url,
                     api_key=api_key,
                     concurrency=concurrency,
+                    rate=rate,
                     line=self.doc.line(path),
                     lines={k: self.doc.line((*path, k)) for k in config},
                 )

@@ -90,6 +90,7 @@ class ProviderConfig:
     base_url: str = EMBEDDED
     api_key: str = attrs.field(default="", repr=False)
     concurrency: int = 4
+    rate: float | None = None  # requests per second to the API origin; None: no limit
     line: int | None = None
     lines: Mapping[str, int] = attrs.field(factory=FrozenDict, converter=_int_mapping, eq=False)
 

@@ -50,6 +50,7 @@ from .manifest import FinalResult, RunResult, ShotResult, write_manifest, write_
 from .model import ProviderConfig, Storyboard
 from .planning import plan_order, select
 from .polling import poll
+from .ratelimit import RateLimitedTransport, RateLimiter
 from .requests import CreateRequest, LocalFile, build_requests
 from .specs import SpecRegistry, default_registry
 from .statedir import StateDir
@@ -240,6 +241,10 @@ async def _connections(
             else:
                 base_url = provider.base_url if not provider.is_embedded else "http://embedded"
                 api_key = provider.api_key
+            if provider.rate is not None:
+                limiter = RateLimiter(provider.rate)
+                inner = transport or httpx.AsyncHTTPTransport()
+                transport = RateLimitedTransport(inner, limiter, origin=base_url)
             conn = Connection(base_url, api_key, transport=transport, timeout=DEFAULT_TIMEOUT)
             conns[name] = await stack.enter_async_context(conn)
         yield conns

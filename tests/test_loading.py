@@ -907,3 +907,31 @@ def test_parse_keeps_lines_for_keys_and_items(tmp_path: Path) -> None:
 def test_provider_config_repr_hides_key() -> None:
     config = ProviderConfig(name="p", api="anyfast", api_key=SECRET)
     assert SECRET not in repr(config) and "api_key" not in repr(config)
+
+
+def test_provider_rate_limits(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        providers:
+          anyfast: {rate: 60/min}
+          apifree: {rate: 2}
+          newapi: {rate: "${RATE:-5/s}"}
+        shots: [{id: a, prompt: hi, provider: anyfast}]
+        """,
+    )
+    sb = load(path, env={})
+    assert sb.providers["anyfast"].rate == 1.0
+    assert sb.providers["apifree"].rate == 2.0
+    assert sb.providers["newapi"].rate == 5.0
+    bad = write(
+        tmp_path,
+        """\
+        providers:
+          anyfast:
+            rate: 5/fortnight
+        shots: [{id: a, prompt: hi}]
+        """,
+        "bad.yaml",
+    )
+    assert_problem(failure(bad), 3, "rate", "60/min", file="bad.yaml")
