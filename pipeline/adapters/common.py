@@ -127,22 +127,15 @@ def data_url(lf: LocalFile, payload: bytes | None = None) -> str:
     return f"data:{lf.mime};base64,{base64.b64encode(body).decode('ascii')}"
 
 
-def as_local_file(value: object) -> LocalFile | None:
-    """`value` if it is a `LocalFile`, else None."""
-    return value if isinstance(value, LocalFile) else None
-
-
 def resolve_local_files(value: Any) -> Any:
     """`value` with every `LocalFile` replaced by a data: URL (media items get `{url: ...}`)."""
-    local = as_local_file(value)
-    if local is not None:
-        return data_url(local)
+    if isinstance(value, LocalFile):
+        return data_url(value)
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key, item in value.items():
-            local = as_local_file(item)
-            if key in _MEDIA_KEYS and local is not None:
-                out[key] = {"url": data_url(local)}
+            if key in _MEDIA_KEYS and isinstance(item, LocalFile):
+                out[key] = {"url": data_url(item)}
             else:
                 out[key] = resolve_local_files(item)
         return out
@@ -416,10 +409,7 @@ class BaseAdapter:
 
     def _read_files(self, req: CreateRequest) -> dict[str, tuple[LocalFile, bytes]]:
         files: dict[str, tuple[LocalFile, bytes]] = {}
-        for name, value in req.files.items():
-            local = as_local_file(value)
-            if local is None:
-                raise InputError(f"shot {req.shot_id}: file field {name!r} holds no local file")
+        for name, local in req.files.items():
             files[name] = (local, read_local(local))
         return files
 
