@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
+from .transport import origin_of
+
 __all__ = ["RateLimitedTransport", "RateLimiter", "parse_rate"]
 
 _UNITS = {
@@ -87,14 +89,10 @@ class RateLimitedTransport(httpx.AsyncBaseTransport):
     ) -> None:
         self._inner = inner
         self._limiter = limiter
-        self._origin = httpx.URL(origin)
-
-    def _limited(self, url: httpx.URL) -> bool:
-        o = self._origin
-        return (url.scheme, url.host, url.port) == (o.scheme, o.host, o.port)
+        self._origin = origin_of(origin)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self._limited(request.url):
+        if origin_of(request.url) == self._origin:
             await self._limiter.acquire()
         return await self._inner.handle_async_request(request)
 

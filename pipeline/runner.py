@@ -56,7 +56,6 @@ from .specs import SpecRegistry, default_registry
 from .statedir import StateDir
 from .transport import Connection
 
-DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 _FAILABLE = (ShotState.SUBMITTING, ShotState.RUNNING)
 # How long a task takes on the embedded emulator unless RunOptions.emulator says otherwise.
 EMBEDDED_JOB_SECONDS = 2.0
@@ -245,7 +244,7 @@ async def _connections(
                 limiter = RateLimiter(provider.rate)
                 inner = transport or httpx.AsyncHTTPTransport()
                 transport = RateLimitedTransport(inner, limiter, origin=base_url)
-            conn = Connection(base_url, api_key, transport=transport, timeout=DEFAULT_TIMEOUT)
+            conn = Connection(base_url, api_key, transport=transport)
             conns[name] = await stack.enter_async_context(conn)
         yield conns
 
