@@ -122,19 +122,26 @@ async def wait(scope: Scope, seconds: float, sleep: Callable[[float], Awaitable[
         await sleep(seconds)
 
 
+def _milliseconds(h: httpx.Headers, name: str) -> float | None:
+    """A header holding milliseconds, as seconds; None when absent, negative or not a number."""
+    raw = h.get(name)
+    if raw is None:
+        return None
+    try:
+        value = float(raw) / 1000.0
+    except ValueError:
+        return None
+    return value if value >= 0 and value == value else None  # value == value: not NaN
+
+
 def retry_after_seconds(
     headers: Mapping[str, str] | httpx.Headers, *, now: float | None = None
 ) -> float | None:
     """The server's requested wait: `retry-after-ms`, else `Retry-After` (seconds or date)."""
     h = headers if isinstance(headers, httpx.Headers) else httpx.Headers(dict(headers))
-    ms = h.get("retry-after-ms")
+    ms = _milliseconds(h, "retry-after-ms")
     if ms is not None:
-        try:
-            value = float(ms) / 1000.0
-        except ValueError:
-            value = -1.0
-        if value >= 0 and value == value:  # not NaN
-            return value
+        return ms
     ra = h.get("retry-after")
     if ra is None:
         return None
@@ -153,15 +160,8 @@ def retry_after_seconds(
 def poll_hint_seconds(headers: Mapping[str, str] | httpx.Headers) -> float | None:
     """The poll interval a status answer suggests: `openai-poll-after-ms`, else Retry-After."""
     h = headers if isinstance(headers, httpx.Headers) else httpx.Headers(dict(headers))
-    raw = h.get("openai-poll-after-ms")
-    if raw is not None:
-        try:
-            value = float(raw) / 1000.0
-        except ValueError:
-            value = -1.0
-        if value >= 0 and value == value:
-            return value
-    return retry_after_seconds(h)
+    hint = _milliseconds(h, "openai-poll-after-ms")
+    return hint if hint is not None else retry_after_seconds(h)
 
 
 def is_retryable(exc: BaseException, scope: Scope) -> bool:
