@@ -261,10 +261,12 @@ def test_validate_says_ok_or_exits_2(tmp_path: Path) -> None:
     board = copy_example(tmp_path)
     ok = vidpipe("validate", board)
     assert ok.exit_code == 0 and ok.stdout == f"{board}: ok (6 shots, 3 providers)\n"
-    board.write_text(board.read_text().replace("seconds: 4", "seconds: 7"))
+    lines = board.read_text().replace("seconds: 4", "seconds: 7").splitlines()
+    board.write_text("\n".join(lines) + "\n")
+    line = next(i for i, text in enumerate(lines, 1) if "seconds: 7" in text)  # in defaults
     bad = vidpipe("validate", board)
     assert bad.exit_code == 2 and bad.stdout == ""
-    assert f"error: {board}:25: shot 'establish': seconds: '7' is not one of: 4, 8, 12" in (
+    assert f"error: {board}:{line}: shot 'establish': seconds: '7' is not one of: 4, 8, 12" in (
         bad.stderr.splitlines()
     )
 
