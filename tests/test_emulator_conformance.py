@@ -44,29 +44,17 @@ CONFORMANCE = [
 ]
 
 
-def _array_fields(spec: Spec, case: schemathesis.Case) -> set[str]:
-    definition = spec.doc["paths"][case.operation.path][case.operation.method.lower()]
-    body = spec.resolve(definition.get("requestBody", {}))
-    schema = body.get("content", {}).get(case.media_type or "", {}).get("schema", {})
-    return {
-        name
-        for name, prop in schema.get("properties", {}).items()
-        if isinstance(prop, dict) and prop.get("type") == "array"
-    }
-
-
 def _rejects_negative_data(spec: Spec) -> Callable[..., bool | None]:
-    """negative_data_rejection, except where multipart cannot tell the values apart.
+    """negative_data_rejection, on the bodies where "invalid" is well defined.
 
-    A lone multipart part is a one-item array to the emulator (repeated parts are arrays),
-    so a string schemathesis sends as "not an array" reads as a valid array of one string.
+    A multipart form carries every value as text (and a lone part reads as a one-item
+    array), so a "wrong type" there is often a valid value: `model=125618` is a fine string.
+    Negative multipart cases are therefore not judged; JSON bodies, paths and queries are.
     """
 
     def check(ctx: Any, response: Any, case: schemathesis.Case) -> bool | None:
-        if (case.media_type or "").startswith("multipart/") and isinstance(case.body, dict):
-            arrays = _array_fields(spec, case)
-            if any(not isinstance(case.body[n], list) for n in arrays & set(case.body)):
-                return None
+        if (case.media_type or "").startswith("multipart/"):
+            return None
         return negative_data_rejection(ctx, response, case)
 
     return check
@@ -85,6 +73,7 @@ def _conformance_test(spec: Spec) -> Callable[..., None]:
     @_schema(spec).parametrize()
     @settings(
         max_examples=25,
+        derandomize=True,  # the same examples on every run: CI is repeatable
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),
