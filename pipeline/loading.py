@@ -466,9 +466,7 @@ class _Validator:
         defaults = {k: v for k, v in defaults.items() if k not in ("id", "remix")}
         self.check_keys(defaults, ("defaults",), DEFAULT_KEYS, "defaults")
         resolved_defaults = self.fields(defaults, ("defaults",), "defaults")
-        shots = self.shots(
-            data, providers, variables, defaults, resolved_defaults, name, master_seed
-        )
+        shots = self.shots(data, providers, variables, resolved_defaults, name, master_seed)
         final = self.final(data.get("final"), {s.id for s in shots})
 
         if self.problems:
@@ -667,7 +665,6 @@ class _Validator:
         data: Mapping[str, Any],
         providers: Mapping[str, ProviderConfig],
         variables: Mapping[str, Any],
-        raw_defaults: Mapping[str, Any],
         defaults: Mapping[str, tuple[Any, YamlPath]],
         name: str | None,
         master_seed: int | None,

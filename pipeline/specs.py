@@ -109,10 +109,6 @@ class Spec:
         enum = self.field_schema("model").get("enum")
         return tuple(enum) if enum else None
 
-    def accepts_model(self, model: str) -> bool:
-        models = self.models()
-        return models is None or model in models
-
     @functools.cached_property
     def status_map(self) -> Mapping[str, State]:
         """Every status word the spec declares, mapped to a vidpipe state."""

@@ -127,10 +127,6 @@ class Connection:
         except (httpx.InvalidURL, TypeError):
             return False
 
-    def client_for(self, package: str, url: str | httpx.URL) -> httpx.AsyncClient:
-        """The client allowed to fetch `url`: the authenticated one only on the API origin."""
-        return self.api_httpx(package) if self.is_api_origin(url) else self.cdn_client()
-
     def redact(self, text: str) -> str:
         """`text` with every occurrence of the API key masked."""
         if self.api_key:
