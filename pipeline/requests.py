@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import math
 import mimetypes
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -64,7 +64,14 @@ class CreateRequest:
 
     def public_fields(self) -> dict[str, Any]:
         """The fields with local files replaced by their name and digest (JSON-safe)."""
-        return _public(dict(self.fields)) | {k: f.public() for k, f in self.files.items()}
+        public = _replace_files(dict(self.fields), LocalFile.public)
+        return public | {k: f.public() for k, f in self.files.items()}
+
+    def fingerprint_fields(self) -> dict[str, Any]:
+        """The fields with local files replaced by their digest alone (a renamed file with
+        the same bytes is the same request)."""
+        fields: dict[str, Any] = _replace_files(dict(self.fields), lambda f: {"sha256": f.sha256})
+        return fields
 
     def file_digests(self) -> dict[str, str]:
         """Every local file the request carries, by field, as sha256 (for fingerprints)."""
@@ -75,13 +82,14 @@ class CreateRequest:
         return digests
 
 
-def _public(value: Any) -> Any:
+def _replace_files(value: Any, replace: Callable[[LocalFile], Any]) -> Any:
+    """`value` with every LocalFile inside it (at any depth) replaced by `replace(file)`."""
     if isinstance(value, LocalFile):
-        return value.public()
-    if isinstance(value, dict):
-        return {k: _public(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_public(v) for v in value]
+        return replace(value)
+    if isinstance(value, Mapping):
+        return {k: _replace_files(v, replace) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_replace_files(v, replace) for v in value]
     return value
 
 

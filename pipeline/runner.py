@@ -51,7 +51,7 @@ from .model import ProviderConfig, Storyboard
 from .planning import plan_order, select
 from .polling import poll
 from .ratelimit import RateLimitedTransport, RateLimiter
-from .requests import CreateRequest, LocalFile, build_requests
+from .requests import CreateRequest, build_requests
 from .specs import SpecRegistry, default_registry
 from .statedir import StateDir
 from .transport import Connection
@@ -124,16 +124,6 @@ def _endpoint(req: CreateRequest) -> str:
     return f"{op.method} {op.path}"
 
 
-def _fingerprint_fields(value: Any) -> Any:
-    if isinstance(value, LocalFile):
-        return {"sha256": value.sha256}
-    if isinstance(value, Mapping):
-        return {k: _fingerprint_fields(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_fingerprint_fields(v) for v in value]
-    return value
-
-
 def fingerprints(storyboard: Storyboard, requests: Mapping[str, CreateRequest]) -> dict[str, str]:
     """Each shot's fingerprint; a remix includes its source's, so edits flow downstream."""
     result: dict[str, str] = {}
@@ -148,7 +138,7 @@ def fingerprints(storyboard: Storyboard, requests: Mapping[str, CreateRequest]) 
                 model=req.model,
                 request={
                     "content_type": req.content_type,
-                    "fields": _fingerprint_fields(req.fields),
+                    "fields": req.fingerprint_fields(),
                     "remix_via": req.remix_via,
                 },
                 files={k: f.sha256 for k, f in req.files.items()},
