@@ -22,7 +22,7 @@ from .errors import InputError, Problem, StateError, VidpipeError
 if TYPE_CHECKING:
     from .manifest import RunResult
     from .model import Storyboard
-    from .runner import PlannedShot
+    from .runner import Checked, PlannedShot
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -85,12 +85,12 @@ def _load(file: Path, var: tuple[str, ...]) -> Storyboard:
 
 def _checked(
     file: Path, var: tuple[str, ...], only: tuple[str, ...] = (), force: tuple[str, ...] = ()
-) -> tuple[Storyboard, list[str]]:
-    """Load and check a storyboard as a run would; returns it and the shots to run in order."""
+) -> tuple[Storyboard, Checked]:
+    """Load and check a storyboard as a run would."""
     from .runner import check
 
     storyboard = _load(file, var)
-    return storyboard, check(storyboard, only=only, force=force).order
+    return storyboard, check(storyboard, only=only, force=force)
 
 
 storyboard_arg = click.argument(
@@ -169,7 +169,7 @@ def run(
     from .runner import RunOptions
     from .runner import run as run_storyboard
 
-    storyboard, order = _checked(file, var, only, force)
+    storyboard, checked = _checked(file, var, only, force)
     emulator_config = None
     if job_seconds is not None:
         from emulator import EmulatorConfig
@@ -186,9 +186,10 @@ def run(
         argv=tuple(sys.argv),
         emulator=emulator_config,
     )
+    order = checked.order
     display = PlainDisplay(order) if as_json else display_for(order)
     with display:
-        result = run_storyboard(storyboard, options, on_event=display)
+        result = run_storyboard(storyboard, options, on_event=display, checked=checked)
     if as_json:
         click.echo(json.dumps(result.summary(), indent=2))
     else:
@@ -300,9 +301,9 @@ def plan(file: Path, state_dir: Path | None, var: tuple[str, ...], as_json: bool
 @errors_to_exit_codes
 def validate(file: Path, var: tuple[str, ...]) -> None:
     """Check a storyboard against its providers' specs. Sends nothing."""
-    storyboard, order = _checked(file, var)
-    providers = {storyboard.shot(s).provider for s in order}
-    click.echo(f"{file}: ok ({len(order)} shots, {len(providers)} providers)")
+    storyboard, checked = _checked(file, var)
+    providers = {storyboard.shot(s).provider for s in checked.order}
+    click.echo(f"{file}: ok ({len(checked.order)} shots, {len(providers)} providers)")
 
 
 @main.command()

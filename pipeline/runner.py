@@ -577,11 +577,17 @@ async def run_async(
     *,
     on_event: EventSink = ignore,
     registry: SpecRegistry | None = None,
+    checked: Checked | None = None,
 ) -> RunResult:
-    """Run a loaded storyboard. Bad input raises InputError before anything is sent."""
+    """Run a loaded storyboard. Bad input raises InputError before anything is sent.
+
+    `checked` is what `check` returned for this storyboard and these options, when the
+    caller already checked it (the CLI does, to size its display): it is not done twice.
+    """
     options = options or RunOptions()
     started = time.time()
-    checked = check(storyboard, only=options.only, force=options.force, registry=registry)
+    if checked is None:
+        checked = check(storyboard, only=options.only, force=options.force, registry=registry)
     requests, selected, order = checked.requests, checked.selected, checked.order
     prints = fingerprints(storyboard, requests)
     out_dir = options.out_dir / storyboard.name
@@ -645,7 +651,10 @@ def run(
     *,
     on_event: EventSink = ignore,
     registry: SpecRegistry | None = None,
+    checked: Checked | None = None,
 ) -> RunResult:
     """Load (if given a path) and run a storyboard; blocking wrapper over `run_async`."""
     board = storyboard if isinstance(storyboard, Storyboard) else load(storyboard)
-    return asyncio.run(run_async(board, options, on_event=on_event, registry=registry))
+    return asyncio.run(
+        run_async(board, options, on_event=on_event, registry=registry, checked=checked)
+    )
