@@ -14,7 +14,7 @@ help:
 	@echo "make regen  regenerate generated/ from specs/"
 	@echo "make bench  run the benchmarks in bench/"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -26,11 +26,20 @@ demo: $(STAMP)
 	$(BIN)/vidpipe run examples/storyboard.yaml --out out
 
 lint: $(STAMP)
-	$(BIN)/ruff check pipeline emulator tests bench specs
-	$(BIN)/ruff format --check pipeline emulator tests bench specs
+	$(BIN)/ruff check pipeline emulator tests bench specs setup.py
+	$(BIN)/ruff format --check pipeline emulator tests bench specs setup.py
 
+# mypy cannot follow setuptools' package_dir mapping, so it reads a tree of links that
+# lays the folders out as the installed package is (the same as `setup.py` maps them).
+TYPECHECK_TREE := $(VENV)/typecheck
 typecheck: $(STAMP)
-	$(BIN)/mypy
+	rm -rf $(TYPECHECK_TREE) && mkdir -p $(TYPECHECK_TREE)/vidpipe
+	ln -s $(CURDIR)/pipeline/* $(TYPECHECK_TREE)/vidpipe/
+	ln -s $(CURDIR)/emulator $(TYPECHECK_TREE)/vidpipe/emulator
+	ln -s $(CURDIR)/generated $(TYPECHECK_TREE)/vidpipe/generated
+	ln -s $(CURDIR)/specs $(TYPECHECK_TREE)/vidpipe/openapi
+	ln -s $(CURDIR)/templates $(TYPECHECK_TREE)/vidpipe/prompt_templates
+	MYPYPATH=$(TYPECHECK_TREE) $(BIN)/mypy
 
 pytest: $(STAMP)
 	$(BIN)/pytest
@@ -38,7 +47,7 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 regen: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pipeline.codegen --specs specs --out generated
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m vidpipe.codegen --specs specs --out generated
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

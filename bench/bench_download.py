@@ -22,8 +22,8 @@ from typing import Any
 
 import httpx
 
-from pipeline.download import stream_to_file
-from pipeline.retry import RetryPolicy
+from vidpipe.download import stream_to_file
+from vidpipe.retry import RetryPolicy
 
 SIZE = 48 << 20
 CHUNK = 64 << 10

@@ -19,8 +19,8 @@ import httpx
 from starlette.responses import JSONResponse
 from starlette.routing import Route, Router
 
-from emulator import EmulatorConfig, running_server
-from emulator.server import _bind, _uvicorn
+from vidpipe.emulator import EmulatorConfig, running_server
+from vidpipe.emulator.server import _bind, _uvicorn
 
 POLLS = 2000
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import av
 import numpy as np
 
-from emulator.render import RENDER_FPS, encode_frames, render_thumbnail, render_video
+from vidpipe.emulator.render import RENDER_FPS, encode_frames, render_thumbnail, render_video
 
 WIDTH, HEIGHT, SECONDS = 1280, 720, 4.0
 REPEATS = 5

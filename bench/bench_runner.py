@@ -14,10 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from emulator import EmulatorConfig
-from pipeline.loading import load
-from pipeline.runner import RunOptions
-from pipeline.runner import run as run_storyboard
+from vidpipe.emulator import EmulatorConfig
+from vidpipe.loading import load
+from vidpipe.runner import RunOptions
+from vidpipe.runner import run as run_storyboard
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples"
 

@@ -36,8 +36,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import BaseRoute, Route, Router
 from starlette.types import Message, Receive, Scope, Send
 
-from pipeline.specs import Operation, Spec, SpecRegistry
-
+from ..specs import Operation, Spec, SpecRegistry
 from .config import EmulatorConfig
 from .faults import HTTP_KINDS, TASK_KINDS, DropConnection, Fault, FaultPlan
 from .tasks import (

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import attrs
 
-from pipeline.specs import SpecRegistry, default_registry
-
+from ..specs import SpecRegistry, default_registry
 from .faults import Faults
 
 __all__ = ["EMBEDDED_BASE_URL", "EMBEDDED_CDN_URL", "EmulatorConfig"]

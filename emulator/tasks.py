@@ -26,9 +26,8 @@ from typing import Any, Literal
 
 import attrs
 
-from pipeline.fingerprint import canonical_json
-from pipeline.specs import Spec, SpecRegistry
-
+from ..fingerprint import canonical_json
+from ..specs import Spec, SpecRegistry
 from .render import render_thumbnail, render_video
 
 __all__ = [

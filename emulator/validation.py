@@ -25,9 +25,8 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
-from pipeline.fingerprint import canonical_json
-from pipeline.specs import Spec
-
+from ..fingerprint import canonical_json
+from ..specs import Spec
 from .config import EmulatorConfig
 from .render import MAX_DIMENSION, MIN_DIMENSION, RENDER_FPS
 

@@ -1,10 +1,10 @@
 """vidpipe: turn a YAML storyboard into finished AI-generated videos.
 
-    import pipeline
-    board = pipeline.load("storyboard.yaml")
-    for shot in pipeline.plan(board):
+    import vidpipe
+    board = vidpipe.load("storyboard.yaml")
+    for shot in vidpipe.plan(board):
         print(shot.shot_id, shot.state)
-    result = pipeline.run(board)            # or: await pipeline.run_async(board)
+    result = vidpipe.run(board)            # or: await pipeline.run_async(board)
 
 Names are imported on first use, so `make regen` and `vidpipe schema` never load the
 generated clients.
@@ -96,7 +96,7 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
-        raise AttributeError(f"module 'pipeline' has no attribute {name!r}")
+        raise AttributeError(f"module 'vidpipe' has no attribute {name!r}")
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from av.video.reformatter import ColorRange, Colorspace, Interpolation
 
-from pipeline.errors import InputError, Problem
+from .errors import InputError, Problem
 
 __all__ = ["ConcatResult", "concat"]
 

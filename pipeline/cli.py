@@ -172,7 +172,7 @@ def run(
     storyboard, checked = _checked(file, var, only, force)
     emulator_config = None
     if job_seconds is not None:
-        from emulator import EmulatorConfig
+        from .emulator import EmulatorConfig
 
         emulator_config = EmulatorConfig(job_seconds=job_seconds)
     options = RunOptions(
@@ -410,7 +410,7 @@ def list_specs() -> None:
 
 def _register_emulator() -> None:
     try:
-        from emulator.cli import emulator_command
+        from .emulator.cli import emulator_command
     except ImportError:  # pragma: no cover - the emulator ships with vidpipe
         return
     main.add_command(emulator_command, "emulator")

@@ -19,13 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .errors import SpecError
-
-CONFIG_NAME = "openapi-python-client.yaml"
-
-
-def spec_files(spec_dir: Path) -> list[Path]:
-    """The provider specs in `spec_dir`, sorted, without the generator config."""
-    return sorted(p for p in spec_dir.glob("*.yaml") if p.name != CONFIG_NAME)
+from .specs import GENERATOR_CONFIG, spec_files
 
 
 def _generator() -> list[str]:
@@ -70,7 +64,7 @@ def regenerate(spec_dir: Path, out_dir: Path) -> list[Path]:
     specs = spec_files(spec_dir)
     if not specs:
         raise SpecError(f"no specs found in {spec_dir}")
-    config = (spec_dir / CONFIG_NAME).resolve()
+    config = (spec_dir / GENERATOR_CONFIG).resolve()
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".regen-", dir=out_dir) as tmp:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from pipeline.errors import InputError
+from .errors import InputError
 
 __all__ = [
     "FINGERPRINT_VERSION",

@@ -41,8 +41,8 @@ from typing import Any
 
 import attrs
 
-from pipeline.errors import StateError
-from pipeline.fingerprint import canonical_json, is_sha256
+from .errors import StateError
+from .fingerprint import canonical_json, is_sha256
 
 __all__ = [
     "IN_FLIGHT",

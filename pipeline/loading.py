@@ -29,8 +29,8 @@ import attrs
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from pipeline.errors import InputError, Problem
-from pipeline.model import (
+from .errors import InputError, Problem
+from .model import (
     API_FAMILIES,
     EMBEDDED,
     FinalCut,
@@ -40,9 +40,9 @@ from pipeline.model import (
     Storyboard,
     freeze,
 )
-from pipeline.planning import cycle_problems, find_cycles
-from pipeline.ratelimit import parse_rate
-from pipeline.templating import build_context, load_template, make_environment, render_prompt
+from .planning import cycle_problems, find_cycles
+from .ratelimit import parse_rate
+from .templating import build_context, load_template, make_environment, render_prompt
 
 __all__ = [
     "ID_PATTERN",
@@ -985,6 +985,6 @@ def load(
 
 def storyboard_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) for storyboard files, for editors and checks."""
-    text = resources.files("pipeline").joinpath("storyboard.schema.json").read_text("utf-8")
+    text = resources.files(__package__).joinpath("storyboard.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema

@@ -227,7 +227,7 @@ def write_manifest(result: RunResult, *, storyboard_seed: int | None) -> Path:
 
 
 _REPORT = jinja2.Environment(
-    loader=jinja2.PackageLoader("pipeline", "templates"),
+    loader=jinja2.PackageLoader("vidpipe", "."),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )

@@ -1,6 +1,6 @@
 """The frozen, validated storyboard model.
 
-`pipeline.loading.load` builds these from YAML; nothing else should need to construct
+`vidpipe.loading.load` builds these from YAML; nothing else should need to construct
 them by hand except tests. Every type is immutable: mappings are `FrozenDict` (a dict
 subclass, so `json.dumps` still works) and sequences are tuples.
 
@@ -106,7 +106,7 @@ class Shot:
 
     `duration` unifies `seconds` and `duration`. `seed` is the explicit seed (from the
     shot or `defaults`), or None; a seed derived from the master seed is the request
-    builder's business (`pipeline.fingerprint.derive_seed`). `image` is an absolute Path for local files, or the URL string. `vars` are the
+    builder's business (`vidpipe.fingerprint.derive_seed`). `image` is an absolute Path for local files, or the URL string. `vars` are the
     variables the prompt was rendered with. `lines` maps field names (and
     `params.<key>`, `vars.<key>`) to the 1-based line they were written on.
     """

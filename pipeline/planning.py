@@ -10,8 +10,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
 
-from pipeline.errors import InputError, Problem
-from pipeline.model import Storyboard
+from .errors import InputError, Problem
+from .model import Storyboard
 
 
 def find_cycles(deps: Mapping[str, Sequence[str]]) -> list[list[str]]:

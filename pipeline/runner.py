@@ -202,7 +202,7 @@ def plan(
 
 def _embedded_emulator(options: RunOptions, state_dir: Path) -> Any:
     """The in-process emulator; its tasks live in the state dir so reruns still find them."""
-    from emulator import EmbeddedEmulator, EmulatorConfig
+    from .emulator import EmbeddedEmulator, EmulatorConfig
 
     config = options.emulator or EmulatorConfig(job_seconds=EMBEDDED_JOB_SECONDS)
     if config.store_dir is None:

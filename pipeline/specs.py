@@ -18,14 +18,14 @@ from typing import Any, Literal
 import attrs
 import yaml
 
-from specs import SPEC_DIR
-
-from .codegen import spec_files
 from .errors import SpecError
+from .openapi import SPEC_DIR
 
 State = Literal["queued", "running", "succeeded", "failed"]
 STATES: tuple[State, ...] = ("queued", "running", "succeeded", "failed")
 FAMILIES = ("videos", "generations")
+#: The generator config that sits beside the specs; it is not a provider spec.
+GENERATOR_CONFIG = "openapi-python-client.yaml"
 FieldForm = Literal["value", "file", "url", "text-item", "image-item"]
 UNIFIED_FIELDS = ("prompt", "duration", "size", "resolution", "ratio", "seed", "image", "remix")
 
@@ -69,7 +69,7 @@ class Spec:
     @property
     def package(self) -> str:
         """The import path of the generated client package."""
-        return f"generated.{self.name}"
+        return f"{__package__}.generated.{self.name}"
 
     def operation(self, role: str) -> Operation:
         """The operation that plays `role` (create, status, content, remix)."""
@@ -131,6 +131,11 @@ class Spec:
         if word is None:
             return None
         return self.status_map.get(word)
+
+
+def spec_files(spec_dir: Path) -> list[Path]:
+    """The provider specs in `spec_dir`, sorted, without the generator config."""
+    return sorted(p for p in spec_dir.glob("*.yaml") if p.name != GENERATOR_CONFIG)
 
 
 def _resolve(doc: Mapping[str, Any], node: Any, seen: tuple[str, ...]) -> Any:

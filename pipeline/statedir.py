@@ -2,7 +2,7 @@
 
 By default it is ``.vidpipe/`` next to the storyboard; ``--state DIR`` overrides it.
 
-    ledger.sqlite3            the ledger (pipeline.ledger)
+    ledger.sqlite3            the ledger (vidpipe.ledger)
     lock                      flock'ed by the run that owns the dir; names its pid and argv
     cache/ab/abcd….mp4        finished videos, named by their sha256
     tmp/                      partial downloads and other scratch files
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import attrs
 
-from pipeline.errors import StateError, StateLocked
-from pipeline.fingerprint import is_sha256, sha256_file
-from pipeline.ledger import LEDGER_FILENAME, Ledger, redact_argv
+from .errors import StateError, StateLocked
+from .fingerprint import is_sha256, sha256_file
+from .ledger import LEDGER_FILENAME, Ledger, redact_argv
 
 __all__ = ["DEFAULT_DIRNAME", "ContentCache", "StateDir"]
 

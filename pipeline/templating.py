@@ -24,15 +24,17 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
-from pipeline.errors import InputError, Problem
+from .errors import InputError, Problem
 
 _WS = re.compile(r"\s+")
 _END_PUNCT = (".", "!", "?", "…", '."', '!"', '?"')
 
 
 def project_templates_dir() -> Path | None:
-    """The project's own templates folder, or None if this install has none."""
-    candidate = Path(__file__).resolve().parents[1] / "templates"
+    """vidpipe's own prompt templates (the `templates/` folder, shipped in the package)."""
+    from . import prompt_templates
+
+    candidate = Path(prompt_templates.__file__).resolve().parent
     return candidate if candidate.is_dir() else None
 
 

@@ -91,7 +91,7 @@ class Connection:
         return origin_of(self.base_url)
 
     def api_client(self, package: str) -> Any:
-        """The generated `AuthenticatedClient` of `package` (e.g. "generated.newapi")."""
+        """The generated `AuthenticatedClient` of `package` (e.g. "vidpipe.generated.newapi")."""
         client = self._api_clients.get(package)
         if client is None:
             module = importlib.import_module(f"{package}.client")

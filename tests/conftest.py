@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import retry
+from vidpipe import retry
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

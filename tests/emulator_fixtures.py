@@ -11,7 +11,7 @@ import av
 import httpx
 import numpy as np
 
-from emulator import EmbeddedEmulator, EmulatorConfig
+from vidpipe.emulator import EmbeddedEmulator, EmulatorConfig
 
 AUTH = {"Authorization": "Bearer test-key"}
 

@@ -26,13 +26,13 @@ from typing import Any
 import attrs
 import httpx
 
-from emulator import EmbeddedEmulator, EmulatorConfig, running_server
-from pipeline.ledger import Ledger, ShotRecord
-from pipeline.loading import load
-from pipeline.manifest import RunResult
-from pipeline.model import ProviderConfig, Storyboard
-from pipeline.runner import RunOptions, run
-from pipeline.statedir import StateDir
+from vidpipe.emulator import EmbeddedEmulator, EmulatorConfig, running_server
+from vidpipe.ledger import Ledger, ShotRecord
+from vidpipe.loading import load
+from vidpipe.manifest import RunResult
+from vidpipe.model import ProviderConfig, Storyboard
+from vidpipe.runner import RunOptions, run
+from vidpipe.statedir import StateDir
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -226,7 +226,7 @@ def vidpipe_argv(*args: str) -> list[str]:
     script = Path(sys.executable).with_name("vidpipe")
     if script.is_file():
         return [str(script), *args]
-    return [sys.executable, "-c", "from pipeline.cli import main; main()", *args]
+    return [sys.executable, "-c", "from vidpipe.cli import main; main()", *args]
 
 
 def spawn(args: Sequence[str], env: Mapping[str, str]) -> subprocess.Popen[str]:

@@ -15,8 +15,8 @@ import attrs
 import httpx
 import pytest
 
-from pipeline import retry
-from pipeline.adapters import (
+from vidpipe import retry
+from vidpipe.adapters import (
     CreateRequest,
     GenerationsAdapter,
     LocalFile,
@@ -24,7 +24,7 @@ from pipeline.adapters import (
     VideosAdapter,
     make_adapter,
 )
-from pipeline.errors import (
+from vidpipe.errors import (
     ContentExpired,
     HTTPStatusError,
     InputError,
@@ -32,9 +32,9 @@ from pipeline.errors import (
     TransportError,
     UnknownCreate,
 )
-from pipeline.retry import RetryPolicies, RetryPolicy
-from pipeline.specs import Spec, default_registry
-from pipeline.transport import Connection
+from vidpipe.retry import RetryPolicies, RetryPolicy
+from vidpipe.specs import Spec, default_registry
+from vidpipe.transport import Connection
 
 API = "http://api.test"
 CDN = "http://cdn.test"
@@ -736,10 +736,10 @@ def test_every_spec_gets_its_family_adapter() -> None:
 
 
 async def test_smoke_against_the_embedded_emulator(tmp_path: Path) -> None:
-    emulator = pytest.importorskip("emulator")
+    emulator = pytest.importorskip("vidpipe.emulator")
     if not hasattr(emulator, "EmbeddedEmulator"):
         pytest.skip("the embedded emulator is not available")
-    from pipeline.polling import PollSettings, poll
+    from vidpipe.polling import PollSettings, poll
 
     faults = "429=0.25,503=0.15,truncate=0.4"
     emu = emulator.EmbeddedEmulator(emulator.EmulatorConfig(job_seconds=0, faults=faults, seed=3))
@@ -763,7 +763,7 @@ async def test_smoke_against_the_embedded_emulator(tmp_path: Path) -> None:
 
 
 async def test_a_reset_create_on_the_emulator_is_unknown_and_sent_once() -> None:
-    emulator = pytest.importorskip("emulator")
+    emulator = pytest.importorskip("vidpipe.emulator")
     if not hasattr(emulator, "EmbeddedEmulator"):
         pytest.skip("the embedded emulator is not available")
     emu = emulator.EmbeddedEmulator(emulator.EmulatorConfig(job_seconds=0, faults="reset=1.0"))

@@ -9,9 +9,9 @@ import av
 import numpy as np
 import pytest
 
-from emulator.render import RENDER_FPS, probe, render_video
-from pipeline.assemble import concat
-from pipeline.errors import InputError
+from vidpipe.assemble import concat
+from vidpipe.emulator.render import RENDER_FPS, probe, render_video
+from vidpipe.errors import InputError
 
 ONE_FRAME = 1 / RENDER_FPS
 

@@ -15,8 +15,8 @@ import attrs
 import pytest
 from click.testing import CliRunner, Result
 
-from emulator import EmulatorConfig
-from pipeline.cli import main
+from vidpipe.cli import main
+from vidpipe.emulator import EmulatorConfig
 
 from .test_e2e import EXAMPLES, KEYS, Loopback, copy_example, loopback
 

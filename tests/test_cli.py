@@ -19,8 +19,8 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-import pipeline.runner
-from pipeline.cli import main
+from vidpipe import runner as runner_module
+from vidpipe.cli import main
 
 from .test_e2e import EXAMPLES, KEYS, ROOT, SPEC_OF, copy_example, loopback
 
@@ -165,7 +165,7 @@ def test_an_interrupted_run_says_how_to_resume(
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(pipeline.runner, "run", interrupted)
+    monkeypatch.setattr(runner_module, "run", interrupted)
     result = run_tiny(tiny(tmp_path))
     assert result.exit_code == 130
     assert result.stderr.strip().endswith("rerun the same command to resume")

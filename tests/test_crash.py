@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import main
-from pipeline.ledger import Ledger, ShotRecord, ShotState
+from vidpipe.cli import main
+from vidpipe.ledger import Ledger, ShotRecord, ShotState
 
 from .runs import (
     LedgerWatch,

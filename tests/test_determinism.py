@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
-from pipeline.manifest import RunResult
-from pipeline.specs import default_registry
+from vidpipe.manifest import RunResult
+from vidpipe.specs import default_registry
 
 from .runs import (
     EXAMPLES,

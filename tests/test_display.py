@@ -16,8 +16,8 @@ from typing import Literal
 import pytest
 from rich.console import Console
 
-from pipeline.display import LiveDisplay, PlainDisplay, display_for
-from pipeline.events import ShotEvent
+from vidpipe.display import LiveDisplay, PlainDisplay, display_for
+from vidpipe.events import ShotEvent
 
 from .test_cli import TINY
 

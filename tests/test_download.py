@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pipeline import retry
-from pipeline.download import part_path, stream_to_file
-from pipeline.errors import HTTPStatusError, IntegrityError, TransportError
-from pipeline.retry import RetryPolicy
+from vidpipe import retry
+from vidpipe.download import part_path, stream_to_file
+from vidpipe.errors import HTTPStatusError, IntegrityError, TransportError
+from vidpipe.retry import RetryPolicy
 
 URL = "http://cdn.test/v.mp4"
 BODY = bytes(range(256)) * 1000  # 256 kB

@@ -31,13 +31,13 @@ import pytest
 from click.testing import CliRunner, Result
 from starlette.types import Receive, Scope, Send
 
-import emulator.server
-from emulator import EmbeddedEmulator, EmulatorConfig, running_server
-from emulator.render import probe
-from pipeline import retry
-from pipeline.cli import main
-from pipeline.model import ProviderConfig
-from pipeline.runner import RunOptions, run
+import vidpipe.emulator.server
+from vidpipe import retry
+from vidpipe.cli import main
+from vidpipe.emulator import EmbeddedEmulator, EmulatorConfig, running_server
+from vidpipe.emulator.render import probe
+from vidpipe.model import ProviderConfig
+from vidpipe.runner import RunOptions, run
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -114,14 +114,14 @@ class Loopback:
 def loopback(config: EmulatorConfig | None = None) -> Iterator[Loopback]:
     """`emulator.running_server`, with every request it serves counted."""
     apps: list[CountingApp] = []
-    real = emulator.server.create_app
+    real = vidpipe.emulator.server.create_app
 
     def counting(config: EmulatorConfig | None = None) -> Any:
         apps.append(CountingApp(real(config)))
         return apps[-1]
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(emulator.server, "create_app", counting)
+        patch.setattr(vidpipe.emulator.server, "create_app", counting)
         with running_server(config or EmulatorConfig(job_seconds=0)) as base:
             yield Loopback(base, apps[0])
 

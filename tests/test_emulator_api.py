@@ -11,12 +11,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from emulator import EmbeddedEmulator
-from emulator.faults import Faults
-from emulator.render import probe
-from emulator.validation import request_fingerprint
-from pipeline.specs import SpecRegistry, default_registry
-from specs import SPEC_DIR
+from vidpipe.emulator import EmbeddedEmulator
+from vidpipe.emulator.faults import Faults
+from vidpipe.emulator.render import probe
+from vidpipe.emulator.validation import request_fingerprint
+from vidpipe.openapi import SPEC_DIR
+from vidpipe.specs import SpecRegistry, default_registry
 
 from .emulator_fixtures import (
     AUTH,

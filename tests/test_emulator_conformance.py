@@ -26,8 +26,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from emulator import EmbeddedEmulator, EmulatorConfig
-from pipeline.specs import Spec, default_registry
+from vidpipe.emulator import EmbeddedEmulator, EmulatorConfig
+from vidpipe.specs import Spec, default_registry
 
 from .emulator_fixtures import Clock, apifree, form, happyhorse, newapi, seedance
 

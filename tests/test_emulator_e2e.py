@@ -10,10 +10,10 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-import emulator.server
-from emulator import EmulatorConfig, running_server
-from emulator.cli import emulator_command
-from emulator.render import probe
+import vidpipe.emulator.server
+from vidpipe.emulator import EmulatorConfig, running_server
+from vidpipe.emulator.cli import emulator_command
+from vidpipe.emulator.render import probe
 
 from .emulator_fixtures import AUTH, seedance
 
@@ -58,7 +58,7 @@ def test_result_urls_point_at_a_second_origin_on_the_same_server() -> None:
 def test_served_connections_do_not_wait_for_delayed_acks() -> None:
     # An answer is written as headers then body; without TCP_NODELAY on the accepted socket
     # the body waits ~40 ms for the client's delayed ACK. asyncio sets it only for TCP sockets.
-    sock = emulator.server._bind("127.0.0.1", 0)
+    sock = vidpipe.emulator.server._bind("127.0.0.1", 0)
     try:
         assert sock.proto == socket.IPPROTO_TCP
     finally:
@@ -72,7 +72,7 @@ def test_the_cli_builds_the_config_and_serves(monkeypatch: pytest.MonkeyPatch) -
         served.update(host=host, port=port, config=config)
         kwargs["announce"]("listening")
 
-    monkeypatch.setattr(emulator.server, "serve", fake_serve)
+    monkeypatch.setattr(vidpipe.emulator.server, "serve", fake_serve)
     result = CliRunner().invoke(
         emulator_command,
         [

@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from emulator import EmulatorConfig, running_server
-from emulator.faults import Fault, FaultPlan, Faults
+from vidpipe.emulator import EmulatorConfig, running_server
+from vidpipe.emulator.faults import Fault, FaultPlan, Faults
 
 from .emulator_fixtures import AUTH, Sleeps, apifree, client, emulator, seedance
 

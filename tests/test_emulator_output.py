@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from emulator.render import probe
+from vidpipe.emulator.render import probe
 
 from .emulator_fixtures import apifree, client, emulator, form, happyhorse, newapi, seedance
 

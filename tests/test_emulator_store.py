@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 from click.testing import CliRunner
 
-from emulator import EmbeddedEmulator, EmulatorConfig
-from emulator.cli import emulator_command
+from vidpipe.emulator import EmbeddedEmulator, EmulatorConfig
+from vidpipe.emulator.cli import emulator_command
 
 AUTH = {"Authorization": "Bearer k"}
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.errors import InputError
-from pipeline.fingerprint import (
+from vidpipe.errors import InputError
+from vidpipe.fingerprint import (
     CanonicalJSONError,
     canonical_json,
     derive_seed,
@@ -167,7 +167,7 @@ def test_derive_seed_golden_values() -> None:
 
 
 def test_derive_seed_is_stable_across_processes_and_hash_seeds() -> None:
-    code = "from pipeline.fingerprint import derive_seed; print(derive_seed(1234, 'establish'))"
+    code = "from vidpipe.fingerprint import derive_seed; print(derive_seed(1234, 'establish'))"
     outs = set()
     for hash_seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}

@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from pipeline.codegen import regenerate
-from pipeline.specs import default_registry
-from specs import SPEC_DIR
+from vidpipe.codegen import regenerate
+from vidpipe.openapi import SPEC_DIR
+from vidpipe.specs import default_registry
 
 from .conftest import ROOT
 
@@ -46,7 +46,7 @@ def test_regeneration_matches_the_committed_clients(tmp_path: Path) -> None:
 def test_every_generated_module_imports() -> None:
     count = 0
     for name in PACKAGES:
-        package = importlib.import_module(f"generated.{name}")
+        package = importlib.import_module(f"vidpipe.generated.{name}")
         for info in pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}."):
             importlib.import_module(info.name)
             count += 1
@@ -130,7 +130,7 @@ class Wire:
 
 
 def _client(package: str, wire: Wire) -> Any:
-    module = importlib.import_module(f"generated.{package}.client")
+    module = importlib.import_module(f"vidpipe.generated.{package}.client")
     return module.AuthenticatedClient(
         base_url="https://api.example",
         token="sk-test",
@@ -152,7 +152,7 @@ def _multipart_parts(request: httpx.Request) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("package", ["anyfast_sora", "newapi", "apifree"])
 def test_videos_family_round_trip_with_reference_upload(package: str) -> None:
-    g = f"generated.{package}"
+    g = f"vidpipe.generated.{package}"
     api = importlib.import_module(f"{g}.api.videos")
     models = importlib.import_module(f"{g}.models")
     types = importlib.import_module(f"{g}.types")
@@ -202,8 +202,8 @@ def test_videos_family_round_trip_with_reference_upload(package: str) -> None:
 
 
 def test_apifree_json_body_is_sent_as_json() -> None:
-    from generated.apifree.api.videos import create_video
-    from generated.apifree.models import CreateVideoJsonRequest
+    from vidpipe.generated.apifree.api.videos import create_video
+    from vidpipe.generated.apifree.models import CreateVideoJsonRequest
 
     wire = Wire()
     body = CreateVideoJsonRequest(model="video-model-id", prompt="p", size="1280x720", seconds=8)
@@ -216,8 +216,8 @@ def test_apifree_json_body_is_sent_as_json() -> None:
 def test_generations_family_round_trip(package: str) -> None:
     wire = Wire()
     client = _client(package, wire)
-    models = importlib.import_module(f"generated.{package}.models")
-    api = f"generated.{package}.api.video_generations"
+    models = importlib.import_module(f"vidpipe.generated.{package}.models")
+    api = f"vidpipe.generated.{package}.api.video_generations"
     if package == "anyfast_seedance":
         create = importlib.import_module(f"{api}.create_video_generation")
         body = models.CreateVideoGenerationRequest(
@@ -258,7 +258,7 @@ def test_generations_family_round_trip(package: str) -> None:
 
 
 def test_an_unknown_status_parses_as_a_plain_string() -> None:
-    from generated.anyfast_sora.models import Video
+    from vidpipe.generated.anyfast_sora.models import Video
 
     video = Video.from_dict({"id": "v", "status": "cancelled"})
     assert video.status == "cancelled"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import ledger as ledger_mod
-from pipeline.errors import StateError
-from pipeline.ledger import (
+from vidpipe import ledger as ledger_mod
+from vidpipe.errors import StateError
+from vidpipe.ledger import (
     LEDGER_FILENAME,
     SCHEMA_VERSION,
     Ledger,
@@ -506,7 +506,7 @@ def test_writes_survive_a_process_that_dies_without_closing(tmp_path: Path) -> N
         f"""
         import os, sys
         from pathlib import Path
-        from pipeline.ledger import Ledger
+        from vidpipe.ledger import Ledger
         led = Ledger.open(Path(sys.argv[1]))
         run_id = led.start_run("s.yaml", "n", ["vidpipe"])
         led.record_intent(run_id=run_id, shot_id="establish", fingerprint="{FP}",

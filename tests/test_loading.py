@@ -11,9 +11,9 @@ from pathlib import Path
 import attrs
 import pytest
 
-from pipeline.errors import InputError, Problem
-from pipeline.loading import LoadedDocument, expand_env, load, parse
-from pipeline.model import EMBEDDED, FrozenDict, ProviderConfig, Storyboard
+from vidpipe.errors import InputError, Problem
+from vidpipe.loading import LoadedDocument, expand_env, load, parse
+from vidpipe.model import EMBEDDED, FrozenDict, ProviderConfig, Storyboard
 
 SECRET = "sk-test-DO-NOT-LEAK-1234567890"
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import InputError
-from pipeline.loading import load
-from pipeline.model import Shot, Storyboard
-from pipeline.planning import dag, find_cycles, plan_order, select
+from vidpipe.errors import InputError
+from vidpipe.loading import load
+from vidpipe.model import Shot, Storyboard
+from vidpipe.planning import dag, find_cycles, plan_order, select
 
 
 def board(remixes: dict[str, str | None]) -> Storyboard:

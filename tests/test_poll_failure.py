@@ -6,9 +6,9 @@ from pathlib import Path
 
 import httpx
 
-from pipeline.ledger import Ledger, ShotState
-from pipeline.model import ProviderConfig
-from pipeline.runner import RunOptions, run
+from vidpipe.ledger import Ledger, ShotState
+from vidpipe.model import ProviderConfig
+from vidpipe.runner import RunOptions, run
 
 from .runs import InProcess, load_board, write_tiny
 

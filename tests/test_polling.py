@@ -8,12 +8,12 @@ from typing import Any
 import httpx
 import pytest
 
-from pipeline import retry
-from pipeline.adapters import TaskSnapshot, TaskState, make_adapter
-from pipeline.errors import PollTimeout, TaskFailed
-from pipeline.polling import PollSettings, poll
-from pipeline.specs import default_registry
-from pipeline.transport import Connection
+from vidpipe import retry
+from vidpipe.adapters import TaskSnapshot, TaskState, make_adapter
+from vidpipe.errors import PollTimeout, TaskFailed
+from vidpipe.polling import PollSettings, poll
+from vidpipe.specs import default_registry
+from vidpipe.transport import Connection
 
 
 @pytest.fixture(autouse=True)

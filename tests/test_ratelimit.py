@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from pipeline.ratelimit import RateLimitedTransport, RateLimiter, parse_rate
+from vidpipe.ratelimit import RateLimitedTransport, RateLimiter, parse_rate
 
 
 @pytest.mark.parametrize(

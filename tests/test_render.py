@@ -14,7 +14,7 @@ import av
 import numpy as np
 import pytest
 
-from emulator.render import RENDER_FPS, probe, render_thumbnail, render_video
+from vidpipe.emulator.render import RENDER_FPS, probe, render_thumbnail, render_video
 
 SMALL: dict[str, Any] = {"model": "sora-2", "prompt": "a lighthouse at dusk", "seed": 7}
 
@@ -71,7 +71,7 @@ def test_same_inputs_give_identical_bytes() -> None:
 
 def test_same_inputs_give_identical_bytes_in_another_process() -> None:
     code = (
-        "import hashlib, sys; from emulator.render import render_video; "
+        "import hashlib, sys; from vidpipe.emulator.render import render_video; "
         "sys.stdout.write(hashlib.sha256(render_video(model='sora-2', "
         "prompt='a lighthouse at dusk', seed=7, width=96, height=64, seconds=0.5)).hexdigest())"
     )

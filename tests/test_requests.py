@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import InputError
-from pipeline.fingerprint import derive_seed
-from pipeline.loading import load
-from pipeline.requests import LocalFile, build_requests
-from pipeline.specs import default_registry
+from vidpipe.errors import InputError
+from vidpipe.fingerprint import derive_seed
+from vidpipe.loading import load
+from vidpipe.requests import LocalFile, build_requests
+from vidpipe.specs import default_registry
 
 HEAD = """\
 version: 1
@@ -186,8 +186,8 @@ def test_validation_follows_an_edited_spec(tmp_path: Path) -> None:
 
     import yaml
 
-    from pipeline.specs import SpecRegistry
-    from specs import SPEC_DIR
+    from vidpipe.openapi import SPEC_DIR
+    from vidpipe.specs import SpecRegistry
 
     path = _board(tmp_path, "- {id: a, prompt: x, size: 1920x1080}\n")
     board = load(path)

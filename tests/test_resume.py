@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import main
-from pipeline.ledger import Ledger, ShotState
-from pipeline.manifest import RunResult
-from pipeline.runner import plan
+from vidpipe.cli import main
+from vidpipe.ledger import Ledger, ShotState
+from vidpipe.manifest import RunResult
+from vidpipe.runner import plan
 
 from .runs import (
     EXAMPLES,

@@ -9,9 +9,9 @@ from email.utils import format_datetime
 
 import pytest
 
-from pipeline import retry
-from pipeline.errors import HTTPStatusError, ProviderError, TransportError, UnknownCreate
-from pipeline.retry import (
+from vidpipe import retry
+from vidpipe.errors import HTTPStatusError, ProviderError, TransportError, UnknownCreate
+from vidpipe.retry import (
     RetryPolicies,
     RetryPolicy,
     backoff_delay,
@@ -21,7 +21,7 @@ from pipeline.retry import (
     retrying,
     wait_before_retry,
 )
-from pipeline.transport import RequestNotSent
+from vidpipe.transport import RequestNotSent
 
 
 @pytest.fixture(autouse=True)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from emulator import EmulatorConfig
-from pipeline.ratelimit import RateLimiter
-from pipeline.runner import RunOptions, run
+from vidpipe.emulator import EmulatorConfig
+from vidpipe.ratelimit import RateLimiter
+from vidpipe.runner import RunOptions, run
 
 BOARD = """\
 version: 1

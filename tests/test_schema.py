@@ -10,9 +10,9 @@ import jsonschema
 import pytest
 import yaml
 
-from pipeline import loading
-from pipeline.errors import InputError
-from pipeline.loading import load, storyboard_schema
+from vidpipe import loading
+from vidpipe.errors import InputError
+from vidpipe.loading import load, storyboard_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,10 +9,10 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-from pipeline.doccheck import check_document, compare, parse_document
-from pipeline.errors import InputError, SpecError
-from pipeline.specs import STATES, SpecRegistry, default_registry, load_spec
-from specs import SPEC_DIR
+from vidpipe.doccheck import check_document, compare, parse_document
+from vidpipe.errors import InputError, SpecError
+from vidpipe.openapi import SPEC_DIR
+from vidpipe.specs import STATES, SpecRegistry, default_registry, load_spec
 
 from .conftest import ROOT
 

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import StateError, StateLocked
-from pipeline.statedir import ContentCache, StateDir
+from vidpipe.errors import StateError, StateLocked
+from vidpipe.statedir import ContentCache, StateDir
 
 HOLDER = textwrap.dedent(
     """
     import sys
-    from pipeline.statedir import StateDir
+    from vidpipe.statedir import StateDir
     with StateDir(sys.argv[1]).lock(argv=["vidpipe", "run", "holder-story.yaml",
                                           "--api-key=sk-hidden"]):
         print("locked", flush=True)
@@ -109,7 +109,7 @@ def test_lock_is_released_on_exit_and_on_error(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError), sd.lock(argv=["second"]):
         raise RuntimeError("boom")
     # Another process can take it now.
-    code = "import sys\nfrom pipeline.statedir import StateDir\nwith StateDir(sys.argv[1]).lock(): print('ok')"
+    code = "import sys\nfrom vidpipe.statedir import StateDir\nwith StateDir(sys.argv[1]).lock(): print('ok')"
     out = subprocess.run(
         [sys.executable, "-c", code, str(sd.path)], capture_output=True, text=True, check=True
     )

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from pipeline import templating
-from pipeline.errors import InputError
-from pipeline.templating import (
+from vidpipe import templating
+from vidpipe.errors import InputError
+from vidpipe.templating import (
     build_context,
     clean,
     make_environment,

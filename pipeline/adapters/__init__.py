@@ -3,7 +3,7 @@
 `make_adapter(spec, connection)` gives the adapter for a spec's family ("videos" or
 "generations"). Every adapter creates a task, reads its status as a `TaskSnapshot` in
 vidpipe's states (mapped through the spec's `x-vidpipe-status`), and streams its video to
-disk. Failures come out as the `pipeline.errors` classes.
+disk. Failures come out as the `vidpipe.errors` classes.
 """
 
 from __future__ import annotations

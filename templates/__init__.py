@@ -1,0 +1,1 @@
+"""vidpipe's own prompt templates, found after a storyboard's own `templates/` folder."""
