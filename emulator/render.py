@@ -365,7 +365,8 @@ class _Pattern:
         bar_rows = max(1, self._ch // 40)
         filled = (index + 1) * self._cw // self.frame_count
         image[-bar_rows:, :filled] = np.array(self._colors[2], dtype=np.float32)
-        return np.clip(image * np.float32(255), 0, 255).astype(np.uint8)
+        frame: _U8 = np.clip(image * np.float32(255), 0, 255).astype(np.uint8)
+        return frame
 
     def frame(self, index: int) -> av.VideoFrame:
         """The frame at `index`, scaled to the output size, as yuv420p."""

@@ -227,7 +227,7 @@ def _response_properties(spec: Spec) -> dict[str, Any]:
 
 def _from_reference(schema: Mapping[str, Any]) -> bool:
     """True for a property that says it does not come from the document's field list."""
-    return schema.get("x-source", "document") != "document"
+    return bool(schema.get("x-source", "document") != "document")
 
 
 def compare(document: ApiDocument, spec: Spec) -> DocCheck:

@@ -64,7 +64,7 @@ class CreateRequest:
 
     def public_fields(self) -> dict[str, Any]:
         """The fields with local files replaced by their name and digest (JSON-safe)."""
-        public = _replace_files(dict(self.fields), LocalFile.public)
+        public: dict[str, Any] = _replace_files(dict(self.fields), LocalFile.public)
         return public | {k: f.public() for k, f in self.files.items()}
 
     def fingerprint_fields(self) -> dict[str, Any]:
@@ -391,7 +391,7 @@ def _short(error: jsonschema.ValidationError) -> str:
             return f"{error.instance!r} is out of range {lo}..{hi}"
     if error.validator == "anyOf":
         return f"{error.instance!r} is not an accepted value"
-    return error.message.splitlines()[0]
+    return str(error.message).splitlines()[0]
 
 
 def build_request(storyboard: Storyboard, shot: Shot, registry: SpecRegistry) -> CreateRequest:

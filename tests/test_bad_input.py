@@ -210,7 +210,9 @@ def line_of(text: str, needle: str) -> int:
     return found[0]
 
 
-def expected_lines(board: Path, text: str, problems: tuple[tuple[str | None, str], ...]) -> list:
+def expected_lines(
+    board: Path, text: str, problems: tuple[tuple[str | None, str], ...]
+) -> list[re.Pattern[str]]:
     """A regex per expected problem line: `error: FILE:LINE: message...`."""
     patterns = []
     for needle, message in problems:

@@ -31,6 +31,7 @@ import pytest
 from click.testing import CliRunner, Result
 from starlette.types import Receive, Scope, Send
 
+import vidpipe.emulator.app
 import vidpipe.emulator.server
 from vidpipe import retry
 from vidpipe.cli import main
@@ -114,7 +115,7 @@ class Loopback:
 def loopback(config: EmulatorConfig | None = None) -> Iterator[Loopback]:
     """`emulator.running_server`, with every request it serves counted."""
     apps: list[CountingApp] = []
-    real = vidpipe.emulator.server.create_app
+    real = vidpipe.emulator.app.create_app
 
     def counting(config: EmulatorConfig | None = None) -> Any:
         apps.append(CountingApp(real(config)))

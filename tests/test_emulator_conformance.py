@@ -52,7 +52,7 @@ def _rejects_negative_data(spec: Spec) -> Callable[..., bool | None]:
     Negative multipart cases are therefore not judged; JSON bodies, paths and queries are.
     """
 
-    def check(ctx: Any, response: Any, case: schemathesis.Case) -> bool | None:
+    def check(ctx: Any, response: Any, case: schemathesis.Case[Any]) -> bool | None:
         if (case.media_type or "").startswith("multipart/"):
             return None
         return negative_data_rejection(ctx, response, case)
@@ -70,7 +70,7 @@ def _schema(spec: Spec) -> Any:
 def _conformance_test(spec: Spec) -> Callable[..., None]:
     checks = [*CONFORMANCE, _rejects_negative_data(spec), ignored_auth]
 
-    @_schema(spec).parametrize()
+    @_schema(spec).parametrize()  # type: ignore[untyped-decorator]
     @settings(
         max_examples=25,
         derandomize=True,  # the same examples on every run: CI is repeatable
@@ -78,10 +78,10 @@ def _conformance_test(spec: Spec) -> Callable[..., None]:
         database=None,
         suppress_health_check=list(HealthCheck),
     )
-    def test(case: schemathesis.Case) -> None:
+    def test(case: schemathesis.Case[Any]) -> None:
         case.call_and_validate(base_url=f"http://testserver/{spec.api}", headers=KEY, checks=checks)
 
-    return test
+    return test  # type: ignore[no-any-return]
 
 
 for _spec in REGISTRY:

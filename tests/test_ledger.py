@@ -7,7 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -378,7 +378,7 @@ def test_transitions_that_make_no_sense_are_refused(
     if state == "failed":
         led.record_failure(FP, "bad request")
     assert state_of(led) == state
-    actions = {
+    actions: dict[str, Callable[[], object]] = {
         "status": lambda: led.record_status(FP, "in_progress", 1, None),
         "download": lambda: led.record_download(FP, path="a", sha256="1" * 64, size=1),
         "unknown": lambda: led.record_unknown(FP, "lost"),

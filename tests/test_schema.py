@@ -13,6 +13,7 @@ import yaml
 from vidpipe import loading
 from vidpipe.errors import InputError
 from vidpipe.loading import load, storyboard_schema
+from vidpipe.model import API_FAMILIES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -134,7 +135,7 @@ def test_schema_keys_match_the_loader() -> None:
     assert _props(defs["provider"]) == set(loading.PROVIDER_KEYS)
     assert _props(schema["properties"]["final"]) == set(loading.FINAL_KEYS)
     assert defs["slug"]["pattern"] == loading.ID_PATTERN.pattern
-    assert defs["provider"]["properties"]["api"]["anyOf"][0]["enum"] == list(loading.API_FAMILIES)
+    assert defs["provider"]["properties"]["api"]["anyOf"][0]["enum"] == list(API_FAMILIES)
 
 
 def test_schema_closes_every_object_and_describes_fields() -> None:
