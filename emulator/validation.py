@@ -26,7 +26,7 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
 from ..fingerprint import canonical_json
-from ..specs import Spec
+from ..specs import Spec, schema_types
 from .config import EmulatorConfig
 from .render import MAX_DIMENSION, MIN_DIMENSION, RENDER_FPS
 
@@ -134,26 +134,6 @@ async def read_body(request: Request) -> Body:
     )
 
 
-def _types(schema: Mapping[str, Any]) -> set[str]:
-    found: set[str] = set()
-    kind = schema.get("type")
-    if isinstance(kind, str):
-        found.add(kind)
-    elif isinstance(kind, list):
-        found.update(k for k in kind if isinstance(k, str))
-    for key in ("anyOf", "oneOf", "allOf"):
-        for sub in schema.get(key, ()) or ():
-            if isinstance(sub, Mapping):
-                found |= _types(sub)
-    values = schema.get("enum")
-    if not found and isinstance(values, list) and values:
-        if all(isinstance(v, str) for v in values):
-            found.add("string")
-        elif all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-            found.add("integer")
-    return found
-
-
 def _json_or_text(text: str) -> Any:
     try:
         return json.loads(text)
@@ -167,7 +147,7 @@ def _is_binary(schema: Mapping[str, Any]) -> bool:
 
 def coerce_text(text: str, schema: Mapping[str, Any]) -> Any:
     """A form string turned into the type `schema` asks for, or left as is if it does not fit."""
-    kinds = _types(schema)
+    kinds = schema_types(schema)
     if not kinds or "string" in kinds:
         return text
     stripped = text.strip()
@@ -215,7 +195,7 @@ class SchemaCheck:
         out: dict[str, Any] = {}
         for name, values in form.items():
             schema = self.properties.get(name, {})
-            kinds = _types(schema)
+            kinds = schema_types(schema)
             if "array" in kinds and "string" not in kinds:
                 items = schema.get("items", {}) if isinstance(schema.get("items"), Mapping) else {}
                 # One JSON part holds the whole array (so a JSON object there is no array);

@@ -22,7 +22,7 @@ import jsonschema
 from .errors import InputError, Problem
 from .fingerprint import derive_seed, sha256_file
 from .model import Shot, Storyboard, thaw
-from .specs import Spec, SpecRegistry
+from .specs import Spec, SpecRegistry, schema_types
 
 RESERVED_PARAMS = frozenset({"model", "prompt"})
 
@@ -99,21 +99,6 @@ def _walk(value: Any, path: str) -> list[tuple[str, Any]]:
     if isinstance(value, list):
         return [item for i, v in enumerate(value) for item in _walk(v, f"{path}[{i}]")]
     return [(path, value)]
-
-
-def _types(schema: Mapping[str, Any]) -> set[str]:
-    """The JSON types a (resolved) field schema admits."""
-    kinds: set[str] = set()
-    declared = schema.get("type")
-    if isinstance(declared, str):
-        kinds.add(declared)
-    elif isinstance(declared, list):
-        kinds.update(declared)
-    for sub in [*schema.get("anyOf", ()), *schema.get("oneOf", ())]:
-        kinds |= _types(sub)
-    if "enum" in schema and not kinds:
-        kinds.update("string" if isinstance(v, str) else "integer" for v in schema["enum"])
-    return kinds
 
 
 def _match_case(value: str, options: list[str] | None) -> str:
@@ -199,7 +184,7 @@ class _Builder:
         rule = self.rule("duration")
         if rule is None:
             return
-        kinds = _types(self.spec.field_schema(rule.field, content_type))
+        kinds = schema_types(self.spec.field_schema(rule.field, content_type))
         if isinstance(value, float) and not value.is_integer():
             if "number" not in kinds:
                 self.problem(f"{self.where()} takes whole seconds, not {value}", "duration")

@@ -133,6 +133,42 @@ class Spec:
         return self.status_map.get(word)
 
 
+def _json_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object" if isinstance(value, dict) else "null"
+
+
+def schema_types(schema: Mapping[str, Any]) -> set[str]:
+    """The JSON types a (resolved) schema admits, looking through anyOf, oneOf and allOf.
+
+    A schema that names no type but lists `enum` or `const` values admits their types.
+    """
+    found: set[str] = set()
+    kind = schema.get("type")
+    if isinstance(kind, str):
+        found.add(kind)
+    elif isinstance(kind, list):
+        found.update(k for k in kind if isinstance(k, str))
+    for key in ("anyOf", "oneOf", "allOf"):
+        for sub in schema.get(key, ()) or ():
+            if isinstance(sub, Mapping):
+                found |= schema_types(sub)
+    if not found:
+        values = schema.get("enum")
+        if "const" in schema:
+            values = [schema["const"]]
+        if isinstance(values, list):
+            found.update(_json_type(v) for v in values)
+    return found
+
+
 def spec_files(spec_dir: Path) -> list[Path]:
     """The provider specs in `spec_dir`, sorted, without the generator config."""
     return sorted(p for p in spec_dir.glob("*.yaml") if p.name != GENERATOR_CONFIG)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -12,7 +13,7 @@ from openapi_spec_validator import validate
 from vidpipe.doccheck import check_document, compare, parse_document
 from vidpipe.errors import InputError, SpecError
 from vidpipe.openapi import SPEC_DIR
-from vidpipe.specs import STATES, SpecRegistry, default_registry, load_spec
+from vidpipe.specs import STATES, SpecRegistry, default_registry, load_spec, schema_types
 
 from .conftest import ROOT
 
@@ -183,3 +184,22 @@ def test_root_holds_the_generator_config() -> None:
     config = yaml.safe_load((ROOT / "specs" / "openapi-python-client.yaml").read_text())
     assert config["content_type_overrides"]["video/mp4"] == "application/octet-stream"
     assert all("--isolated" in hook for hook in config["post_hooks"])
+
+
+@pytest.mark.parametrize(
+    ("schema", "types"),
+    [
+        ({"type": "integer"}, {"integer"}),
+        ({"type": ["string", "null"]}, {"string", "null"}),
+        ({"anyOf": [{"type": "string"}, {"type": "integer"}]}, {"string", "integer"}),
+        ({"allOf": [{"$comment": "x"}, {"type": "number"}]}, {"number"}),
+        ({"oneOf": [{"enum": ["4", "8"]}, {"type": "integer"}]}, {"string", "integer"}),
+        ({"enum": [4, 8, "12"]}, {"integer", "string"}),
+        ({"const": True}, {"boolean"}),
+        ({"description": "anything"}, set()),
+    ],
+)
+def test_schema_types_looks_through_combinators_and_values(
+    schema: dict[str, Any], types: set[str]
+) -> None:
+    assert schema_types(schema) == types
