@@ -14,10 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from vidpipe.emulator import EmulatorConfig
+from vidpipe.api import embedded_emulator
+from vidpipe.api import run as run_storyboard
 from vidpipe.loading import load
 from vidpipe.runner import RunOptions
-from vidpipe.runner import run as run_storyboard
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples"
 
@@ -27,14 +27,14 @@ def run() -> dict[str, object]:
         work = Path(tmp) / "examples"
         shutil.copytree(EXAMPLE, work, ignore=shutil.ignore_patterns(".vidpipe", "out"))
         board = load(work / "storyboard.yaml")
-        options = RunOptions(out_dir=Path(tmp) / "out", emulator=EmulatorConfig(job_seconds=0))
+        options = RunOptions(out_dir=Path(tmp) / "out", gateway=embedded_emulator(job_seconds=0))
         start = time.perf_counter()
         first = run_storyboard(board, options)
         first_s = time.perf_counter() - start
         start = time.perf_counter()
         again = run_storyboard(board, options)
         rerun_s = time.perf_counter() - start
-    assert first.ok and again.ok and again.counts() == {"cached": len(board.shots)}
+    assert first.ok and again.ok and again.counts == {"cached": len(board.shots)}
     return {
         "shots": len(board.shots),
         "first_seconds": round(first_s, 3),

@@ -1,13 +1,13 @@
 """vidpipe: turn a YAML storyboard into finished AI-generated videos.
 
     import vidpipe
-    board = vidpipe.load("storyboard.yaml")
-    for shot in vidpipe.plan(board):
+    for shot in vidpipe.plan("storyboard.yaml"):
         print(shot.shot_id, shot.state)
-    result = vidpipe.run(board)            # or: await pipeline.run_async(board)
+    result = vidpipe.run("storyboard.yaml", vidpipe.RunOptions(out_dir="out"))
+    result["establish"].file                # or: await vidpipe.run_async("storyboard.yaml")
 
 Names are imported on first use, so `make regen` and `vidpipe schema` never load the
-generated clients.
+generated clients. `_EXPORTS` below is the one list of exported names (`__all__`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from .version import __version__
 
+# Every public name, and the module it comes from.
 _EXPORTS = {
     "load": "loading",
     "storyboard_schema": "loading",
@@ -24,15 +25,20 @@ _EXPORTS = {
     "Shot": "model",
     "ProviderConfig": "model",
     "FinalCut": "model",
-    "plan": "runner",
-    "run": "runner",
-    "run_async": "runner",
+    "plan": "api",
+    "run": "api",
+    "run_async": "api",
+    "embedded_emulator": "api",
     "RunOptions": "runner",
     "PlannedShot": "runner",
+    "EmbeddedGateway": "runner",
+    "GatewayFactory": "runner",
     "RunResult": "manifest",
     "ShotResult": "manifest",
     "FinalResult": "manifest",
     "ShotEvent": "events",
+    "ShotState": "states",
+    "TaskState": "states",
     "build_requests": "requests",
     "CreateRequest": "requests",
     "Spec": "specs",
@@ -54,43 +60,7 @@ _EXPORTS = {
     "IntegrityError": "errors",
 }
 
-__all__ = [
-    "ContentExpired",
-    "CreateRequest",
-    "FinalCut",
-    "FinalResult",
-    "HTTPStatusError",
-    "InputError",
-    "IntegrityError",
-    "PlannedShot",
-    "PollTimeout",
-    "Problem",
-    "ProviderConfig",
-    "ProviderError",
-    "RunOptions",
-    "RunResult",
-    "Shot",
-    "ShotEvent",
-    "ShotResult",
-    "Spec",
-    "SpecError",
-    "SpecRegistry",
-    "StateError",
-    "StateLocked",
-    "Storyboard",
-    "TaskFailed",
-    "TransportError",
-    "UnknownCreate",
-    "VidpipeError",
-    "__version__",
-    "build_requests",
-    "default_registry",
-    "load",
-    "plan",
-    "run",
-    "run_async",
-    "storyboard_schema",
-]
+__all__ = ["__version__", *_EXPORTS]
 
 
 def __getattr__(name: str) -> Any:
@@ -106,27 +76,43 @@ def __dir__() -> list[str]:
     return sorted(__all__)
 
 
-if TYPE_CHECKING:
-    from .errors import (
-        ContentExpired,
-        HTTPStatusError,
-        InputError,
-        IntegrityError,
-        PollTimeout,
-        Problem,
-        ProviderError,
-        SpecError,
-        StateError,
-        StateLocked,
-        TaskFailed,
-        TransportError,
-        UnknownCreate,
-        VidpipeError,
-    )
-    from .events import ShotEvent
-    from .loading import load, storyboard_schema
-    from .manifest import FinalResult, RunResult, ShotResult
-    from .model import FinalCut, ProviderConfig, Shot, Storyboard
-    from .requests import CreateRequest, build_requests
-    from .runner import PlannedShot, RunOptions, plan, run, run_async
-    from .specs import Spec, SpecRegistry, default_registry
+if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-export)
+    from .api import embedded_emulator as embedded_emulator
+    from .api import plan as plan
+    from .api import run as run
+    from .api import run_async as run_async
+    from .errors import ContentExpired as ContentExpired
+    from .errors import HTTPStatusError as HTTPStatusError
+    from .errors import InputError as InputError
+    from .errors import IntegrityError as IntegrityError
+    from .errors import PollTimeout as PollTimeout
+    from .errors import Problem as Problem
+    from .errors import ProviderError as ProviderError
+    from .errors import SpecError as SpecError
+    from .errors import StateError as StateError
+    from .errors import StateLocked as StateLocked
+    from .errors import TaskFailed as TaskFailed
+    from .errors import TransportError as TransportError
+    from .errors import UnknownCreate as UnknownCreate
+    from .errors import VidpipeError as VidpipeError
+    from .events import ShotEvent as ShotEvent
+    from .loading import load as load
+    from .loading import storyboard_schema as storyboard_schema
+    from .manifest import FinalResult as FinalResult
+    from .manifest import RunResult as RunResult
+    from .manifest import ShotResult as ShotResult
+    from .model import FinalCut as FinalCut
+    from .model import ProviderConfig as ProviderConfig
+    from .model import Shot as Shot
+    from .model import Storyboard as Storyboard
+    from .requests import CreateRequest as CreateRequest
+    from .requests import build_requests as build_requests
+    from .runner import EmbeddedGateway as EmbeddedGateway
+    from .runner import GatewayFactory as GatewayFactory
+    from .runner import PlannedShot as PlannedShot
+    from .runner import RunOptions as RunOptions
+    from .specs import Spec as Spec
+    from .specs import SpecRegistry as SpecRegistry
+    from .specs import default_registry as default_registry
+    from .states import ShotState as ShotState
+    from .states import TaskState as TaskState

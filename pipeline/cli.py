@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 import yaml
 
-from . import __version__
 from .errors import InputError, Problem, StateError, VidpipeError
+from .version import __version__
 
 if TYPE_CHECKING:
     from .manifest import RunResult
@@ -165,16 +165,12 @@ def run(
     as_json: bool,
 ) -> None:
     """Run a storyboard: every shot templated, submitted, polled, downloaded, and the final cut."""
+    from .api import embedded_emulator
+    from .api import run as run_storyboard
     from .display import PlainDisplay, display_for
     from .runner import RunOptions
-    from .runner import run as run_storyboard
 
     storyboard, checked = _checked(file, var, only, force)
-    emulator_config = None
-    if job_seconds is not None:
-        from .emulator import EmulatorConfig
-
-        emulator_config = EmulatorConfig(job_seconds=job_seconds)
     options = RunOptions(
         out_dir=out_dir,
         state_dir=state_dir,
@@ -184,24 +180,24 @@ def run(
         force_all=force_all,
         poll_deadline=poll_deadline,
         argv=tuple(sys.argv),
-        emulator=emulator_config,
+        gateway=embedded_emulator(job_seconds=job_seconds),
     )
     order = checked.order
     display = PlainDisplay(order) if as_json else display_for(order)
     with display:
         result = run_storyboard(storyboard, options, on_event=display, checked=checked)
     if as_json:
-        click.echo(json.dumps(result.summary(), indent=2))
+        click.echo(json.dumps(result.to_json(), indent=2))
     else:
         _print_result(result)
     sys.exit(result.exit_code)
 
 
 def _print_result(result: RunResult) -> None:
-    counts = ", ".join(f"{n} {status}" for status, n in result.counts().items())
+    counts = ", ".join(f"{n} {status}" for status, n in result.counts.items())
     click.echo(f"{result.name}: {counts} in {result.finished_at - result.started_at:.1f} s")
-    width = max([5, *(len(s.shot_id) for s in result.shots)])
-    for shot in result.shots:
+    width = max([5, *(len(s) for s in result.shots)])
+    for shot in result.shots.values():
         where = shot.file if shot.ok else shot.error
         click.echo(f"  {shot.shot_id:<{width}}  {shot.status:<8} {where}")
     final = result.final
@@ -228,8 +224,9 @@ def _origin(base_url: str) -> str:
 
 
 def _plan_json(storyboard: Storyboard, planned: list[PlannedShot]) -> dict[str, Any]:
+    """What `vidpipe plan --json` prints: shots keyed by id, as `run --json` and `status`."""
     levels: list[list[str]] = []
-    shots = []
+    shots = {}
     for p in planned:
         if p.level == len(levels):
             levels.append([])
@@ -237,7 +234,7 @@ def _plan_json(storyboard: Storyboard, planned: list[PlannedShot]) -> dict[str, 
         info = p.to_json()
         info["prompt"] = storyboard.shot(p.shot_id).prompt
         info["base_url"] = _origin(p.base_url)
-        shots.append(info)
+        shots[p.shot_id] = info
     return {"name": storyboard.name, "levels": levels, "shots": shots}
 
 
@@ -252,7 +249,7 @@ def _print_plan(storyboard: Storyboard, planned: list[PlannedShot]) -> None:
     for number, level in enumerate(levels):
         names = [f"{s} (remixes {sources[s]})" if sources[s] else s for s in level]
         click.echo(f"  level {number}: {', '.join(names)}")
-    for p, info in zip(planned, doc["shots"], strict=True):
+    for p, info in zip(planned, doc["shots"].values(), strict=True):
         req = p.request
         click.echo("")
         click.echo(f"{p.shot_id}  [level {p.level}, {p.state}]")
@@ -324,26 +321,16 @@ def status(file: Path, state_dir: Path | None, var: tuple[str, ...], as_json: bo
     """Show the ledger's view of every shot of a storyboard."""
     from .runner import plan as make_plan
 
-    planned = make_plan(_load(file, var), state_dir=state_dir)
-    rows = [
-        {
-            "shot": p.shot_id,
-            "state": p.state,
-            "task_id": p.task_id,
-            "status": p.status,
-            "progress": p.progress,
-            "error": p.error,
-            "fingerprint": p.fingerprint,
-        }
-        for p in planned
-    ]
+    storyboard = _load(file, var)
+    planned = make_plan(storyboard, state_dir=state_dir)
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        shots = {p.shot_id: p.status_json() for p in planned}
+        click.echo(json.dumps({"name": storyboard.name, "shots": shots}, indent=2))
         return
     width = max((len(p.shot_id) for p in planned), default=4)
     for p in planned:
         progress = f"{p.progress} %" if p.progress is not None else ""
-        details = "  ".join(v for v in (p.task_id, p.status, progress, p.error) if v)
+        details = "  ".join(v for v in (p.task_id, p.task_status, progress, p.error) if v)
         click.echo(f"{p.shot_id:<{width}}  {p.state:<9} {p.fingerprint[:12]}  {details}")
 
 

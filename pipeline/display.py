@@ -21,25 +21,26 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from .events import FINAL_PHASES, ShotEvent
+from .events import ShotEvent
+from .states import FINAL_EVENT_STATES, OK_STATES, ShotState
 
 __all__ = ["LiveDisplay", "PlainDisplay", "display_for"]
 
 _STYLE = {
-    "done": "green",
-    "cached": "green",
-    "failed": "bold red",
-    "unknown": "bold red",
-    "skipped": "yellow",
-    "downloading": "cyan",
-    "running": "blue",
-    "queued": "magenta",
+    ShotState.DONE: "green",
+    ShotState.CACHED: "green",
+    ShotState.FAILED: "bold red",
+    ShotState.UNKNOWN: "bold red",
+    ShotState.SKIPPED: "yellow",
+    ShotState.DOWNLOADING: "cyan",
+    ShotState.RUNNING: "blue",
+    ShotState.QUEUED: "magenta",
 }
-_OK = frozenset({"done", "cached"})
+_WITH_PROGRESS = frozenset({ShotState.RUNNING, ShotState.DOWNLOADING})
 
 
 def _label(event: ShotEvent) -> str:
-    if event.phase in {"running", "downloading"} and event.progress is not None:
+    if event.phase in _WITH_PROGRESS and event.progress is not None:
         return f"{event.phase} {event.progress:3d} %"
     return event.phase
 
@@ -61,16 +62,18 @@ class PlainDisplay:
         self.started = clock()
 
     def __call__(self, event: ShotEvent) -> None:
-        if event.phase == "pending":  # waiting for a slot: not worth a line
+        if event.phase == ShotState.PENDING:  # waiting for a slot: not worth a line
             return
-        quarter = (event.progress or 0) // 25 if event.phase == "running" else 0
+        quarter = (event.progress or 0) // 25 if event.phase == ShotState.RUNNING else 0
         key = (event.phase, quarter)
         if self.last.get(event.shot_id) == key:
             return
         self.last[event.shot_id] = key
         elapsed = self.clock() - self.started
-        state = _label(event) if event.phase == "running" else event.phase
-        task = f"  task {event.task_id}" if event.task_id and event.phase == "queued" else ""
+        state = _label(event) if event.phase == ShotState.RUNNING else event.phase
+        task = (
+            f"  task {event.task_id}" if event.task_id and event.phase == ShotState.QUEUED else ""
+        )
         extra = f"  {event.message}" if event.message else ""
         print(
             f"[{elapsed:6.1f}s] {event.shot_id:<{self.width}}  {state}{task}{extra}",
@@ -100,7 +103,7 @@ class LiveDisplay:
         self.console = console or Console(stderr=True)
         self.clock = clock
         self.started = clock()
-        self.state: dict[str, ShotEvent] = {s: ShotEvent(s, "pending") for s in shot_ids}
+        self.state: dict[str, ShotEvent] = {s: ShotEvent(s, ShotState.PENDING) for s in shot_ids}
         self.began: dict[str, float] = {}
         self.ended: dict[str, float] = {}
         # Events come from the run's thread; the table is drawn by rich's refresh thread.
@@ -114,9 +117,9 @@ class LiveDisplay:
         return f"{self.ended.get(shot_id, now) - began:5.1f}s"
 
     def _bar(self, event: ShotEvent) -> RenderableType:
-        if event.phase in _OK:
+        if event.phase in OK_STATES:
             return ProgressBar(total=100, completed=100, width=16)
-        if event.phase in {"running", "downloading"} and event.progress is not None:
+        if event.phase in _WITH_PROGRESS and event.progress is not None:
             return ProgressBar(total=100, completed=event.progress, width=16)
         return Text("")
 
@@ -126,8 +129,8 @@ class LiveDisplay:
         with self.lock:
             events = list(self.state.values())
             times = {e.shot_id: self._time(e.shot_id, now) for e in events}
-        finished = [e for e in events if e.phase in FINAL_PHASES]
-        failed = sum(1 for e in finished if e.phase not in _OK)
+        finished = [e for e in events if e.phase in FINAL_EVENT_STATES]
+        failed = sum(1 for e in finished if e.phase not in OK_STATES)
         caption = f"{len(finished)}/{len(events)} finished"
         if failed:
             caption += f", {failed} not done"
@@ -151,7 +154,7 @@ class LiveDisplay:
                 self._bar(event),
                 times[event.shot_id],
                 event.task_id or "",
-                event.message if event.phase in FINAL_PHASES else "",
+                event.message if event.phase in FINAL_EVENT_STATES else "",
             )
         return table
 
@@ -164,9 +167,9 @@ class LiveDisplay:
                     event.shot_id, event.phase, event.progress, event.message, previous.task_id
                 )
             self.state[event.shot_id] = event
-            if event.phase != "pending":
+            if event.phase != ShotState.PENDING:
                 self.began.setdefault(event.shot_id, now)
-            if event.phase in FINAL_PHASES:
+            if event.phase in FINAL_EVENT_STATES:
                 self.ended[event.shot_id] = now
 
     def __enter__(self) -> LiveDisplay:

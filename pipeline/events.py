@@ -1,29 +1,16 @@
 """What a run reports while it works: one event per change in a shot's progress.
 
 The runner emits these through a callback; the CLI turns them into a live display, plain
-lines or JSON. Library code never prints.
+lines or JSON. Library code never prints. An event's state is one of `EVENT_STATES`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
 
 import attrs
 
-Phase = Literal[
-    "pending",  # waiting for a remix source or a free slot
-    "cached",  # a verified file from an earlier run is reused
-    "submitting",
-    "queued",
-    "running",
-    "downloading",
-    "done",
-    "failed",
-    "unknown",  # a create was sent but its answer was lost
-    "skipped",  # not run because a shot it depends on did not finish
-]
-FINAL_PHASES: frozenset[str] = frozenset({"cached", "done", "failed", "unknown", "skipped"})
+from .states import EVENT_STATES, ShotState
 
 
 @attrs.frozen
@@ -31,7 +18,7 @@ class ShotEvent:
     """A shot moved to `phase`; `progress` is 0..100 where the provider reports it."""
 
     shot_id: str
-    phase: Phase
+    phase: ShotState = attrs.field(validator=attrs.validators.in_(EVENT_STATES))
     progress: int | None = None
     message: str = ""
     task_id: str | None = None

@@ -1,5 +1,9 @@
 """What a run produced: per-shot results, the manifest.json that records them, the report.
 
+A `RunResult` is addressed by shot id (`result["establish"]`, `result.shots["establish"]`)
+and `RunResult.to_json()` is what `vidpipe run --json` prints. A shot's state is one of
+`RESULT_STATES`.
+
 The manifest is enough to reproduce every request exactly: it holds each shot's resolved
 request (local files by name and sha256, never a key), the seed, the spec and its hash.
 """
@@ -10,16 +14,16 @@ import html
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import attrs
 import jinja2
 
-from . import __version__
-
-ShotStatus = str  # done | cached | failed | unknown | skipped | expired
+from .states import OK_STATES, RESULT_STATES, ShotState
+from .version import __version__
 
 
 @attrs.frozen
@@ -27,7 +31,7 @@ class ShotResult:
     """How one shot ended, and everything needed to reproduce its request."""
 
     shot_id: str
-    status: ShotStatus
+    status: ShotState = attrs.field(validator=attrs.validators.in_(RESULT_STATES))
     provider: str
     api: str
     spec: str
@@ -48,9 +52,22 @@ class ShotResult:
 
     @property
     def ok(self) -> bool:
-        return self.status in {"done", "cached"}
+        return self.status in OK_STATES
 
-    def to_json(self, out_dir: Path, *, remix_task_id: str | None = None) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
+        """This shot's entry in `vidpipe run --json`."""
+        return {
+            "status": self.status,
+            "provider": self.provider,
+            "model": self.model,
+            "task_id": self.task_id,
+            "file": str(self.file) if self.file else None,
+            "sha256": self.sha256,
+            "bytes": self.bytes,
+            "error": self.error,
+        }
+
+    def manifest_entry(self, out_dir: Path, *, remix_task_id: str | None = None) -> dict[str, Any]:
         """This shot's manifest entry; `remix_task_id` is the source task a remix was sent."""
         return {
             "status": self.status,
@@ -88,15 +105,21 @@ class FinalResult:
     error: str | None = None
 
 
+def _by_id(shots: Mapping[str, ShotResult] | Iterable[ShotResult]) -> Mapping[str, ShotResult]:
+    """Shot results keyed by shot id, in run order, read-only."""
+    values = shots.values() if isinstance(shots, Mapping) else shots
+    return MappingProxyType({s.shot_id: s for s in values})
+
+
 @attrs.frozen
 class RunResult:
-    """Everything one `vidpipe run` did."""
+    """Everything one `vidpipe run` did; `result["shot"]` is one shot's result."""
 
     name: str
     storyboard: Path
     out_dir: Path
     run_id: int | None
-    shots: tuple[ShotResult, ...]
+    shots: Mapping[str, ShotResult] = attrs.field(converter=_by_id)
     final: FinalResult | None
     started_at: float
     finished_at: float
@@ -110,27 +133,31 @@ class RunResult:
             return None
         if self.final.file is not None and self.final.error is None:
             return "done"
-        ran = {s.shot_id for s in self.shots}
-        return "skipped" if any(s not in ran for s in self.final.shots) else "failed"
+        return "skipped" if any(s not in self.shots for s in self.final.shots) else "failed"
 
     @property
     def ok(self) -> bool:
         """Every shot run is done (or cached) and the final cut, if one was due, was made."""
-        return all(s.ok for s in self.shots) and self.final_status != "failed"
+        return all(s.ok for s in self.shots.values()) and self.final_status != "failed"
 
     @property
     def exit_code(self) -> int:
         """0 when every shot is done, 1 when a shot failed at the provider."""
         return 0 if self.ok else 1
 
+    def __getitem__(self, shot_id: str) -> ShotResult:
+        return self.shots[shot_id]
+
+    @property
     def counts(self) -> dict[str, int]:
+        """How many shots ended in each state, e.g. ``{"done": 3, "cached": 1}``."""
         counts: dict[str, int] = {}
-        for shot in self.shots:
+        for shot in self.shots.values():
             counts[shot.status] = counts.get(shot.status, 0) + 1
         return counts
 
-    def summary(self) -> dict[str, Any]:
-        """The machine-readable summary printed by `vidpipe run --json`."""
+    def to_json(self) -> dict[str, Any]:
+        """What `vidpipe run --json` prints."""
         return {
             "name": self.name,
             "ok": self.ok,
@@ -140,20 +167,8 @@ class RunResult:
             "report": str(self.report) if self.report else None,
             "run_id": self.run_id,
             "seconds": round(self.finished_at - self.started_at, 3),
-            "counts": self.counts(),
-            "shots": {
-                s.shot_id: {
-                    "status": s.status,
-                    "provider": s.provider,
-                    "model": s.model,
-                    "task_id": s.task_id,
-                    "file": str(s.file) if s.file else None,
-                    "sha256": s.sha256,
-                    "bytes": s.bytes,
-                    "error": s.error,
-                }
-                for s in self.shots
-            },
+            "counts": self.counts,
+            "shots": {shot_id: s.to_json() for shot_id, s in self.shots.items()},
             "final": None
             if self.final is None
             else {
@@ -188,7 +203,7 @@ def _write_atomic(path: Path, text: str) -> None:
 def manifest_json(result: RunResult, *, storyboard_seed: int | None) -> dict[str, Any]:
     """The manifest document for a run."""
     final = result.final
-    tasks = {s.shot_id: s.task_id for s in result.shots}
+    tasks = {shot_id: s.task_id for shot_id, s in result.shots.items()}
     return {
         "vidpipe": __version__,
         "name": result.name,
@@ -199,10 +214,10 @@ def manifest_json(result: RunResult, *, storyboard_seed: int | None) -> dict[str
         "seconds": round(result.finished_at - result.started_at, 3),
         "ok": result.ok,
         "shots": {
-            s.shot_id: s.to_json(
+            shot_id: s.manifest_entry(
                 result.out_dir, remix_task_id=tasks.get(s.remix_of) if s.remix_of else None
             )
-            for s in result.shots
+            for shot_id, s in result.shots.items()
         },
         "final": None
         if final is None
@@ -241,7 +256,7 @@ def write_report(result: RunResult, shots: Sequence[ShotResult] | None = None) -
         result=result,
         shots=[
             (s, _relative(s.file, result.out_dir), json.dumps(s.request, indent=1))
-            for s in (shots or result.shots)
+            for s in (shots or result.shots.values())
         ],
         final_file=_relative(result.final.file, result.out_dir) if result.final else None,
         escape=html.escape,

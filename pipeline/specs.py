@@ -20,9 +20,8 @@ import yaml
 
 from .errors import SpecError
 from .openapi import SPEC_DIR
+from .states import TASK_STATES, TaskState
 
-State = Literal["queued", "running", "succeeded", "failed"]
-STATES: tuple[State, ...] = ("queued", "running", "succeeded", "failed")
 FAMILIES = ("videos", "generations")
 #: The generator config that sits beside the specs; it is not a provider spec.
 GENERATOR_CONFIG = "openapi-python-client.yaml"
@@ -110,15 +109,15 @@ class Spec:
         return tuple(enum) if enum else None
 
     @functools.cached_property
-    def status_map(self) -> Mapping[str, State]:
+    def status_map(self) -> Mapping[str, TaskState]:
         """Every status word the spec declares, mapped to a vidpipe state."""
-        merged: dict[str, State] = {}
+        merged: dict[str, TaskState] = {}
         for name, schema in self.doc.get("components", {}).get("schemas", {}).items():
             mapping = schema.get("x-vidpipe-status") if isinstance(schema, dict) else None
             if not mapping:
                 continue
             for word, state in mapping.items():
-                if state not in STATES:
+                if state not in TASK_STATES:
                     raise SpecError(
                         f"x-vidpipe-status of {name} maps {word!r} to unknown state {state!r}",
                         spec=self.name,
@@ -126,7 +125,7 @@ class Spec:
                 merged.setdefault(str(word), state)
         return merged
 
-    def normalise_status(self, word: str | None) -> State | None:
+    def normalise_status(self, word: str | None) -> TaskState | None:
         """The vidpipe state for a provider status word, or None if the spec does not know it."""
         if word is None:
             return None

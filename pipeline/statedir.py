@@ -27,7 +27,8 @@ import attrs
 
 from .errors import StateError, StateLocked
 from .fingerprint import is_sha256, sha256_file
-from .ledger import LEDGER_FILENAME, Ledger, redact_argv
+from .ledger import LEDGER_FILENAME, Ledger
+from .redact import redact_argv
 
 __all__ = ["DEFAULT_DIRNAME", "ContentCache", "StateDir"]
 

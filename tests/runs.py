@@ -26,12 +26,13 @@ from typing import Any
 import attrs
 import httpx
 
+from vidpipe.api import run
 from vidpipe.emulator import EmbeddedEmulator, EmulatorConfig, running_server
 from vidpipe.ledger import Ledger, ShotRecord
 from vidpipe.loading import load
 from vidpipe.manifest import RunResult
 from vidpipe.model import ProviderConfig, Storyboard
-from vidpipe.runner import RunOptions, run
+from vidpipe.runner import RunOptions
 from vidpipe.statedir import StateDir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -167,8 +168,8 @@ def expected_sha256s(storyboard: Path, tmp: Path) -> dict[str, str]:
     """Each shot's video sha256 from a clean in-process run (the emulator is deterministic,
     so any correct run of the same requests must give these bytes)."""
     result = run_board(storyboard, InProcess.start(), tmp)
-    assert result.ok, result.summary()
-    return {s.shot_id: str(s.sha256) for s in result.shots}
+    assert result.ok, result.to_json()
+    return {s.shot_id: str(s.sha256) for s in result.shots.values()}
 
 
 # -- real processes ------------------------------------------------------------------------

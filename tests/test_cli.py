@@ -19,7 +19,7 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from vidpipe import runner as runner_module
+from vidpipe import api as api_module
 from vidpipe.cli import main
 
 from .test_e2e import EXAMPLES, KEYS, ROOT, SPEC_OF, copy_example, loopback
@@ -165,7 +165,7 @@ def test_an_interrupted_run_says_how_to_resume(
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runner_module, "run", interrupted)
+    monkeypatch.setattr(api_module, "run", interrupted)
     result = run_tiny(tiny(tmp_path))
     assert result.exit_code == 130
     assert result.stderr.strip().endswith("rerun the same command to resume")
@@ -213,14 +213,14 @@ def test_plan_shows_what_would_be_sent_and_sends_nothing(tmp_path: Path) -> None
 
     plan = json.loads(as_json.stdout)
     assert plan["levels"] == [["establish", "closeup", "poster", "drone", "finale"], ["night"]]
-    shots = {s["shot"]: s for s in plan["shots"]}
+    shots = plan["shots"]
     assert {s: v["spec"] for s, v in shots.items()} == SPEC_OF
     assert shots["night"]["remix_of"] == "establish" and shots["night"]["level"] == 1
     assert shots["drone"]["endpoint"] == "POST /v1/videos"
     assert shots["drone"]["base_url"] == f"{base}/apifree"
     assert shots["drone"]["request"]["size"] == "1280x720"
     assert shots["poster"]["prompt"].startswith("Camera slowly zooms in")
-    assert {s["state"] for s in plan["shots"]} == {"new"}
+    assert {s["status"] for s in plan["shots"].values()} == {"new"}
 
 
 def test_plan_hides_credentials_in_a_base_url(tmp_path: Path) -> None:
@@ -236,9 +236,9 @@ def test_plan_status_and_history_after_a_run(tmp_path: Path) -> None:
     board = tiny(tmp_path)
     assert run_tiny(board).exit_code == 0
     plan = vidpipe("plan", board, "--json")
-    states = {s["shot"]: s["state"] for s in json.loads(plan.stdout)["shots"]}
+    states = {k: s["status"] for k, s in json.loads(plan.stdout)["shots"].items()}
     assert states == {"one": "cached", "two": "cached", "three": "cached"}
-    remix = next(s for s in json.loads(plan.stdout)["shots"] if s["shot"] == "three")
+    remix = json.loads(plan.stdout)["shots"]["three"]
     assert remix["endpoint"] == "POST /v1/videos/{task_id}/remix"
     status = vidpipe("status", board)
     assert status.exit_code == 0
@@ -247,7 +247,7 @@ def test_plan_status_and_history_after_a_run(tmp_path: Path) -> None:
         ["two", "cached"],
         ["three", "cached"],
     ]
-    tasks = {s["shot"]: s["task_id"] for s in json.loads(plan.stdout)["shots"]}
+    tasks = {k: s["task_id"] for k, s in json.loads(plan.stdout)["shots"].items()}
     for line in status.stdout.splitlines():
         shot = line.split()[0]
         assert tasks[shot] and tasks[shot] in line, line

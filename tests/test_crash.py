@@ -19,7 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 from vidpipe.cli import main
-from vidpipe.ledger import Ledger, ShotRecord, ShotState
+from vidpipe.ledger import Ledger, ShotRecord
+from vidpipe.states import ShotState
 
 from .runs import (
     LedgerWatch,

@@ -40,8 +40,8 @@ def _example(tmp: Path, seed: int) -> Path:
 
 
 def _digests(result: RunResult) -> dict[str, str]:
-    assert result.ok, result.summary()
-    return {s.shot_id: str(s.sha256) for s in result.shots}
+    assert result.ok, result.to_json()
+    return {s.shot_id: str(s.sha256) for s in result.shots.values()}
 
 
 def test_same_seed_same_files_another_seed_other_files_for_seeded_shots(tmp_path: Path) -> None:
@@ -61,10 +61,12 @@ def test_same_seed_same_files_another_seed_other_files_for_seeded_shots(tmp_path
     assert runs["a"].final.sha256 == runs["b"].final.sha256
     assert {s for s in a if a[s] != c[s]} == SEEDED
     # The requests match as well, shot by shot, and so do the fingerprints.
-    for one, two in zip(runs["a"].shots, runs["b"].shots, strict=True):
+    for one, two in zip(runs["a"].shots.values(), runs["b"].shots.values(), strict=True):
         assert (one.request, one.fingerprint, one.seed) == (two.request, two.fingerprint, two.seed)
-    seeds = {s.shot_id: s.seed for s in runs["c"].shots}
-    assert all(seeds[s] != o.seed for s in SEEDED for o in runs["a"].shots if o.shot_id == s)
+    seeds = {s.shot_id: s.seed for s in runs["c"].shots.values()}
+    assert all(
+        seeds[s] != o.seed for s in SEEDED for o in runs["a"].shots.values() if o.shot_id == s
+    )
 
     doc = manifest(tmp_path / "a" / "out", "sunflower-cat")
     assert doc["seed"] == 1234
@@ -81,12 +83,12 @@ def test_a_shot_seed_is_stable_and_its_own(tmp_path: Path) -> None:
     first = run_board(board, InProcess.start(), tmp_path / "one")
     again = run_board(board, InProcess.start(), tmp_path / "two")
     other = run_board(write_tiny(tmp_path / "other", seed=8), InProcess.start(), tmp_path / "x")
-    kite = [r.shots[0] for r in (first, again, other)]
+    kite = [r["kite"] for r in (first, again, other)]
     assert kite[0].seed_sent and kite[0].request["seed"] == kite[0].seed
     assert kite[0].seed == kite[1].seed != kite[2].seed
     assert kite[0].sha256 == kite[1].sha256 != kite[2].sha256
     # A shot id is part of its seed: two shots never share a derived seed.
-    assert len({s.seed for s in first.shots}) == len(first.shots)
+    assert len({s.seed for s in first.shots.values()}) == len(first.shots)
 
 
 def _form(fields: dict[str, Any]) -> list[tuple[str, tuple[None, str, None]]]:
@@ -135,5 +137,5 @@ def test_the_manifest_is_enough_to_send_every_request_again(tmp_path: Path) -> N
             video = c.get(f"{api}/v1/videos/{task_id}/content")
             video.raise_for_status()
             replayed[shot_id] = hashlib.sha256(video.content).hexdigest()
-    assert replayed == {s.shot_id: s.sha256 for s in result.shots}
+    assert replayed == {s.shot_id: s.sha256 for s in result.shots.values()}
     assert replayed == {shot: entry["sha256"] for shot, entry in doc["shots"].items()}

@@ -18,6 +18,7 @@ from rich.console import Console
 
 from vidpipe.display import LiveDisplay, PlainDisplay, display_for
 from vidpipe.events import ShotEvent
+from vidpipe.states import ShotState
 
 from .test_cli import TINY
 
@@ -60,18 +61,22 @@ def drive(display: LiveDisplay, clock: Clock) -> str:
     buffer = display.console.file
     assert isinstance(buffer, io.StringIO)
     with display:
-        display(ShotEvent("a", "submitting"))
-        display(ShotEvent("a", "queued", task_id="video_a1"))
-        display(ShotEvent("b", "queued", task_id="task_b2"))
+        display(ShotEvent("a", ShotState.SUBMITTING))
+        display(ShotEvent("a", ShotState.QUEUED, task_id="video_a1"))
+        display(ShotEvent("b", ShotState.QUEUED, task_id="task_b2"))
         clock.now += 2
-        display(ShotEvent("a", "running", progress=42, task_id="video_a1"))
-        display(ShotEvent("b", "downloading", progress=80))  # no task id: the known one stays
+        display(ShotEvent("a", ShotState.RUNNING, progress=42, task_id="video_a1"))
+        display(
+            ShotEvent("b", ShotState.DOWNLOADING, progress=80)
+        )  # no task id: the known one stays
         display.live.refresh()
         middle = visible(buffer.getvalue())
         clock.now += 3
-        display(ShotEvent("a", "done", progress=100, task_id="video_a1"))
-        display(ShotEvent("b", "failed", message="the provider failed task task_b2: no luck"))
-        display(ShotEvent("c", "skipped", message="remix source b not done"))
+        display(ShotEvent("a", ShotState.DONE, progress=100, task_id="video_a1"))
+        display(
+            ShotEvent("b", ShotState.FAILED, message="the provider failed task task_b2: no luck")
+        )
+        display(ShotEvent("c", ShotState.SKIPPED, message="remix source b not done"))
     return middle
 
 
@@ -115,17 +120,17 @@ def test_plain_lines_per_phase_and_per_quarter_of_progress() -> None:
     clock = Clock()
     display = PlainDisplay(["a", "long-name"], stream, clock=clock)
     events = [
-        ShotEvent("a", "pending"),
-        ShotEvent("a", "submitting"),
-        ShotEvent("a", "queued", task_id="video_1"),
-        ShotEvent("a", "queued", progress=0, task_id="video_1"),
-        ShotEvent("a", "running", progress=10, task_id="video_1"),
-        ShotEvent("a", "running", progress=20, task_id="video_1"),
-        ShotEvent("a", "running", progress=55, task_id="video_1"),
-        ShotEvent("a", "downloading", task_id="video_1"),
-        ShotEvent("a", "downloading", progress=50, task_id="video_1"),
-        ShotEvent("a", "done", progress=100, task_id="video_1"),
-        ShotEvent("long-name", "failed", message="the provider failed task t: boom"),
+        ShotEvent("a", ShotState.PENDING),
+        ShotEvent("a", ShotState.SUBMITTING),
+        ShotEvent("a", ShotState.QUEUED, task_id="video_1"),
+        ShotEvent("a", ShotState.QUEUED, progress=0, task_id="video_1"),
+        ShotEvent("a", ShotState.RUNNING, progress=10, task_id="video_1"),
+        ShotEvent("a", ShotState.RUNNING, progress=20, task_id="video_1"),
+        ShotEvent("a", ShotState.RUNNING, progress=55, task_id="video_1"),
+        ShotEvent("a", ShotState.DOWNLOADING, task_id="video_1"),
+        ShotEvent("a", ShotState.DOWNLOADING, progress=50, task_id="video_1"),
+        ShotEvent("a", ShotState.DONE, progress=100, task_id="video_1"),
+        ShotEvent("long-name", ShotState.FAILED, message="the provider failed task t: boom"),
     ]
     for event in events:
         clock.now += 0.5

@@ -34,11 +34,12 @@ from starlette.types import Receive, Scope, Send
 import vidpipe.emulator.app
 import vidpipe.emulator.server
 from vidpipe import retry
+from vidpipe.api import run
 from vidpipe.cli import main
 from vidpipe.emulator import EmbeddedEmulator, EmulatorConfig, running_server
 from vidpipe.emulator.render import probe
 from vidpipe.model import ProviderConfig
-from vidpipe.runner import RunOptions, run
+from vidpipe.runner import RunOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -442,10 +443,10 @@ def wire_run(tmp_path: Path) -> tuple[Recorder, dict[str, Any], bytes]:
             board,
             RunOptions(out_dir=tmp_path / "out", transport_for=transport_for),
         )
-    assert {s.shot_id: s.status for s in result.shots} == dict.fromkeys(
+    assert {s.shot_id: s.status for s in result.shots.values()} == dict.fromkeys(
         ["sora", "sora-night", "dance", "horse", "free", "free-again", "gate", "gate-again"],
         "done",
-    ), [s.error for s in result.shots]
+    ), [s.error for s in result.shots.values()]
     manifest = json.loads(result.manifest.read_text()) if result.manifest else {}
     return recorder, manifest, png
 

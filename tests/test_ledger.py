@@ -13,16 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from vidpipe import ledger as ledger_mod
 from vidpipe.errors import StateError
 from vidpipe.ledger import (
     LEDGER_FILENAME,
     SCHEMA_VERSION,
     Ledger,
-    ShotState,
-    find_secrets,
-    redact_argv,
 )
+from vidpipe.ledger import migrations as ledger_mod
+from vidpipe.redact import find_secrets, redact_argv
+from vidpipe.states import ShotState
 
 REQUEST = {"model": "sora-2", "prompt": "a cat", "seconds": "4", "size": "1280x720"}
 

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import httpx
 
-from vidpipe.ledger import Ledger, ShotState
+from vidpipe.api import run
+from vidpipe.ledger import Ledger
 from vidpipe.model import ProviderConfig
-from vidpipe.runner import RunOptions, run
+from vidpipe.runner import RunOptions
+from vidpipe.states import ShotState
 
 from .runs import InProcess, load_board, write_tiny
 
@@ -44,7 +46,7 @@ def test_a_task_whose_polls_fail_is_resumed_not_created_again(tmp_path: Path) ->
         only=("kite",),
     )
     first = run(board, options)
-    (kite,) = first.shots
+    (kite,) = first.shots.values()
     assert kite.status == "failed" and "rerun to resume" in (kite.error or "")
     assert broken.refused > 1  # the poll scope retried before giving up
     assert emu.take_stats()["creates"]["total"] == 1
@@ -56,6 +58,6 @@ def test_a_task_whose_polls_fail_is_resumed_not_created_again(tmp_path: Path) ->
 
     broken.broken = False
     second = run(board, options)
-    assert second.ok, second.summary()
-    assert second.shots[0].task_id == kite.task_id
+    assert second.ok, second.to_json()
+    assert second["kite"].task_id == kite.task_id
     assert emu.take_stats()["creates"]["total"] == 0  # re-attached, not paid for twice

@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from vidpipe.api import plan
 from vidpipe.cli import main
-from vidpipe.ledger import Ledger, ShotState
+from vidpipe.ledger import Ledger
 from vidpipe.manifest import RunResult
-from vidpipe.runner import plan
+from vidpipe.states import ShotState
 
 from .runs import (
     EXAMPLES,
@@ -42,7 +43,7 @@ def _states(board: Path, tmp: Path) -> dict[str, str]:
 
 
 def _statuses(result: RunResult) -> dict[str, str]:
-    return {s.shot_id: s.status for s in result.shots}
+    return {s.shot_id: s.status for s in result.shots.values()}
 
 
 def _cli(*args: str) -> Any:
@@ -55,14 +56,14 @@ def _plan_cli(board: Path, tmp: Path) -> dict[str, str]:
     import json
 
     doc = json.loads(_cli("plan", str(board), "--state", str(tmp / "state"), "--json").output)
-    return {s["shot"]: s["state"] for s in doc["shots"]}
+    return {shot_id: s["status"] for shot_id, s in doc["shots"].items()}
 
 
 def _status_cli(board: Path, tmp: Path) -> dict[str, str]:
     import json
 
-    rows = json.loads(_cli("status", str(board), "--state", str(tmp / "state"), "--json").output)
-    return {r["shot"]: r["state"] for r in rows}
+    doc = json.loads(_cli("status", str(board), "--state", str(tmp / "state"), "--json").output)
+    return {shot_id: s["status"] for shot_id, s in doc["shots"].items()}
 
 
 def test_a_rerun_of_a_finished_storyboard_sends_nothing(tmp_path: Path) -> None:
@@ -84,10 +85,10 @@ def test_a_rerun_of_a_finished_storyboard_sends_nothing(tmp_path: Path) -> None:
     assert _statuses(again) == dict.fromkeys(SHOTS, "cached")
     assert took < 2.0  # nothing to wait for: only hashing the cached files
     # Same files, same tasks, and the output folder still holds every video.
-    assert [(s.sha256, s.task_id) for s in again.shots] == [
-        (s.sha256, s.task_id) for s in first.shots
+    assert [(s.sha256, s.task_id) for s in again.shots.values()] == [
+        (s.sha256, s.task_id) for s in first.shots.values()
     ]
-    for shot in again.shots:
+    for shot in again.shots.values():
         assert shot.file is not None and sha256_of(shot.file) == shot.sha256
 
 
@@ -97,7 +98,7 @@ def test_the_example_storyboard_first_run_rerun_and_one_edit(tmp_path: Path) -> 
     emu = InProcess.start()
     first = run_board(board, emu, tmp_path)
     stats = emu.take_stats()
-    assert first.ok, first.summary()
+    assert first.ok, first.to_json()
     assert stats["creates"]["total"] == 6 and stats["creates"]["remix"] == 1  # night
     assert stats["polls"]["total"] == 6  # tasks finish at once here: one poll each
 
@@ -134,7 +135,9 @@ def test_editing_one_prompt_recreates_that_shot_and_its_dependents(
     assert {s for s, st in _statuses(second).items() if st == "done"} == remade
     assert {s for s, st in _statuses(second).items() if st == "cached"} == set(SHOTS) - remade
     changed = {
-        a.shot_id for a, b in zip(first.shots, second.shots, strict=True) if a.sha256 != b.sha256
+        a.shot_id
+        for a, b in zip(first.shots.values(), second.shots.values(), strict=True)
+        if a.sha256 != b.sha256
     }
     assert changed == remade
 
@@ -166,14 +169,14 @@ def test_a_lost_create_answer_is_unknown_and_only_sent_again_when_forced(
     stats = emu.take_stats()
     assert stats["creates"]["total"] == 0 and stats["polls"]["total"] == 0
     assert _statuses(again) == _statuses(first)
-    assert "--force kite" in str(again.shots[0].error)
+    assert "--force kite" in str(again["kite"].error)
 
     forced = run_board(board, emu, tmp_path, force=("kite",))
     stats = emu.take_stats()
     assert stats["creates"]["by_model"] == {"veo3": 1}  # kite only: field stays unknown
     assert _statuses(forced)["kite"] == "done" and _statuses(forced)["field"] == "unknown"
     with Ledger.open(tmp_path / "state") as ledger:
-        kite = ledger.lookup(forced.shots[0].fingerprint)
+        kite = ledger.lookup(forced["kite"].fingerprint)
         assert kite is not None and kite.state == ShotState.DONE
         # The audit log keeps the lost attempt that --force set aside.
         kinds = [e.kind for e in ledger.events(kite.fingerprint)]
@@ -197,7 +200,10 @@ def test_a_running_task_is_reattached_not_created_again(tmp_path: Path) -> None:
     assert _states(board, tmp_path) == expected
     assert _status_cli(board, tmp_path) == expected
     planned = plan(load_board(board), state_dir=tmp_path / "state")
-    assert [p.task_id for p in planned] == [s.task_id for s in first.shots[:2]] + [None, None]
+    assert [p.task_id for p in planned] == [first[s].task_id for s in ("kite", "field")] + [
+        None,
+        None,
+    ]
 
     # Later: the same tasks (the emulator's clock is an hour on), finished now.
     later = InProcess.start(store_dir=tasks, clock=lambda: time.time() + 3600)
@@ -205,7 +211,7 @@ def test_a_running_task_is_reattached_not_created_again(tmp_path: Path) -> None:
     stats = later.take_stats()
     assert second.ok
     assert stats["creates"]["total"] == 2 and stats["creates"]["remix"] == 2
-    for before, after in zip(first.shots[:2], second.shots[:2], strict=True):
+    for before, after in ((first[s], second[s]) for s in ("kite", "field")):
         assert after.task_id == before.task_id and stats["polls"]["by_task"][after.task_id] == 1
 
 
@@ -223,8 +229,8 @@ def test_a_done_shot_whose_file_is_gone_is_downloaded_again(tmp_path: Path) -> N
     # One status call per task for its video URL, one download each, and no create.
     assert stats["creates"]["total"] == 0
     assert stats["polls"]["total"] == len(SHOTS) and stats["downloads"]["total"] == len(SHOTS)
-    assert [(s.task_id, s.sha256) for s in again.shots] == [
-        (s.task_id, s.sha256) for s in first.shots
+    assert [(s.task_id, s.sha256) for s in again.shots.values()] == [
+        (s.task_id, s.sha256) for s in first.shots.values()
     ]
     assert _states(board, tmp_path) == dict.fromkeys(SHOTS, "cached")
 
@@ -246,7 +252,7 @@ def test_expired_content_is_reported_and_regenerated_only_when_forced(tmp_path: 
             "dusk": "skipped",
             "night": "skipped",
         }
-        assert "--force kite" in str(result.shots[0].error)
+        assert "--force kite" in str(result["kite"].error)
     assert _states(board, tmp_path)["kite"] == "expired"
     forced = run_board(board, emu, tmp_path, force_all=True)
     stats = emu.take_stats()
@@ -267,9 +273,9 @@ def test_force_regenerates_only_the_named_shot(tmp_path: Path) -> None:
         "dusk": "done",
         "night": "cached",
     }
-    assert forced.shots[2].task_id != first.shots[2].task_id
+    assert forced["dusk"].task_id != first["dusk"].task_id
     # The emulator renders the same request to the same bytes.
-    assert forced.shots[2].sha256 == first.shots[2].sha256
+    assert forced["dusk"].sha256 == first["dusk"].sha256
 
     everything = run_board(board, emu, tmp_path, force_all=True)
     stats = emu.take_stats()
@@ -282,7 +288,7 @@ def test_only_runs_the_named_shots_and_their_sources(tmp_path: Path) -> None:
     emu = InProcess.start()
     partial = run_board(board, emu, tmp_path, only=("dusk",))
     stats = emu.take_stats()
-    assert [s.shot_id for s in partial.shots] == ["field", "dusk"]
+    assert [s.shot_id for s in partial.shots.values()] == ["field", "dusk"]
     assert stats["creates"]["total"] == 2
     assert partial.final_status == "skipped"
     assert _states(board, tmp_path) == {
@@ -308,7 +314,7 @@ def test_shots_with_identical_requests_share_one_task(tmp_path: Path) -> None:
     result = run_board(board, emu, tmp_path)
     stats = emu.take_stats()
     assert result.ok and stats["creates"]["total"] == len(SHOTS)
-    by_id = {s.shot_id: s for s in result.shots}
+    by_id = {s.shot_id: s for s in result.shots.values()}
     assert by_id["field_again"].fingerprint == by_id["field"].fingerprint
     assert {by_id["field"].status, by_id["field_again"].status} == {"done", "cached"}
     assert by_id["field_again"].sha256 == by_id["field"].sha256
@@ -320,7 +326,7 @@ def test_a_cached_remix_survives_its_source_going_missing(tmp_path: Path) -> Non
     first = run_board(board, InProcess.start(store_dir=tasks), tmp_path)
     # Only field's file is lost, and its content has expired since.
     with Ledger.open(tmp_path / "state") as ledger:
-        field = ledger.lookup(first.shots[1].fingerprint)
+        field = ledger.lookup(first["field"].fingerprint)
         assert field is not None and field.path is not None
     Path(field.path).unlink()
     emu = InProcess.start(store_dir=tasks, clock=lambda: time.time() + 90_000)
@@ -332,4 +338,4 @@ def test_a_cached_remix_survives_its_source_going_missing(tmp_path: Path) -> Non
         "dusk": "cached",
         "night": "cached",
     }
-    assert manifest(tmp_path / "out", "tiny")["shots"]["dusk"]["sha256"] == first.shots[2].sha256
+    assert manifest(tmp_path / "out", "tiny")["shots"]["dusk"]["sha256"] == first["dusk"].sha256

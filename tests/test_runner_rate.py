@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from vidpipe.emulator import EmulatorConfig
+from vidpipe.api import embedded_emulator, run
 from vidpipe.ratelimit import RateLimiter
-from vidpipe.runner import RunOptions, run
+from vidpipe.runner import RunOptions
 
 BOARD = """\
 version: 1
@@ -36,9 +36,9 @@ def test_only_the_rated_provider_waits_for_its_turn(
     monkeypatch.setattr(RateLimiter, "acquire", counting)
     board = tmp_path / "board.yaml"
     board.write_text(BOARD)
-    options = RunOptions(out_dir=tmp_path / "out", emulator=EmulatorConfig(job_seconds=0))
+    options = RunOptions(out_dir=tmp_path / "out", gateway=embedded_emulator(job_seconds=0))
     result = run(board, options)
-    assert result.ok, result.summary()
+    assert result.ok, result.to_json()
     # shot a's create and at least one poll (its video comes from the CDN origin, which is
     # not limited); nothing for shot b
     assert len(turns) >= 2

@@ -13,7 +13,8 @@ from openapi_spec_validator import validate
 from vidpipe.doccheck import check_document, compare, parse_document
 from vidpipe.errors import InputError, SpecError
 from vidpipe.openapi import SPEC_DIR
-from vidpipe.specs import STATES, SpecRegistry, default_registry, load_spec, schema_types
+from vidpipe.specs import SpecRegistry, default_registry, load_spec, schema_types
+from vidpipe.states import TASK_STATES as STATES
 
 from .conftest import ROOT
 

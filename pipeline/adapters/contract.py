@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import attrs
 
 from ..download import DownloadResult, ProgressFn
 from ..requests import CreateRequest, LocalFile
 from ..specs import Spec
+from ..states import TaskState
 
 __all__ = [
     "Adapter",
@@ -19,8 +20,6 @@ __all__ = [
     "TaskSnapshot",
     "TaskState",
 ]
-
-TaskState = Literal["queued", "running", "succeeded", "failed"]
 
 
 @attrs.frozen

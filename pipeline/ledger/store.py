@@ -3,221 +3,33 @@
 It lives at ``<state_dir>/ledger.sqlite3`` (stdlib sqlite3, WAL, ``synchronous=FULL``).
 Every write commits before its method returns, so what a call recorded survives a crash
 that happens right after it: the runner writes here before and after each remote call.
-
-Shots are keyed by fingerprint. Their states, and the calls that move between them:
-
-    (new)                      ─record_intent──> submitting
-    submitting                 ─record_task────> running
-    submitting                 ─record_unknown─> unknown     (create answer lost)
-    unknown                    ─record_task────> running     (the task was found after all)
-    running                    ─record_status──> running     (skipped when nothing changed)
-    running, done              ─record_download> done
-    submitting/running/unknown ─record_failure─> failed
-    running, done              ─record_expired─> expired
-    failed, expired            ─record_intent──> submitting  (a new attempt)
-    any state                  ─forget─────────> (new)       (old row kept in the audit log)
-
-A shot in ``submitting`` when a run starts was being created when the last run stopped:
-its create may have reached the provider, so it is as uncertain as ``unknown``. The
-ledger refuses a new intent for a shot in submitting, running, unknown or done; only
-``forget`` (``--force``) makes such a shot new again.
+Which call may move a shot from which state is `transitions`; the schema is `migrations`.
 """
 
 from __future__ import annotations
 
-import enum
 import json
 import os
-import re
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import attrs
+from ..errors import StateError
+from ..fingerprint import is_sha256
+from ..redact import find_secrets, redact_argv
+from ..states import IN_FLIGHT, ShotState
+from .migrations import check_version, migrate
+from .records import EventRecord, RunRecord, ShotRecord, to_json
+from .transitions import check_state
 
-from .errors import StateError
-from .fingerprint import canonical_json, is_sha256
-
-__all__ = [
-    "IN_FLIGHT",
-    "LEDGER_FILENAME",
-    "MIGRATIONS",
-    "SCHEMA_VERSION",
-    "EventRecord",
-    "Ledger",
-    "RunRecord",
-    "ShotRecord",
-    "ShotState",
-    "find_secrets",
-    "is_secret_name",
-    "redact_argv",
-]
+__all__ = ["LEDGER_FILENAME", "Ledger"]
 
 LEDGER_FILENAME = "ledger.sqlite3"
-
-
-class ShotState(enum.StrEnum):
-    """Where a shot stands in the ledger (not the provider's own status)."""
-
-    SUBMITTING = "submitting"
-    RUNNING = "running"
-    UNKNOWN = "unknown"
-    FAILED = "failed"
-    DONE = "done"
-    EXPIRED = "expired"
-
-
-_S = ShotState
-_INTENT_FROM = frozenset({_S.FAILED, _S.EXPIRED})
-_TASK_FROM = frozenset({_S.SUBMITTING, _S.UNKNOWN, _S.RUNNING})
-_STATUS_FROM = frozenset({_S.RUNNING})
-_FAILURE_FROM = frozenset({_S.SUBMITTING, _S.RUNNING, _S.UNKNOWN, _S.FAILED})
-_UNKNOWN_FROM = frozenset({_S.SUBMITTING, _S.UNKNOWN})
-_DOWNLOAD_FROM = frozenset({_S.RUNNING, _S.DONE})
-_EXPIRED_FROM = frozenset({_S.RUNNING, _S.DONE, _S.EXPIRED})
-IN_FLIGHT = frozenset({_S.SUBMITTING, _S.RUNNING, _S.UNKNOWN})
-
-# Ordered migrations: entry N (0-based) takes the schema from version N to N+1. Each is a
-# tuple of statements run in one transaction together with the user_version bump. Never
-# edit a released entry; append a new one.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        """
-        CREATE TABLE runs (
-            id          INTEGER PRIMARY KEY AUTOINCREMENT,
-            storyboard  TEXT NOT NULL,
-            name        TEXT NOT NULL,
-            argv        TEXT NOT NULL,
-            pid         INTEGER NOT NULL,
-            status      TEXT NOT NULL,
-            summary     TEXT,
-            started_at  REAL NOT NULL,
-            finished_at REAL
-        )
-        """,
-        """
-        CREATE TABLE shots (
-            fingerprint TEXT PRIMARY KEY,
-            run_id      INTEGER NOT NULL REFERENCES runs(id),
-            shot_id     TEXT NOT NULL,
-            api         TEXT NOT NULL,
-            model       TEXT NOT NULL,
-            request     TEXT NOT NULL,
-            task_id     TEXT,
-            state       TEXT NOT NULL,
-            status      TEXT,
-            raw_status  TEXT,
-            progress    INTEGER,
-            path        TEXT,
-            sha256      TEXT,
-            size        INTEGER,
-            attempts    INTEGER NOT NULL DEFAULT 0,
-            error       TEXT,
-            created_at  REAL NOT NULL,
-            updated_at  REAL NOT NULL,
-            seq         INTEGER NOT NULL
-        )
-        """,
-        "CREATE INDEX shots_by_shot_id ON shots (shot_id, seq)",
-        "CREATE INDEX shots_by_run ON shots (run_id)",
-        "CREATE INDEX shots_by_state ON shots (state)",
-        """
-        CREATE TABLE events (
-            id          INTEGER PRIMARY KEY AUTOINCREMENT,
-            at          REAL NOT NULL,
-            fingerprint TEXT NOT NULL,
-            run_id      INTEGER,
-            shot_id     TEXT,
-            kind        TEXT NOT NULL,
-            state       TEXT,
-            status      TEXT,
-            task_id     TEXT,
-            detail      TEXT
-        )
-        """,
-        "CREATE INDEX events_by_fingerprint ON events (fingerprint, id)",
-    ),
-)
-
-SCHEMA_VERSION = len(MIGRATIONS)
-
-_SECRET_EXACT = frozenset(
-    {
-        "authorization",
-        "proxyauthorization",
-        "auth",
-        "bearer",
-        "cookie",
-        "setcookie",
-        "credential",
-        "credentials",
-        "passwd",
-    }
-)
-_SECRET_SUFFIXES = ("token", "apikey", "secret", "secretkey", "privatekey", "password", "accesskey")
-_BEARER_RE = re.compile(r"\s*bearer\s", re.IGNORECASE)
-_REDACTED = "***"
-
-
-def is_secret_name(name: str) -> bool:
-    """True for a key or option name that looks like it holds a credential."""
-    norm = re.sub(r"[^a-z0-9]", "", name.lower())
-    return norm in _SECRET_EXACT or norm.endswith(_SECRET_SUFFIXES)
-
-
-def find_secrets(obj: object, where: str = "$") -> list[str]:
-    """Paths inside ``obj`` that look like credentials (never the values themselves).
-
-    A key named like authorization, api_key, x-api-key, token or secret counts whatever
-    its value, and so does any string that starts with ``Bearer``. ``max_tokens`` does not.
-    """
-    found: list[str] = []
-    if isinstance(obj, Mapping):
-        for key, value in obj.items():
-            path = f"{where}.{key}"
-            if isinstance(key, str) and is_secret_name(key):
-                found.append(path)
-            else:
-                found.extend(find_secrets(value, path))
-    elif isinstance(obj, list | tuple):
-        for i, value in enumerate(obj):
-            found.extend(find_secrets(value, f"{where}[{i}]"))
-    elif isinstance(obj, str) and _BEARER_RE.match(obj):
-        found.append(where)
-    return found
-
-
-def redact_argv(argv: Sequence[str]) -> list[str]:
-    """A copy of a command line with anything that looks like a credential replaced.
-
-    Handles ``--api-key=X``, ``--api-key X``, ``token=X`` (as in ``--var token=X``) and
-    ``Bearer X``.
-    """
-    out: list[str] = []
-    hide_next = False
-    for arg in argv:
-        if hide_next:
-            out.append(_REDACTED)
-            hide_next = False
-            continue
-        name, sep, _value = arg.lstrip("-").partition("=")
-        if _BEARER_RE.match(arg):
-            out.append(_REDACTED)
-        elif is_secret_name(name) and (sep or arg.startswith("-")):
-            if sep:
-                out.append(arg[: len(arg) - len(_value)] + _REDACTED)
-            else:
-                out.append(arg)
-                hide_next = True
-        else:
-            out.append(arg)
-    return out
 
 
 def _refuse_secrets(what: str, paths: list[str]) -> None:
@@ -225,125 +37,6 @@ def _refuse_secrets(what: str, paths: list[str]) -> None:
         raise StateError(
             f"refusing to store {what}: it holds what looks like a credential at "
             f"{', '.join(paths)} (keys must be stripped before anything is recorded)"
-        )
-
-
-def _dt(ts: float | None) -> datetime | None:
-    return None if ts is None else datetime.fromtimestamp(ts, tz=UTC)
-
-
-def _dt_req(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, tz=UTC)
-
-
-def _json(obj: object) -> str:
-    return canonical_json(obj).decode("utf-8")
-
-
-@attrs.frozen
-class ShotRecord:
-    """One shot's row in the ledger, as read back."""
-
-    fingerprint: str
-    run_id: int
-    shot_id: str
-    api: str
-    model: str
-    request: dict[str, Any]
-    task_id: str | None
-    state: ShotState
-    status: str | None
-    raw_status: str | None
-    progress: int | None
-    path: str | None
-    sha256: str | None
-    size: int | None
-    attempts: int
-    error: str | None
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def _from_row(cls, row: sqlite3.Row) -> ShotRecord:
-        return cls(
-            fingerprint=row["fingerprint"],
-            run_id=row["run_id"],
-            shot_id=row["shot_id"],
-            api=row["api"],
-            model=row["model"],
-            request=json.loads(row["request"]),
-            task_id=row["task_id"],
-            state=ShotState(row["state"]),
-            status=row["status"],
-            raw_status=row["raw_status"],
-            progress=row["progress"],
-            path=row["path"],
-            sha256=row["sha256"],
-            size=row["size"],
-            attempts=row["attempts"],
-            error=row["error"],
-            created_at=_dt_req(row["created_at"]),
-            updated_at=_dt_req(row["updated_at"]),
-        )
-
-
-@attrs.frozen
-class RunRecord:
-    """One ``vidpipe run`` as recorded, for ``vidpipe history``."""
-
-    id: int
-    storyboard: str
-    name: str
-    argv: tuple[str, ...]
-    pid: int
-    status: str
-    summary: dict[str, Any] | None
-    started_at: datetime
-    finished_at: datetime | None
-
-    @classmethod
-    def _from_row(cls, row: sqlite3.Row) -> RunRecord:
-        return cls(
-            id=row["id"],
-            storyboard=row["storyboard"],
-            name=row["name"],
-            argv=tuple(json.loads(row["argv"])),
-            pid=row["pid"],
-            status=row["status"],
-            summary=None if row["summary"] is None else json.loads(row["summary"]),
-            started_at=_dt_req(row["started_at"]),
-            finished_at=_dt(row["finished_at"]),
-        )
-
-
-@attrs.frozen
-class EventRecord:
-    """One entry of a shot's audit log: a state or status change, or a forget."""
-
-    id: int
-    at: datetime
-    fingerprint: str
-    run_id: int | None
-    shot_id: str | None
-    kind: str
-    state: str | None
-    status: str | None
-    task_id: str | None
-    detail: dict[str, Any] | None
-
-    @classmethod
-    def _from_row(cls, row: sqlite3.Row) -> EventRecord:
-        return cls(
-            id=row["id"],
-            at=_dt_req(row["at"]),
-            fingerprint=row["fingerprint"],
-            run_id=row["run_id"],
-            shot_id=row["shot_id"],
-            kind=row["kind"],
-            state=row["state"],
-            status=row["status"],
-            task_id=row["task_id"],
-            detail=None if row["detail"] is None else json.loads(row["detail"]),
         )
 
 
@@ -381,7 +74,7 @@ class Ledger:
             raise StateError(f"cannot open ledger {path}: {exc}") from exc
         try:
             conn.row_factory = sqlite3.Row
-            _check_version(conn, path)
+            check_version(conn, path)
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 raise StateError(
@@ -390,7 +83,7 @@ class Ledger:
                 )
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
-            _migrate(conn, path)
+            migrate(conn, path)
         except sqlite3.Error as exc:
             conn.close()
             raise StateError(f"cannot use ledger {path}: {exc}") from exc
@@ -474,7 +167,7 @@ class Ledger:
                 row["state"],
                 row["status"],
                 row["task_id"],
-                None if detail is None else _json(detail),
+                None if detail is None else to_json(detail),
             ),
         )
 
@@ -482,7 +175,6 @@ class Ledger:
         self,
         fingerprint: str,
         action: str,
-        allowed: frozenset[ShotState],
         changes: Mapping[str, object],
         *,
         detail: Mapping[str, object] | None = None,
@@ -490,7 +182,7 @@ class Ledger:
         """Move a shot to a new state if its current state allows ``action``."""
         with self._write() as conn:
             row = _fetch_shot(conn, fingerprint)
-            _check_state(row, fingerprint, action, allowed)
+            check_state(row, fingerprint, action)
             self._update(conn, row, changes, action.removeprefix("record_"), detail)
 
     def _update(
@@ -520,7 +212,7 @@ class Ledger:
             cur = conn.execute(
                 "INSERT INTO runs (storyboard, name, argv, pid, status, started_at)"
                 " VALUES (?, ?, ?, ?, 'running', ?)",
-                (storyboard, name, _json(redact_argv(argv)), os.getpid(), self._clock()),
+                (storyboard, name, to_json(redact_argv(argv)), os.getpid(), self._clock()),
             )
             run_id = cur.lastrowid
         assert run_id is not None
@@ -532,7 +224,7 @@ class Ledger:
         with self._write() as conn:
             cur = conn.execute(
                 "UPDATE runs SET status = ?, summary = ?, finished_at = ? WHERE id = ?",
-                (status, _json(summary), self._clock(), run_id),
+                (status, to_json(summary), self._clock(), run_id),
             )
             if cur.rowcount != 1:
                 raise StateError(f"ledger {self._path}: no run with id {run_id}")
@@ -552,12 +244,12 @@ class Ledger:
     def runs(self, limit: int = 20) -> list[RunRecord]:
         """The most recent runs, newest first."""
         rows = self._read("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))
-        return [RunRecord._from_row(r) for r in rows]
+        return [RunRecord.from_row(r) for r in rows]
 
     def run(self, run_id: int) -> RunRecord | None:
         """One run by id."""
         rows = self._read("SELECT * FROM runs WHERE id = ?", (run_id,))
-        return RunRecord._from_row(rows[0]) if rows else None
+        return RunRecord.from_row(rows[0]) if rows else None
 
     # -- shots -----------------------------------------------------------------------------
 
@@ -579,7 +271,7 @@ class Ledger:
         if not is_sha256(fingerprint):
             raise StateError(f"not a fingerprint: {fingerprint!r}")
         _refuse_secrets(f"the request of shot {shot_id!r}", find_secrets(request))
-        request_json = _json(request)
+        request_json = to_json(request)
         with self._write() as conn:
             if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
                 raise StateError(f"ledger {self._path}: no run with id {run_id}")
@@ -613,7 +305,7 @@ class Ledger:
                 )
                 self._event(conn, values, "intent")
             else:
-                _check_state(row, fingerprint, "record_intent", _INTENT_FROM)
+                check_state(row, fingerprint, "record_intent")
                 self._update(
                     conn, row, {**changes, "attempts": row["attempts"] + 1}, "intent", None
                 )
@@ -629,7 +321,7 @@ class Ledger:
                     f"shot {row['shot_id']!r} already has task {row['task_id']!r};"
                     f" refusing to record a second task {task_id!r}"
                 )
-            _check_state(row, fingerprint, "record_task", _TASK_FROM)
+            check_state(row, fingerprint, "record_task")
             changes = {
                 "task_id": task_id,
                 "state": ShotState.RUNNING.value,
@@ -646,7 +338,7 @@ class Ledger:
             progress = max(0, min(100, int(progress)))
         with self._write() as conn:
             row = _fetch_shot(conn, fingerprint)
-            _check_state(row, fingerprint, "record_status", _STATUS_FROM)
+            check_state(row, fingerprint, "record_status")
             if (row["status"], row["progress"], row["raw_status"]) == (
                 status,
                 progress,
@@ -664,7 +356,6 @@ class Ledger:
         self._transition(
             fingerprint,
             "record_failure",
-            _FAILURE_FROM,
             {"state": ShotState.FAILED.value, "error": reason},
             detail={"reason": reason},
         )
@@ -674,7 +365,6 @@ class Ledger:
         self._transition(
             fingerprint,
             "record_unknown",
-            _UNKNOWN_FROM,
             {"state": ShotState.UNKNOWN.value, "error": reason},
             detail={"reason": reason},
         )
@@ -688,7 +378,6 @@ class Ledger:
         self._transition(
             fingerprint,
             "record_download",
-            _DOWNLOAD_FROM,
             {
                 "state": ShotState.DONE.value,
                 "path": str(path),
@@ -704,7 +393,6 @@ class Ledger:
         self._transition(
             fingerprint,
             "record_expired",
-            _EXPIRED_FROM,
             {"state": ShotState.EXPIRED.value, "error": "content expired"},
         )
 
@@ -728,33 +416,33 @@ class Ledger:
     def lookup(self, fingerprint: str) -> ShotRecord | None:
         """The shot with this fingerprint, or None if it is new."""
         rows = self._read("SELECT * FROM shots WHERE fingerprint = ?", (fingerprint,))
-        return ShotRecord._from_row(rows[0]) if rows else None
+        return ShotRecord.from_row(rows[0]) if rows else None
 
     def shots_for_run(self, run_id: int) -> list[ShotRecord]:
         """Shots whose latest attempt belongs to this run, in the order first recorded."""
         rows = self._read("SELECT * FROM shots WHERE run_id = ? ORDER BY rowid", (run_id,))
-        return [ShotRecord._from_row(r) for r in rows]
+        return [ShotRecord.from_row(r) for r in rows]
 
     def latest_for_shot(self, shot_id: str) -> ShotRecord | None:
         """The most recently written row for a shot id, whatever its fingerprint."""
         rows = self._read(
             "SELECT * FROM shots WHERE shot_id = ? ORDER BY seq DESC LIMIT 1", (shot_id,)
         )
-        return ShotRecord._from_row(rows[0]) if rows else None
+        return ShotRecord.from_row(rows[0]) if rows else None
 
     def in_flight(self) -> list[ShotRecord]:
         """Shots in submitting, running or unknown: what a resume must look at first."""
         marks = ", ".join("?" for _ in IN_FLIGHT)
         rows = self._read(
             f"SELECT * FROM shots WHERE state IN ({marks}) ORDER BY rowid",
-            tuple(s.value for s in sorted(IN_FLIGHT)),
+            tuple(sorted(IN_FLIGHT)),
         )
-        return [ShotRecord._from_row(r) for r in rows]
+        return [ShotRecord.from_row(r) for r in rows]
 
     def events(self, fingerprint: str) -> list[EventRecord]:
         """The audit log of one fingerprint, oldest first (it outlives ``forget``)."""
         rows = self._read("SELECT * FROM events WHERE fingerprint = ? ORDER BY id", (fingerprint,))
-        return [EventRecord._from_row(r) for r in rows]
+        return [EventRecord.from_row(r) for r in rows]
 
 
 def _find_shot(conn: sqlite3.Connection, fingerprint: str) -> sqlite3.Row | None:
@@ -769,46 +457,3 @@ def _fetch_shot(conn: sqlite3.Connection, fingerprint: str) -> sqlite3.Row:
     if row is None:
         raise StateError(f"no shot with fingerprint {fingerprint[:12]} in the ledger")
     return row
-
-
-def _check_state(
-    row: sqlite3.Row, fingerprint: str, action: str, allowed: frozenset[ShotState]
-) -> None:
-    state = row["state"]
-    if state not in allowed:
-        hint = " (use --force to regenerate it)" if action == "record_intent" else ""
-        raise StateError(
-            f"shot {row['shot_id']!r} ({fingerprint[:12]}) is {state};"
-            f" {action} is not allowed from that state{hint}"
-        )
-
-
-def _check_version(conn: sqlite3.Connection, path: Path) -> None:
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        raise StateError(
-            f"ledger {path} has schema version {version}, but this vidpipe knows versions up"
-            f" to {SCHEMA_VERSION}: it was written by a newer vidpipe. Upgrade vidpipe or"
-            " use another --state dir."
-        )
-
-
-def _migrate(conn: sqlite3.Connection, path: Path) -> None:
-    """Apply pending migrations, each in its own transaction with its version bump."""
-    while True:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            # Read inside the write transaction: another process may have migrated first.
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version >= SCHEMA_VERSION:
-                _check_version(conn, path)
-                conn.execute("COMMIT")
-                return
-            for statement in MIGRATIONS[version]:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version + 1}")
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise

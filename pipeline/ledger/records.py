@@ -1,0 +1,134 @@
+"""The ledger's rows as read back: runs, shots and the audit log."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+
+from ..fingerprint import canonical_json
+from ..states import ShotState
+
+__all__ = ["EventRecord", "RunRecord", "ShotRecord", "to_json"]
+
+
+def _dt(ts: float | None) -> datetime | None:
+    return None if ts is None else datetime.fromtimestamp(ts, tz=UTC)
+
+
+def _dt_req(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, tz=UTC)
+
+
+def to_json(obj: object) -> str:
+    return canonical_json(obj).decode("utf-8")
+
+
+@attrs.frozen
+class ShotRecord:
+    """One shot's row in the ledger, as read back."""
+
+    fingerprint: str
+    run_id: int
+    shot_id: str
+    api: str
+    model: str
+    request: dict[str, Any]
+    task_id: str | None
+    state: ShotState
+    status: str | None
+    raw_status: str | None
+    progress: int | None
+    path: str | None
+    sha256: str | None
+    size: int | None
+    attempts: int
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> ShotRecord:
+        return cls(
+            fingerprint=row["fingerprint"],
+            run_id=row["run_id"],
+            shot_id=row["shot_id"],
+            api=row["api"],
+            model=row["model"],
+            request=json.loads(row["request"]),
+            task_id=row["task_id"],
+            state=ShotState(row["state"]),
+            status=row["status"],
+            raw_status=row["raw_status"],
+            progress=row["progress"],
+            path=row["path"],
+            sha256=row["sha256"],
+            size=row["size"],
+            attempts=row["attempts"],
+            error=row["error"],
+            created_at=_dt_req(row["created_at"]),
+            updated_at=_dt_req(row["updated_at"]),
+        )
+
+
+@attrs.frozen
+class RunRecord:
+    """One ``vidpipe run`` as recorded, for ``vidpipe history``."""
+
+    id: int
+    storyboard: str
+    name: str
+    argv: tuple[str, ...]
+    pid: int
+    status: str
+    summary: dict[str, Any] | None
+    started_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> RunRecord:
+        return cls(
+            id=row["id"],
+            storyboard=row["storyboard"],
+            name=row["name"],
+            argv=tuple(json.loads(row["argv"])),
+            pid=row["pid"],
+            status=row["status"],
+            summary=None if row["summary"] is None else json.loads(row["summary"]),
+            started_at=_dt_req(row["started_at"]),
+            finished_at=_dt(row["finished_at"]),
+        )
+
+
+@attrs.frozen
+class EventRecord:
+    """One entry of a shot's audit log: a state or status change, or a forget."""
+
+    id: int
+    at: datetime
+    fingerprint: str
+    run_id: int | None
+    shot_id: str | None
+    kind: str
+    state: str | None
+    status: str | None
+    task_id: str | None
+    detail: dict[str, Any] | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> EventRecord:
+        return cls(
+            id=row["id"],
+            at=_dt_req(row["at"]),
+            fingerprint=row["fingerprint"],
+            run_id=row["run_id"],
+            shot_id=row["shot_id"],
+            kind=row["kind"],
+            state=row["state"],
+            status=row["status"],
+            task_id=row["task_id"],
+            detail=None if row["detail"] is None else json.loads(row["detail"]),
+        )

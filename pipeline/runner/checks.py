@@ -1,0 +1,71 @@
+"""Everything a run checks before it sends anything."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import attrs
+
+from ..errors import InputError, Problem
+from ..model import Storyboard
+from ..planning import plan_order, select
+from ..requests import CreateRequest, build_requests
+from ..specs import SpecRegistry, default_registry
+
+__all__ = ["Checked", "check"]
+
+
+@attrs.frozen
+class Checked:
+    """A storyboard that passed every check a run makes before it sends anything."""
+
+    requests: Mapping[str, CreateRequest]
+    selected: set[str]
+    order: list[str]  # the selected shots, in DAG order
+
+
+def _keyless(storyboard: Storyboard, shots: set[str]) -> list[Problem]:
+    """Providers in use that point at a gateway but have no key: every call would be refused."""
+    names = {storyboard.shot(s).provider for s in shots}
+    return [
+        Problem(
+            f"provider {p.name!r}: api_key is empty, but base_url is a gateway, which needs "
+            "its key (export the variable api_key names, or use base_url: embedded)",
+            storyboard.source,
+            p.lines.get("api_key", p.line),
+        )
+        for name, p in storyboard.providers.items()
+        if name in names and not p.is_embedded and not p.api_key
+    ]
+
+
+def check(
+    storyboard: Storyboard,
+    *,
+    only: Sequence[str] = (),
+    force: Sequence[str] = (),
+    registry: SpecRegistry | None = None,
+) -> Checked:
+    """Everything a run checks before sending: every request against its spec, `--only`,
+    `--force` and keys. Raises one InputError with all the problems found."""
+    problems: list[Problem] = []
+    requests: dict[str, CreateRequest] = {}
+    try:
+        requests = build_requests(storyboard, registry or default_registry())
+    except InputError as exc:
+        problems.extend(exc.problems)
+    selected: set[str] = set()
+    try:
+        selected = select(storyboard, only)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    problems.extend(
+        Problem(f"--force: no shot {s!r}", storyboard.source)
+        for s in force
+        if s not in storyboard.shot_ids
+    )
+    problems.extend(_keyless(storyboard, selected))
+    if problems:
+        raise InputError(problems)
+    order = [s for level in plan_order(storyboard) for s in level if s in selected]
+    return Checked(requests, selected, order)

@@ -1,0 +1,41 @@
+"""The final cut: the storyboard's `final.concat` shots joined into final.mp4."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..assemble import concat
+from ..errors import InputError
+from ..fingerprint import sha256_file
+from ..manifest import FinalResult, ShotResult
+from ..model import Storyboard
+
+__all__ = ["final_cut"]
+
+
+def final_cut(
+    storyboard: Storyboard, results: Mapping[str, ShotResult], out_dir: Path, selected: set[str]
+) -> FinalResult | None:
+    """Assemble the final cut when every shot it needs is done; None when none is asked for."""
+    final = storyboard.final
+    if final is None:
+        return None
+    missing = [s for s in final.concat if s not in results or not results[s].ok]
+    if missing:
+        why = "not selected" if any(s not in selected for s in missing) else "not done"
+        return FinalResult(None, final.concat, error=f"shots {', '.join(missing)} {why}")
+    files = [results[s].file for s in final.concat]
+    target = out_dir / "final.mp4"
+    try:
+        cut = concat([f for f in files if f is not None], target)
+    except InputError as exc:
+        return FinalResult(None, final.concat, error=str(exc))
+    return FinalResult(
+        target,
+        final.concat,
+        sha256=sha256_file(target),
+        bytes=target.stat().st_size,
+        duration=cut.duration,
+        mode=cut.mode,
+    )
