@@ -25,21 +25,26 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/vidpipe run examples/storyboard.yaml --out out
 
-lint: $(STAMP)
+# mypy and lint-imports cannot follow setuptools' package_dir mapping, so they read a tree
+# of links that lays the folders out as the installed package is (as `setup.py` maps them).
+TREE := $(VENV)/typecheck
+.PHONY: tree
+tree: $(STAMP)
+	rm -rf $(TREE) && mkdir -p $(TREE)/vidpipe
+	ln -s $(CURDIR)/pipeline/* $(TREE)/vidpipe/
+	ln -s $(CURDIR)/emulator $(TREE)/vidpipe/emulator
+	ln -s $(CURDIR)/generated $(TREE)/vidpipe/generated
+	ln -s $(CURDIR)/specs $(TREE)/vidpipe/openapi
+	ln -s $(CURDIR)/templates $(TREE)/vidpipe/prompt_templates
+
+# lint-imports checks the import contracts in pyproject.toml (docs/architecture.md).
+lint: tree
 	$(BIN)/ruff check pipeline emulator tests bench specs setup.py
 	$(BIN)/ruff format --check pipeline emulator tests bench specs setup.py
+	PYTHONPATH=$(TREE) $(BIN)/lint-imports --no-cache
 
-# mypy cannot follow setuptools' package_dir mapping, so it reads a tree of links that
-# lays the folders out as the installed package is (the same as `setup.py` maps them).
-TYPECHECK_TREE := $(VENV)/typecheck
-typecheck: $(STAMP)
-	rm -rf $(TYPECHECK_TREE) && mkdir -p $(TYPECHECK_TREE)/vidpipe
-	ln -s $(CURDIR)/pipeline/* $(TYPECHECK_TREE)/vidpipe/
-	ln -s $(CURDIR)/emulator $(TYPECHECK_TREE)/vidpipe/emulator
-	ln -s $(CURDIR)/generated $(TYPECHECK_TREE)/vidpipe/generated
-	ln -s $(CURDIR)/specs $(TYPECHECK_TREE)/vidpipe/openapi
-	ln -s $(CURDIR)/templates $(TYPECHECK_TREE)/vidpipe/prompt_templates
-	MYPYPATH=$(TYPECHECK_TREE) $(BIN)/mypy
+typecheck: tree
+	MYPYPATH=$(TREE) $(BIN)/mypy
 
 pytest: $(STAMP)
 	$(BIN)/pytest
