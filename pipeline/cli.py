@@ -165,11 +165,16 @@ def run(
     as_json: bool,
 ) -> None:
     """Run a storyboard: every shot templated, submitted, polled, downloaded, and the final cut."""
+    import stamina.instrumentation
+
     from .api import embedded_emulator
     from .api import run as run_storyboard
     from .display import PlainDisplay, display_for
     from .runner import RunOptions
 
+    # The display is this command's output. stamina's default hook would log each retry at
+    # WARNING, which with logging unconfigured prints a bare line into the display.
+    stamina.instrumentation.set_on_retry_hooks(())
     storyboard, checked = _checked(file, var, only, force)
     options = RunOptions(
         out_dir=out_dir,

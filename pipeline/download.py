@@ -12,9 +12,8 @@ import asyncio
 import contextlib
 import hashlib
 import os
-import random
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import BinaryIO
@@ -22,8 +21,8 @@ from typing import BinaryIO
 import attrs
 import httpx
 
-from .errors import HTTPStatusError, IntegrityError, ProviderError, TransportError
-from .retry import RetryPolicy, is_retryable, wait, wait_before_retry
+from .errors import HTTPStatusError, IntegrityError, TransportError
+from .retry import Retries, RetryPolicy, is_retryable
 from .transport import transport_error
 
 __all__ = ["DownloadResult", "Opener", "ProgressFn", "part_path", "stream_to_file"]
@@ -52,6 +51,10 @@ def part_path(dest: Path) -> Path:
 
 class _Restart(TransportError):
     """The server's range does not continue what is on disk: start again from zero."""
+
+
+class _RangeRefused(TransportError):
+    """The server refused the range (416) of a partial file: start again from zero."""
 
 
 @attrs.define
@@ -102,44 +105,44 @@ async def stream_to_file(
     on_progress: ProgressFn | None = None,
     expected_sha256: str | None = None,
     max_bytes: int = 16 << 30,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    rng: random.Random | None = None,
     what: str = "download",
 ) -> DownloadResult:
     """Stream the body `open_body` yields into `dest`, resuming within the download scope.
 
     `policy.attempts` bounds the failed tries in a row that brought no new bytes; a try
-    that made progress resets the count. Raises `IntegrityError` when the file is larger
-    than announced or does not match `expected_sha256`.
+    that made progress resets the count. A range the server does not continue (or refuses
+    with 416) starts the file again from byte zero. Raises `IntegrityError` when the file
+    is larger than announced or does not match `expected_sha256`.
     """
     part = part_path(dest)
     part.parent.mkdir(parents=True, exist_ok=True)
     done = False
-    stalls = 0
     try:
         with open(part, "wb") as fh:
             state = _Partial(fh)
-            while True:
-                offset = state.written
-                try:
+
+            def retryable(exc: Exception) -> bool:
+                return isinstance(exc, _Restart | _RangeRefused) or is_retryable(exc, "download")
+
+            retries = Retries("download", policy, retryable=retryable)
+            async for attempt in retries:
+                with attempt:
+                    offset = state.written
                     try:
                         await _one_try(open_body, state, offset, on_progress, max_bytes, what)
                     except httpx.HTTPError as exc:
                         raise transport_error(exc, what=what) from exc
-                    break
-                except ProviderError as exc:
-                    restart = isinstance(exc, _Restart) or (
-                        isinstance(exc, HTTPStatusError) and exc.status_code == 416 and offset
-                    )
-                    if restart:
+                    except HTTPStatusError as exc:
+                        if exc.status_code == 416 and offset:
+                            state.reset()
+                            raise _RangeRefused(str(exc)) from exc
+                        raise
+                    except _Restart:
                         state.reset()
-                    elif not is_retryable(exc, "download"):
                         raise
-                    stalls = 0 if state.written > offset else stalls + 1
-                    if stalls >= policy.attempts:
-                        raise
-                    delay = wait_before_retry(exc, max(stalls - 1, 0), policy, rng)
-                    await wait("download", delay, sleep)
+                    finally:
+                        if state.written > offset:
+                            retries.progressed()
             fh.flush()
             await asyncio.to_thread(os.fsync, fh.fileno())
         digest = state.hasher.hexdigest()

@@ -1,47 +1,47 @@
 """Retries for provider calls, with a separate scope (and policy) for submit, poll and download.
 
-What is retried: connection failures and the HTTP statuses 408, 409, 429 and 5xx. Never
-400, 401, 403 or 404. The wait honours `retry-after-ms`, then `Retry-After` (seconds or an
-HTTP date) up to a cap, and otherwise backs off `min(0.5 * 2**n, 8)` seconds less up to
-25 % jitter.
+The loop is stamina's (`stamina.retry_context`, 25.2 or newer: its `on` hook may return the
+wait). What is retried: connection failures and the HTTP statuses 408, 409, 429 and 5xx.
+Never 400, 401, 403 or 404. The wait is the server's `retry-after-ms`, else `Retry-After`
+(seconds or an HTTP date), capped; without one, stamina's exponential backoff with jitter.
 
 A create is not idempotent. In the submit scope, a failure after which the request may have
 reached the server without its answer coming back (read timeout, reset after sending, a
 protocol error) is never retried: it becomes `UnknownCreate`, so that nothing is paid twice.
-A connect failure (nothing sent) and a 429/5xx answer are safe to send again.
+A connect failure (nothing sent) and a 429/5xx answer are sent again.
 
-Tests switch real sleeping off with `set_testing()`; the waits that would have been made
-are recorded and can be read with `recorded_waits()`.
+Tests switch real sleeping off with `set_testing()` (stamina's testing mode, which leaves
+every wait at zero but keeps each policy's attempts); `recorded_waits()` lists, per retry,
+the server's wait that was asked for, or None where stamina's backoff applied.
 """
 
 from __future__ import annotations
 
-import asyncio
-import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager
 from email.utils import parsedate_to_datetime
 from typing import Literal, TypeVar
 
 import attrs
 import httpx
+import stamina
 
-from .errors import HTTPStatusError, ProviderError, TransportError, UnknownCreate
+from .errors import HTTPStatusError, TransportError, UnknownCreate
 from .transport import RequestNotSent
 
 __all__ = [
+    "Retries",
     "RetryPolicies",
     "RetryPolicy",
     "Scope",
-    "backoff_delay",
     "is_retryable",
     "poll_hint_seconds",
     "recorded_waits",
     "retry_after_seconds",
     "retrying",
+    "server_wait",
     "set_testing",
-    "wait",
-    "wait_before_retry",
 ]
 
 Scope = Literal["submit", "poll", "download"]
@@ -49,17 +49,24 @@ T = TypeVar("T")
 
 NEVER_RETRY = frozenset({400, 401, 403, 404})
 RETRY_STATUSES = frozenset({408, 409, 429})
+# In testing mode stamina would cap every loop at this many attempts: a loop that never
+# ends shows up as a failure instead of a hung test.
+_TESTING_ATTEMPTS_CAP = 1000
 
 
 @attrs.frozen
 class RetryPolicy:
-    """How hard one scope tries: attempts in all (the first included) and the wait caps."""
+    """How hard one scope tries: attempts in all (the first included) and the waits.
+
+    Without a server-given wait, retry n (1-based) waits
+    `min(wait_max, wait_initial * 2**(n-1) + uniform(0, wait_jitter))` (stamina's backoff).
+    """
 
     attempts: int = 3
-    backoff_base: float = 0.5
-    backoff_cap: float = 8.0
+    wait_initial: float = 0.5
+    wait_max: float = 8.0
+    wait_jitter: float = 0.5
     retry_after_cap: float = 120.0
-    jitter: float = 0.25
 
     def __attrs_post_init__(self) -> None:
         if self.attempts < 1:
@@ -79,47 +86,21 @@ class RetryPolicies:
         return policy
 
 
-@attrs.define
-class _Testing:
-    active: bool = False
-    waits: list[tuple[Scope, float]] = attrs.Factory(list)
+_waits: list[tuple[Scope, float | None]] = []
 
 
-_testing = _Testing()
-
-
-def set_testing(active: bool = True) -> _RestoreTesting:
+def set_testing(active: bool = True) -> AbstractContextManager[None]:
     """Stop (or resume) real sleeping between retries and clear the recorded waits.
 
     Works as a plain call or as a context manager that restores the previous setting.
     """
-    previous = _testing.active
-    _testing.active = active
-    _testing.waits.clear()
-    return _RestoreTesting(previous)
+    _waits.clear()
+    return stamina.set_testing(active, attempts=_TESTING_ATTEMPTS_CAP, cap=True)
 
 
-class _RestoreTesting:
-    def __init__(self, previous: bool) -> None:
-        self._previous = previous
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc_info: object) -> None:
-        _testing.active = self._previous
-
-
-def recorded_waits(scope: Scope | None = None) -> list[float]:
-    """The waits made (or, when testing, skipped) since `set_testing`, oldest first."""
-    return [w for s, w in _testing.waits if scope is None or s == scope]
-
-
-async def wait(scope: Scope, seconds: float, sleep: Callable[[float], Awaitable[None]]) -> None:
-    """Wait before a retry: recorded always, slept only when not testing."""
-    _testing.waits.append((scope, seconds))
-    if not _testing.active:
-        await sleep(seconds)
+def recorded_waits(scope: Scope | None = None) -> list[float | None]:
+    """Per retry since `set_testing`, oldest first: the server's wait, or None (backoff)."""
+    return [w for s, w in _waits if scope is None or s == scope]
 
 
 def _milliseconds(h: httpx.Headers, name: str) -> float | None:
@@ -178,21 +159,64 @@ def is_retryable(exc: BaseException, scope: Scope) -> bool:
     return False
 
 
-def backoff_delay(attempt: int, policy: RetryPolicy, rng: random.Random | None = None) -> float:
-    """Exponential backoff for the retry after failed attempt number `attempt` (0-based)."""
-    base = min(policy.backoff_base * 2.0**attempt, policy.backoff_cap)
-    jitter = (rng or random).random() * policy.jitter
-    return base * (1.0 - jitter)
-
-
-def wait_before_retry(
-    exc: BaseException, attempt: int, policy: RetryPolicy, rng: random.Random | None = None
-) -> float:
-    """How long to wait after `exc`: the server's Retry-After (capped), else backoff."""
+def server_wait(exc: BaseException, policy: RetryPolicy) -> float | None:
+    """The wait the server asked for with `exc` (Retry-After), capped; None if it gave none."""
     hint = getattr(exc, "retry_after", None)
     if isinstance(hint, int | float) and hint >= 0:
         return min(float(hint), policy.retry_after_cap)
-    return backoff_delay(attempt, policy, rng)
+    return None
+
+
+class Retries:
+    """stamina's retry loop for one call in one scope::
+
+        async for attempt in Retries("poll", policy):
+            with attempt:
+                return await call()
+
+    `retryable` says which errors may be tried again (default: `is_retryable` for the
+    scope); `policy.attempts` bounds the failures in a row, and `progressed()` (a try that
+    got somewhere, such as a download that received bytes) starts that count again.
+    """
+
+    def __init__(
+        self,
+        scope: Scope,
+        policy: RetryPolicy,
+        *,
+        retryable: Callable[[Exception], bool] | None = None,
+    ) -> None:
+        self.scope = scope
+        self.policy = policy
+        self._retryable = retryable or (lambda exc: is_retryable(exc, scope))
+        self._failures = 0
+        self._progressed = False
+
+    def progressed(self) -> None:
+        """The failing try made progress: its failure does not count against the attempts."""
+        self._progressed = True
+
+    def _on(self, exc: Exception) -> bool | float:
+        """stamina's `on` hook: False to stop, else the wait (True: stamina's backoff)."""
+        if not self._retryable(exc):
+            return False
+        self._failures = 0 if self._progressed else self._failures + 1
+        self._progressed = False
+        if self._failures >= self.policy.attempts:
+            return False
+        wait = server_wait(exc, self.policy)
+        _waits.append((self.scope, wait))
+        return True if wait is None else wait
+
+    def __aiter__(self) -> AsyncIterator[stamina.Attempt]:
+        return stamina.retry_context(
+            on=self._on,
+            attempts=None,  # counted by _on, which knows about progress
+            timeout=None,
+            wait_initial=self.policy.wait_initial,
+            wait_max=self.policy.wait_max,
+            wait_jitter=self.policy.wait_jitter,
+        ).__aiter__()
 
 
 async def retrying(
@@ -200,8 +224,6 @@ async def retrying(
     call: Callable[[], Awaitable[T]],
     *,
     policy: RetryPolicy,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    rng: random.Random | None = None,
     what: str = "",
 ) -> T:
     """Await `call()` until it succeeds, retrying what `scope` allows within `policy`.
@@ -209,23 +231,17 @@ async def retrying(
     In the submit scope a transport failure that may have reached the server is raised as
     `UnknownCreate` (chained to the cause) instead of being retried.
     """
-    attempt = 0
-    while True:
-        try:
-            return await call()
-        except ProviderError as exc:
-            if (
-                scope == "submit"
-                and isinstance(exc, TransportError)
-                and not isinstance(exc, RequestNotSent)
-            ):
-                label = f"{what}: " if what else ""
-                raise UnknownCreate(
-                    f"{label}the create was sent but its answer was lost ({exc}); "
-                    "it was not sent again because it might be billed twice",
-                    shot=exc.shot,
-                ) from exc
-            if not is_retryable(exc, scope) or attempt + 1 >= policy.attempts:
-                raise
-            await wait(scope, wait_before_retry(exc, attempt, policy, rng), sleep)
-            attempt += 1
+    try:
+        async for attempt in Retries(scope, policy):
+            with attempt:
+                return await call()
+    except TransportError as exc:
+        if scope == "submit" and not isinstance(exc, RequestNotSent):
+            label = f"{what}: " if what else ""
+            raise UnknownCreate(
+                f"{label}the create was sent but its answer was lost ({exc}); "
+                "it was not sent again because it might be billed twice",
+                shot=exc.shot,
+            ) from exc
+        raise
+    raise AssertionError("unreachable: stamina either returns or raises")

@@ -16,6 +16,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+import stamina.instrumentation
 import yaml
 from click.testing import CliRunner, Result
 
@@ -157,6 +158,16 @@ def test_bad_options_are_usage_errors(tmp_path: Path) -> None:
     result = vidpipe("run", board, "--concurrency", "0")
     assert result.exit_code == 2 and "--concurrency" in result.stderr
     assert not (tmp_path / ".vidpipe").exists()
+
+
+def test_run_keeps_stamina_retry_logs_out_of_its_display(tmp_path: Path) -> None:
+    stamina.instrumentation.set_on_retry_hooks(None)  # stamina's default: a logging hook
+    try:
+        assert stamina.instrumentation.get_on_retry_hooks()
+        assert run_tiny(tiny(tmp_path)).exit_code == 0
+        assert stamina.instrumentation.get_on_retry_hooks() == ()
+    finally:
+        stamina.instrumentation.set_on_retry_hooks(None)
 
 
 def test_an_interrupted_run_says_how_to_resume(

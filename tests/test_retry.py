@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import random
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -14,12 +14,11 @@ from vidpipe.errors import HTTPStatusError, ProviderError, TransportError, Unkno
 from vidpipe.retry import (
     RetryPolicies,
     RetryPolicy,
-    backoff_delay,
     is_retryable,
     poll_hint_seconds,
     retry_after_seconds,
     retrying,
-    wait_before_retry,
+    server_wait,
 )
 from vidpipe.transport import RequestNotSent
 
@@ -96,19 +95,42 @@ def test_what_each_scope_retries(exc: Exception, submit: bool, poll: bool) -> No
     assert is_retryable(exc, "download") is poll
 
 
-def test_backoff_doubles_to_a_cap_with_up_to_a_quarter_jitter() -> None:
-    policy = RetryPolicy()
-    rng = random.Random(1)
-    for attempt, nominal in enumerate([0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0]):
-        for _ in range(50):
-            delay = backoff_delay(attempt, policy, rng)
-            assert nominal * 0.75 <= delay <= nominal
+@pytest.fixture
+def slept(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
+    """Real waits, observed: stamina's testing mode off, and asyncio.sleep (which stamina
+    calls between tries) replaced by a recorder that returns at once."""
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(asyncio, "sleep", record)
+    with retry.set_testing(False):
+        yield waits
 
 
 def test_retry_after_is_capped() -> None:
     policy = RetryPolicy(retry_after_cap=120.0)
-    assert wait_before_retry(status(429, retry_after=9999), 0, policy) == 120.0
-    assert wait_before_retry(status(429, retry_after=3), 0, policy) == 3.0
+    assert server_wait(status(429, retry_after=9999), policy) == 120.0
+    assert server_wait(status(429, retry_after=3), policy) == 3.0
+    assert server_wait(status(429), policy) is None
+
+
+async def test_backoff_doubles_to_a_cap_with_jitter(slept: list[float]) -> None:
+    policy = RetryPolicy(attempts=8, wait_initial=0.5, wait_max=8.0, wait_jitter=0.5)
+    call = Script(*[status(503)] * 7)
+    assert await retrying("poll", call, policy=policy) == "ok"
+    assert len(slept) == 7
+    for n, wait in enumerate(slept):
+        nominal = 0.5 * 2**n
+        assert min(nominal, 8.0) <= wait <= min(nominal + 0.5, 8.0), (n, wait)
+    assert retry.recorded_waits("poll") == [None] * 7
+
+
+async def test_the_server_wait_is_slept_as_given(slept: list[float]) -> None:
+    call = Script(status(429, retry_after=2.5), status(503, retry_after=500))
+    assert await retrying("poll", call, policy=RetryPolicy(), what="status v1") == "ok"
+    assert slept == [2.5, 120.0]
 
 
 async def test_submit_raises_unknown_create_when_the_answer_was_lost() -> None:
@@ -147,25 +169,17 @@ async def test_not_retried_errors_propagate_at_once() -> None:
     assert call.calls == 1 and retry.recorded_waits() == []
 
 
-async def test_the_injected_sleep_is_used_outside_testing() -> None:
+async def test_testing_mode_never_sleeps(monkeypatch: pytest.MonkeyPatch) -> None:
     slept: list[float] = []
 
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    with retry.set_testing(False):
-        call = Script(status(429, retry_after=2.5))
-        assert await retrying("poll", call, policy=RetryPolicy(), sleep=sleep) == "ok"
-    assert slept == [2.5]
-
-
-async def test_testing_mode_never_sleeps() -> None:
-    async def sleep(seconds: float) -> None:
-        raise AssertionError("slept while testing")
-
-    call = Script(status(503, retry_after=60))
-    assert await retrying("poll", call, policy=RetryPolicy(), sleep=sleep) == "ok"
-    assert retry.recorded_waits("poll") == [60.0]
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    call = Script(status(503, retry_after=60), status(503))
+    assert await retrying("poll", call, policy=RetryPolicy()) == "ok"
+    assert all(s == 0 for s in slept)
+    assert retry.recorded_waits("poll") == [60.0, None]
 
 
 def test_scopes_have_their_own_policies() -> None:

@@ -348,8 +348,6 @@ class BaseAdapter:
             scope,
             call,
             policy=self.retries.for_scope(scope),
-            sleep=self._sleep,
-            rng=self._rng,
             what=what,
         )
 
@@ -545,8 +543,6 @@ class BaseAdapter:
                     dest,
                     policy=self.retries.download,
                     on_progress=on_progress,
-                    sleep=self._sleep,
-                    rng=self._rng,
                     what=f"download {task_id}",
                 )
             except ContentExpired:
