@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -21,6 +21,15 @@ def _dt(ts: float | None) -> datetime | None:
 
 def _dt_req(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, tz=UTC)
+
+
+_R = TypeVar("_R", bound=attrs.AttrsInstance)
+
+
+def _build(cls: type[_R], row: sqlite3.Row, **converted: object) -> _R:
+    """A record from a row: each field from its column, or as converted."""
+    values = {f.name: row[f.name] for f in attrs.fields(cls)}
+    return cls(**{**values, **converted})
 
 
 def to_json(obj: object) -> str:
@@ -52,23 +61,11 @@ class ShotRecord:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> ShotRecord:
-        return cls(
-            fingerprint=row["fingerprint"],
-            run_id=row["run_id"],
-            shot_id=row["shot_id"],
-            api=row["api"],
-            model=row["model"],
+        return _build(
+            cls,
+            row,
             request=json.loads(row["request"]),
-            task_id=row["task_id"],
             state=ShotState(row["state"]),
-            status=row["status"],
-            raw_status=row["raw_status"],
-            progress=row["progress"],
-            path=row["path"],
-            sha256=row["sha256"],
-            size=row["size"],
-            attempts=row["attempts"],
-            error=row["error"],
             created_at=_dt_req(row["created_at"]),
             updated_at=_dt_req(row["updated_at"]),
         )
@@ -90,13 +87,10 @@ class RunRecord:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> RunRecord:
-        return cls(
-            id=row["id"],
-            storyboard=row["storyboard"],
-            name=row["name"],
+        return _build(
+            cls,
+            row,
             argv=tuple(json.loads(row["argv"])),
-            pid=row["pid"],
-            status=row["status"],
             summary=None if row["summary"] is None else json.loads(row["summary"]),
             started_at=_dt_req(row["started_at"]),
             finished_at=_dt(row["finished_at"]),
@@ -120,15 +114,9 @@ class EventRecord:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> EventRecord:
-        return cls(
-            id=row["id"],
+        return _build(
+            cls,
+            row,
             at=_dt_req(row["at"]),
-            fingerprint=row["fingerprint"],
-            run_id=row["run_id"],
-            shot_id=row["shot_id"],
-            kind=row["kind"],
-            state=row["state"],
-            status=row["status"],
-            task_id=row["task_id"],
             detail=None if row["detail"] is None else json.loads(row["detail"]),
         )
