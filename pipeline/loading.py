@@ -29,6 +29,7 @@ import attrs
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .dag import cycle_problems, find_cycles
 from .errors import InputError, Problem
 from .model import (
     API_FAMILIES,
@@ -40,7 +41,6 @@ from .model import (
     Storyboard,
     freeze,
 )
-from .planning import cycle_problems, find_cycles
 from .ratelimit import parse_rate
 from .templating import build_context, load_template, make_environment, render_prompt
 

@@ -33,6 +33,7 @@ import httpx
 
 from .adapters import Adapter, TaskSnapshot, make_adapter
 from .assemble import concat
+from .dag import plan_order, select
 from .errors import (
     ContentExpired,
     InputError,
@@ -48,7 +49,6 @@ from .ledger import Ledger, ShotRecord, ShotState
 from .loading import load
 from .manifest import FinalResult, RunResult, ShotResult, write_manifest, write_report
 from .model import ProviderConfig, Storyboard
-from .planning import plan_order, select
 from .polling import poll
 from .ratelimit import RateLimitedTransport, RateLimiter
 from .requests import CreateRequest, build_requests
