@@ -19,6 +19,8 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "load": "loading",
+    "loads": "loading",
+    "from_dict": "loading",
     "storyboard_schema": "loading",
     "Storyboard": "model",
     "Shot": "model",
@@ -85,7 +87,9 @@ __all__ = [
     "__version__",
     "build_requests",
     "default_registry",
+    "from_dict",
     "load",
+    "loads",
     "plan",
     "run",
     "run_async",
@@ -124,7 +128,7 @@ if TYPE_CHECKING:
         VidpipeError,
     )
     from .events import ShotEvent
-    from .loading import load, storyboard_schema
+    from .loading import from_dict, load, loads, storyboard_schema
     from .manifest import FinalResult, RunResult, ShotResult
     from .model import FinalCut, ProviderConfig, Shot, Storyboard
     from .requests import CreateRequest, build_requests

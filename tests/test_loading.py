@@ -10,9 +10,10 @@ from pathlib import Path
 
 import attrs
 import pytest
+import yaml
 
 from vidpipe.errors import InputError, Problem
-from vidpipe.loading import LoadedDocument, expand_env, load, parse
+from vidpipe.loading import LoadedDocument, expand_env, from_dict, load, loads, parse
 from vidpipe.model import EMBEDDED, FrozenDict, ProviderConfig, Storyboard
 
 SECRET = "sk-test-DO-NOT-LEAK-1234567890"
@@ -983,3 +984,77 @@ def test_a_broken_value_is_reported_once(tmp_path: Path) -> None:
 def test_load_takes_a_str_or_a_path(tmp_path: Path) -> None:
     by_path = load_good(tmp_path)
     assert load(str(tmp_path / "storyboard.yaml"), env={}) == by_path
+
+
+def test_loads_checks_text_as_load_checks_a_file(tmp_path: Path) -> None:
+    load_good(tmp_path)  # writes the assets
+    from_text = loads(GOOD, base_dir=tmp_path, source="board.yaml", env={})
+    assert [s.prompt for s in from_text.shots] == [s.prompt for s in load_good(tmp_path).shots]
+    assert from_text.source == "board.yaml" and from_text.base_dir == tmp_path.resolve()
+    assert from_text.shot("poster").image == (tmp_path / "assets" / "poster.png").resolve()
+    bad = textwrap.dedent(GOOD).replace("  - id: night\n", "  - id: night\n    promt: x\n")
+    with pytest.raises(InputError) as info:
+        loads(bad, base_dir=tmp_path, env={})
+    (problem,) = info.value.problems
+    assert str(problem) == (
+        "<string>:22: unknown key 'promt' in shot 'night' (did you mean 'prompt'?)"
+    )
+
+
+def test_loads_reads_json(tmp_path: Path) -> None:
+    text = json.dumps(
+        {"name": "j", "providers": {"anyfast": {}}, "shots": [{"id": "a", "prompt": "hi"}]}
+    )
+    assert loads(text, base_dir=tmp_path, env={}).shot("a").prompt == "hi"
+    with pytest.raises(InputError) as info:
+        loads('{"name": "j", "shots": [}', env={})
+    assert info.value.problems[0].message.startswith("YAML syntax error")
+
+
+def test_a_storyboard_without_a_file_needs_a_name(tmp_path: Path) -> None:
+    data = {"providers": {"anyfast": {}}, "shots": [{"id": "a", "prompt": "hi"}]}
+    with pytest.raises(InputError) as info:
+        from_dict(data, base_dir=tmp_path, env={})
+    assert [str(p) for p in info.value.problems] == [
+        "<dict>: add a `name:` (a slug); there is no file name"
+    ]
+    assert from_dict({**data, "name": "n"}, base_dir=tmp_path, env={}).name == "n"
+
+
+def test_from_dict_builds_what_the_file_builds(tmp_path: Path) -> None:
+    from_file = load_good(tmp_path)
+    data = yaml.safe_load(GOOD)
+    data["shots"][1]["ratio"] = "16:9"  # YAML read `16:9` unquoted as a number
+    data["shots"][1]["params"]["tags"] = ("a", "b")  # tuples are lists
+    board = from_dict(data, base_dir=tmp_path, env={})
+    assert board.shots == tuple(attrs.evolve(s, line=None) for s in from_file.shots)
+    assert board.providers == {
+        name: attrs.evolve(p, line=None) for name, p in from_file.providers.items()
+    }
+    assert board.shot("closeup").lines == {}  # no lines: a dict was never written anywhere
+    data["shots"][0]["prompt"] = "changed"
+    assert board.shot("establish").prompt != "changed"  # the data was copied
+
+
+def test_from_dict_problems_name_their_key_paths(tmp_path: Path) -> None:
+    data = {
+        "name": "d",
+        "providers": {"anyfast": {"rate": "fast"}},
+        "shots": [{"id": "a", "promt": "x"}, {"id": "b", "prompt": "x", "seed": -1}],
+    }
+    with pytest.raises(InputError) as info:
+        from_dict(data, base_dir=tmp_path, source="mine", env={})
+    assert sorted(str(p) for p in info.value.problems) == [
+        "mine: provider 'anyfast': rate must be a number per second, or like \"60/min\" or "
+        '"1000/hour"',
+        "mine: shot 'a' needs a prompt or a template",
+        "mine: shot 'b': seed must be 0 or more, not -1",
+        "mine: unknown key 'promt' in shot 'a' (did you mean 'prompt'?)",
+    ]
+
+
+def test_the_package_exports_the_three_ways_in() -> None:
+    import vidpipe
+
+    assert vidpipe.load is load and vidpipe.loads is loads and vidpipe.from_dict is from_dict
+    assert {"load", "loads", "from_dict"} <= set(vidpipe.__all__)

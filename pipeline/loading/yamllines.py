@@ -22,6 +22,7 @@ __all__ = [
     "MAX_VALUES",
     "LoadedDocument",
     "YamlPath",
+    "document_from_data",
     "dotted",
     "parse",
     "parse_text",
@@ -276,3 +277,10 @@ def parse(path: Path | str) -> LoadedDocument:
     absolute = Path(path).expanduser().resolve()
     text = _read_text(absolute, source)
     return parse_text(text, source=source, base_dir=absolute.parent, path=absolute)
+
+
+def document_from_data(
+    data: Any, *, source: str = "<dict>", base_dir: Path | str = "."
+) -> LoadedDocument:
+    """A LoadedDocument for data built in Python (no lines: problems name key paths only)."""
+    return LoadedDocument(source=source, base_dir=Path(base_dir).expanduser().resolve(), data=data)
