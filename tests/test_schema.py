@@ -257,7 +257,7 @@ def test_numbers_are_finite_as_in_json(tmp_path: Path) -> None:
 def test_schema_closes_every_object_and_describes_fields() -> None:
     schema = storyboard_schema()
     defs = schema["$defs"]
-    for node in (schema, defs["shot"], defs["provider-block"], schema["properties"]["defaults"]):
+    for node in (schema, defs["shot"], defs["provider"], schema["properties"]["defaults"]):
         assert node["additionalProperties"] is False
     for name, prop in defs["shot"]["properties"].items():
         target = defs[prop["$ref"].rsplit("/", 1)[1]] if "$ref" in prop else prop
@@ -282,7 +282,7 @@ def test_the_schema_ships_in_the_package() -> None:
 
 
 def test_the_schema_lists_no_api_names() -> None:
-    api = storyboard_schema()["$defs"]["provider-block"]["properties"]["api"]
+    api = storyboard_schema()["$defs"]["provider"]["properties"]["api"]
     assert "enum" not in str(api)
     for name in default_registry().apis():
         assert f"'{name}'" not in str(api)
