@@ -20,6 +20,8 @@ from .version import __version__
 # Every public name, and the module it comes from.
 _EXPORTS = {
     "load": "loading",
+    "loads": "loading",
+    "from_dict": "loading",
     "storyboard_schema": "loading",
     "Storyboard": "model",
     "Shot": "model",
@@ -96,7 +98,9 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-expo
     from .errors import UnknownCreate as UnknownCreate
     from .errors import VidpipeError as VidpipeError
     from .events import ShotEvent as ShotEvent
+    from .loading import from_dict as from_dict
     from .loading import load as load
+    from .loading import loads as loads
     from .loading import storyboard_schema as storyboard_schema
     from .manifest import FinalResult as FinalResult
     from .manifest import RunResult as RunResult

@@ -1,7 +1,7 @@
 """The frozen, validated storyboard model.
 
-`vidpipe.loading.load` builds these from YAML; nothing else should need to construct
-them by hand except tests. Every type is immutable: mappings are `FrozenDict` (a dict
+`vidpipe.loading` builds these from a file, text or a dict; nothing else should need to
+construct them by hand except tests. Every type is immutable: mappings are `FrozenDict` (a dict
 subclass, so `json.dumps` still works) and sequences are tuples.
 
 Each shot remembers where its values came from (`Shot.lines`, 1-based lines in
@@ -16,9 +16,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import attrs
-
-#: The API families a provider can speak; each has specs under specs/.
-API_FAMILIES: tuple[str, ...] = ("anyfast", "apifree", "newapi")
 
 #: `base_url` value (and the default) meaning the in-process emulator.
 EMBEDDED = "embedded"

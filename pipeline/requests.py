@@ -9,6 +9,7 @@ sent, and every problem names the storyboard line it came from.
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import mimetypes
 from collections.abc import Callable, Mapping
@@ -38,12 +39,21 @@ class LocalFile:
 
     @classmethod
     def of(cls, path: Path) -> LocalFile:
+        """The file as it is now (hashed once while its size and time stay the same)."""
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return cls(path, sha256_file(path), mime, path.stat().st_size)
+        stat = path.stat()
+        return cls(path, _digest(path, stat.st_size, stat.st_mtime_ns), mime, stat.st_size)
 
     def public(self) -> dict[str, Any]:
         """What manifests and the ledger record in place of the bytes."""
         return {"file": self.path.name, "sha256": self.sha256, "bytes": self.size}
+
+
+@functools.lru_cache(maxsize=256)
+def _digest(path: Path, size: int, mtime_ns: int) -> str:
+    # `size` and `mtime_ns` make a changed file a new key. Many shots often share one image;
+    # adapters check the digest again when they send it.
+    return sha256_file(path)
 
 
 @attrs.frozen

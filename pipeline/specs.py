@@ -88,14 +88,25 @@ class Spec:
         """A deep copy of `node` with every local `$ref` replaced by its target."""
         return _resolve(self.doc, node, ())
 
-    def create_schema(self, content_type: str | None = None) -> dict[str, Any]:
-        """The resolved JSON schema of the create body for `content_type`."""
-        ctype = content_type or self.create_content_type
+    @functools.cached_property
+    def _create_schemas(self) -> Mapping[str, dict[str, Any]]:
+        """The create call's body schema for each content type it takes, resolved once."""
         body = self.operation("create").definition.get("requestBody", {})
-        content = body.get("content", {})
-        if ctype not in content:
+        return {
+            ctype: self.resolve(media["schema"])
+            for ctype, media in body.get("content", {}).items()
+            if isinstance(media, dict) and "schema" in media
+        }
+
+    def create_schema(self, content_type: str | None = None) -> dict[str, Any]:
+        """The resolved JSON schema of the create body for `content_type`.
+
+        Resolved once per spec and shared between callers: treat it as read-only.
+        """
+        ctype = content_type or self.create_content_type
+        schema = self._create_schemas.get(ctype)
+        if schema is None:
             raise SpecError(f"create call takes no {ctype} body", spec=self.name)
-        schema: dict[str, Any] = self.resolve(content[ctype]["schema"])
         return schema
 
     def field_schema(self, field: str, content_type: str | None = None) -> dict[str, Any]:
@@ -103,10 +114,14 @@ class Spec:
         props: dict[str, Any] = self.create_schema(content_type).get("properties", {})
         return dict(props.get(field, {}))
 
-    def models(self) -> tuple[str, ...] | None:
-        """The model ids the create call accepts, or None when any string goes."""
+    @functools.cached_property
+    def _models(self) -> tuple[str, ...] | None:
         enum = self.field_schema("model").get("enum")
         return tuple(enum) if enum else None
+
+    def models(self) -> tuple[str, ...] | None:
+        """The model ids the create call accepts, or None when any string goes."""
+        return self._models
 
     @functools.cached_property
     def status_map(self) -> Mapping[str, TaskState]:

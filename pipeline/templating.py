@@ -12,6 +12,7 @@ between runs, and `lipsum` is removed for the same reason.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random as _random
 import re
@@ -121,9 +122,18 @@ FILTERS: dict[str, Any] = {
 
 
 def make_environment(base_dir: Path) -> SandboxedEnvironment:
-    """A sandboxed, strict environment that finds templates for a storyboard in base_dir."""
+    """A sandboxed, strict environment that finds templates for a storyboard in base_dir.
+
+    Storyboards with the same template folders share one environment, so each template
+    file is compiled once (and again only when the file changes).
+    """
+    return _environment(tuple(template_search_path(base_dir)))
+
+
+@functools.lru_cache(maxsize=16)
+def _environment(search_path: tuple[Path, ...]) -> SandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(
-        loader=jinja2.FileSystemLoader([str(p) for p in template_search_path(base_dir)]),
+        loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
@@ -131,6 +141,12 @@ def make_environment(base_dir: Path) -> SandboxedEnvironment:
     env.filters.update(FILTERS)
     env.globals.pop("lipsum", None)
     return env
+
+
+@functools.lru_cache(maxsize=1024)
+def _inline(env: SandboxedEnvironment, source: str) -> jinja2.Template:
+    """An inline prompt, compiled once however many shots share its text."""
+    return env.from_string(source)
 
 
 def build_context(
@@ -216,7 +232,7 @@ def render_prompt(
         tpl = load_template(env, template, file=file, line=line, user=f"shot {shot_id!r}")
     else:
         try:
-            tpl = env.from_string(prompt or "")
+            tpl = _inline(env, prompt or "")
         except jinja2.TemplateSyntaxError as exc:
             raise InputError(
                 Problem(

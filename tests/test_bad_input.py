@@ -133,7 +133,7 @@ CASES = {
     ),
     "non-slug-id": Case(
         (("  - id: poster\n", "  - id: Poster Shot\n"),),
-        (("id: Poster Shot", "shot id 'Poster Shot' is not a slug"),),
+        (("id: Poster Shot", "shots[3]: id 'Poster Shot' is not a slug"),),
     ),
     "duplicate-id": Case(
         (("  - id: poster\n", "  - id: closeup  # again\n"),),
@@ -283,7 +283,7 @@ def test_every_problem_of_a_file_is_reported_at_once(server: Loopback, tmp_path:
             ("api_key: ${NEWAPI_API_KEY}", "provider 'gateway' api_key: environment variable"),
             ("durration: 5", "unknown key 'durration' in shot 'closeup'"),
             ("remix: estabish", "shot 'night': remix target 'estabish' is not a shot id"),
-            ("id: Poster Shot", "shot id 'Poster Shot' is not a slug"),
+            ("id: Poster Shot", "shots[3]: id 'Poster Shot' is not a slug"),
             ("{{ plaice }}", "shot 'drone': prompt: undefined variable: 'plaice'"),
         ),
         args=("--var", "oops"),

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import attrs
 import pytest
+import yaml
 
 from vidpipe.errors import InputError, Problem
-from vidpipe.loading import LoadedDocument, expand_env, load, parse
+from vidpipe.loading import LoadedDocument, expand_env, from_dict, load, loads, parse
 from vidpipe.model import EMBEDDED, FrozenDict, ProviderConfig, Storyboard
 
 SECRET = "sk-test-DO-NOT-LEAK-1234567890"
@@ -505,7 +506,7 @@ def test_wrong_types(tmp_path: Path) -> None:
     assert_problem(err, 1, "seed must be an integer")
     assert_problem(err, 3, "concurrency must be 1 or more")
     assert_problem(err, 4, "vars must be a mapping")
-    assert_problem(err, 8, "seconds must be a number")
+    assert_problem(err, 8, "seconds 'forever' is not a number of seconds")
     assert_problem(err, 9, "size '1280' must look like 1280x720")
     assert_problem(err, 10, "model must be a string")
     assert_problem(err, 11, "params must be a mapping")
@@ -532,8 +533,8 @@ def test_non_json_values_in_params_and_vars(tmp_path: Path) -> None:
         """,
     )
     err = failure(path)
-    assert_problem(err, 2, "vars.day must be plain data")
-    assert_problem(err, 7, "params.nested.when must be plain data")
+    assert_problem(err, 2, "vars.day must be a string, a number", "not a date", "quote it")
+    assert_problem(err, 7, "shot 'a': params.nested.when must be a string", "not a date")
 
 
 def test_reserved_variable_names(tmp_path: Path) -> None:
@@ -554,7 +555,7 @@ def test_bad_version_and_name(tmp_path: Path) -> None:
         """,
     )
     err = failure(path)
-    assert_problem(err, 1, "unsupported version")
+    assert_problem(err, 1, "version must be 1, not 2")
     assert_problem(err, 2, "name 'Sunflower Cat' is not a slug")
 
 
@@ -620,7 +621,7 @@ def test_missing_and_double_prompt(tmp_path: Path) -> None:
     err = failure(path)
     assert_problem(err, 3, "shot 'none' needs a prompt or a template")
     assert_problem(err, 7, "shot 'both' has both prompt and template")
-    assert_problem(err, 9, "prompt must not be empty")
+    assert_problem(err, 9, "shot 'blank': prompt '   ' must not be empty")
 
 
 def test_seconds_and_duration_together(tmp_path: Path) -> None:
@@ -638,7 +639,7 @@ def test_seconds_and_duration_together(tmp_path: Path) -> None:
         """,
     )
     err = failure(path)
-    assert_problem(err, 8, "shot 'b' gives both seconds and duration")
+    assert_problem(err, 8, "shot 'b' has both seconds and duration", "mean the same")
     assert len(err.problems) == 1  # the shot's duration overriding the default seconds is fine
 
 
@@ -755,7 +756,7 @@ def test_unknown_final_concat_ids(tmp_path: Path) -> None:
     path = write(
         tmp_path, "providers: {anyfast: {}}\nshots: [{id: a, prompt: hi}]\nfinal: {concat: []}\n"
     )
-    assert_problem(failure(path), 3, "final.concat must be a non-empty list")
+    assert_problem(failure(path), 3, "final.concat must not be empty")
 
 
 def test_missing_image_file_and_bad_urls(tmp_path: Path) -> None:
@@ -935,3 +936,125 @@ def test_provider_rate_limits(tmp_path: Path) -> None:
         "bad.yaml",
     )
     assert_problem(failure(bad), 3, "rate", "60/min", file="bad.yaml")
+
+
+# --- plain numbers, broken values -----------------------------------------------------
+
+
+def test_plain_numbers_are_text_where_text_is_wanted(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        providers: {anyfast: {}}
+        shots:
+          - {id: a, prompt: hi, ratio: 1:1, model: 1.50, resolution: 720}
+          - {id: b, prompt: hi, seed: 0x10, duration: 1.50}
+        """,
+    )
+    a, b = load(path, env={}).shots
+    assert (a.ratio, a.model, a.resolution) == ("1:1", "1.50", "720")
+    assert (b.seed, b.duration) == (16, 1.5)  # numbers where numbers are wanted
+
+
+def test_a_broken_value_is_reported_once(tmp_path: Path) -> None:
+    """Later checks leave a broken value alone instead of reporting it again."""
+    path = write(
+        tmp_path,
+        """\
+        providers:
+          gw: {api: nope}
+          other: {api: newapi}
+        vars: [hero]
+        defaults: {size: huge}
+        shots:
+          - {id: a, prompt: "{{ hero }}", provider: gw}
+          - {id: b, prompt: "{{ hero }}", provider: other}
+        """,
+    )
+    err = failure(path)
+    assert [p.line for p in err.problems] == [2, 4, 5]
+    assert_problem(err, 2, "api must be one of")
+    assert_problem(err, 4, "vars must be a mapping, not a list")
+    assert_problem(err, 5, "defaults.size 'huge' must look like 1280x720")
+
+
+# --- the Python API: paths, text and dicts ----------------------------------------------
+
+
+def test_load_takes_a_str_or_a_path(tmp_path: Path) -> None:
+    by_path = load_good(tmp_path)
+    assert load(str(tmp_path / "storyboard.yaml"), env={}) == by_path
+
+
+def test_loads_checks_text_as_load_checks_a_file(tmp_path: Path) -> None:
+    load_good(tmp_path)  # writes the assets
+    from_text = loads(GOOD, base_dir=tmp_path, source="board.yaml", env={})
+    assert [s.prompt for s in from_text.shots] == [s.prompt for s in load_good(tmp_path).shots]
+    assert from_text.source == "board.yaml" and from_text.base_dir == tmp_path.resolve()
+    assert from_text.shot("poster").image == (tmp_path / "assets" / "poster.png").resolve()
+    bad = textwrap.dedent(GOOD).replace("  - id: night\n", "  - id: night\n    promt: x\n")
+    with pytest.raises(InputError) as info:
+        loads(bad, base_dir=tmp_path, env={})
+    (problem,) = info.value.problems
+    assert str(problem) == (
+        "<string>:22: unknown key 'promt' in shot 'night' (did you mean 'prompt'?)"
+    )
+
+
+def test_loads_reads_json(tmp_path: Path) -> None:
+    text = json.dumps(
+        {"name": "j", "providers": {"anyfast": {}}, "shots": [{"id": "a", "prompt": "hi"}]}
+    )
+    assert loads(text, base_dir=tmp_path, env={}).shot("a").prompt == "hi"
+    with pytest.raises(InputError) as info:
+        loads('{"name": "j", "shots": [}', env={})
+    assert info.value.problems[0].message.startswith("YAML syntax error")
+
+
+def test_a_storyboard_without_a_file_needs_a_name(tmp_path: Path) -> None:
+    data = {"providers": {"anyfast": {}}, "shots": [{"id": "a", "prompt": "hi"}]}
+    with pytest.raises(InputError) as info:
+        from_dict(data, base_dir=tmp_path, env={})
+    assert [str(p) for p in info.value.problems] == [
+        "<dict>: add a `name:` (a slug); there is no file name"
+    ]
+    assert from_dict({**data, "name": "n"}, base_dir=tmp_path, env={}).name == "n"
+
+
+def test_from_dict_builds_what_the_file_builds(tmp_path: Path) -> None:
+    from_file = load_good(tmp_path)
+    data = yaml.safe_load(GOOD)
+    data["shots"][1]["ratio"] = "16:9"  # YAML read `16:9` unquoted as a number
+    data["shots"][1]["params"]["tags"] = ("a", "b")  # tuples are lists
+    board = from_dict(data, base_dir=tmp_path, env={})
+    assert board.shots == tuple(attrs.evolve(s, line=None) for s in from_file.shots)
+    assert board.providers == {
+        name: attrs.evolve(p, line=None) for name, p in from_file.providers.items()
+    }
+    assert board.shot("closeup").lines == {}  # no lines: a dict was never written anywhere
+    data["shots"][0]["prompt"] = "changed"
+    assert board.shot("establish").prompt != "changed"  # the data was copied
+
+
+def test_from_dict_problems_name_their_key_paths(tmp_path: Path) -> None:
+    data = {
+        "name": "d",
+        "providers": {"anyfast": {"rate": "fast"}},
+        "shots": [{"id": "a", "promt": "x"}, {"id": "b", "prompt": "x", "seed": -1}],
+    }
+    with pytest.raises(InputError) as info:
+        from_dict(data, base_dir=tmp_path, source="mine", env={})
+    assert sorted(str(p) for p in info.value.problems) == [
+        "mine: provider 'anyfast': rate must be a number per second, or like \"60/min\" or "
+        '"1000/hour"',
+        "mine: shot 'a' needs a prompt or a template",
+        "mine: shot 'b': seed must be 0 or more, not -1",
+        "mine: unknown key 'promt' in shot 'a' (did you mean 'prompt'?)",
+    ]
+
+
+def test_the_package_exports_the_three_ways_in() -> None:
+    import vidpipe
+
+    assert vidpipe.load is load and vidpipe.loads is loads and vidpipe.from_dict is from_dict
+    assert {"load", "loads", "from_dict"} <= set(vidpipe.__all__)

@@ -8,7 +8,7 @@ import attrs
 
 from ..errors import InputError, Problem
 from ..model import Storyboard
-from ..planning import plan_order, select
+from ..dag import plan_order, select
 from ..requests import CreateRequest, build_requests
 from ..specs import SpecRegistry, default_registry
 

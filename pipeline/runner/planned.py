@@ -16,7 +16,7 @@ import attrs
 from ..fingerprint import fingerprint
 from ..ledger import Ledger, ShotRecord
 from ..model import Storyboard
-from ..planning import plan_order
+from ..dag import plan_order
 from ..requests import CreateRequest, build_requests
 from ..specs import SpecRegistry, default_registry
 from ..statedir import StateDir

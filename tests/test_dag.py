@@ -1,4 +1,4 @@
-"""Planning: remix levels, cycles and the `--only` closure."""
+"""The remix DAG: remix levels, cycles and the `--only` closure."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from vidpipe.dag import dag, find_cycles, plan_order, select
 from vidpipe.errors import InputError
 from vidpipe.loading import load
 from vidpipe.model import Shot, Storyboard
-from vidpipe.planning import dag, find_cycles, plan_order, select
 
 
 def board(remixes: dict[str, str | None]) -> Storyboard:

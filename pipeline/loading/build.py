@@ -1,0 +1,125 @@
+"""A checked storyboard document into the frozen Storyboard, or one InputError with every problem.
+
+In order: `${VAR}` in provider values, the structure against the JSON Schema, then the
+checks of meaning (the provider APIs, ids, remix targets and cycles, files, templates
+and their variables) on whatever the structure check left usable. All the problems of a
+document are raised together, ordered by line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import InputError, Problem
+from ..model import FrozenDict, Storyboard, freeze
+from ..specs import SpecRegistry, default_registry
+from .envvars import expand_providers
+from .findings import Findings
+from .providers import build_providers
+from .references import check_remixes, final_cut, shot_ids
+from .schema import RESERVED_VARS, SLUG, VAR_NAME
+from .shots import ShotSetting, build_shots, field_values, read_fields
+from .structure import check_structure
+from .yamllines import LoadedDocument
+
+__all__ = ["validate"]
+
+
+def validate(
+    doc: LoadedDocument,
+    *,
+    env: Mapping[str, str] | None = None,
+    vars: Mapping[str, object] | None = None,
+    registry: SpecRegistry | None = None,
+) -> Storyboard:
+    """Check a LoadedDocument and build the frozen Storyboard (InputError lists all problems).
+
+    `env` replaces os.environ for `${VAR}`; `vars` override every other variable;
+    `registry` (default: the shipped specs) says which APIs a provider may speak.
+    """
+    findings = Findings(doc, doc.problems)
+    data = doc.data
+    if data is None:
+        findings.add("the storyboard is empty", ())
+        raise InputError(findings.sorted())
+    if isinstance(data, dict):
+        data, problems, failed = expand_providers(doc, data, os.environ if env is None else env)
+        findings.problems.extend(problems)
+        for path in failed:
+            findings.broken.add(path)
+    data = check_structure(findings, data)
+    if not isinstance(data, dict):
+        raise InputError(findings.sorted())
+
+    apis = (registry or default_registry()).apis()
+    providers = build_providers(findings, data.get("providers"), apis)
+    items = data["shots"] if isinstance(data.get("shots"), list) else []
+    if items and not providers:
+        findings.add("no providers defined; add a `providers:` section", ("providers",))
+    name = _name(findings, data)
+    seed = data.get("seed") if findings.usable(("seed",)) else None
+    defaults = read_fields(data.get("defaults"), ("defaults",))
+    variables = _variables(findings, data.get("vars"))
+    overrides = _overrides(findings, vars or {})
+    setting = ShotSetting(
+        providers=tuple(providers),
+        variables=None if variables is None else {**variables, **overrides},
+        overrides=overrides,
+        defaults=defaults,
+        storyboard={"name": name, "seed": seed},
+    )
+    ids = shot_ids(findings, items)
+    check_remixes(findings, items, ids)
+    shots = build_shots(findings, items, ids, setting)
+    final = final_cut(findings, data.get("final"), items)
+
+    if findings.problems or name is None:
+        raise InputError(findings.sorted())
+    return Storyboard(
+        path=doc.path or doc.base_dir / doc.source,
+        base_dir=doc.base_dir,
+        source=doc.source,
+        name=name,
+        seed=seed,
+        providers=FrozenDict(providers),
+        defaults=freeze(field_values(findings, defaults)),
+        vars=freeze(setting.variables),
+        shots=tuple(shots),
+        final=final,
+    )
+
+
+def _name(findings: Findings, data: Mapping[str, Any]) -> str | None:
+    """`name:`, or the file's name made a slug."""
+    if "name" in data:
+        return data["name"] if findings.usable(("name",)) else None
+    path = findings.doc.path
+    stem = re.sub(r"[^a-z0-9_-]+", "-", path.stem.lower()).strip("-_")[:64] if path else ""
+    if not SLUG.match(stem):
+        why = "it cannot be derived from the file name" if path else "there is no file name"
+        findings.add(f"add a `name:` (a slug); {why}", ())
+        return None
+    return stem
+
+
+def _variables(findings: Findings, value: Any) -> dict[str, Any] | None:
+    """The storyboard's `vars:`, or None when they are broken (prompts are then not rendered)."""
+    if not findings.usable(("vars",)):
+        return None
+    return dict(value or {})
+
+
+def _overrides(findings: Findings, overrides: Mapping[str, object]) -> dict[str, Any]:
+    """`--var` values with usable names; the others are problems."""
+    usable: dict[str, Any] = {}
+    for name, value in overrides.items():
+        if not VAR_NAME.match(name) or name in RESERVED_VARS:
+            findings.problems.append(
+                Problem(f"--var {name!r}: not a usable variable name", findings.doc.source)
+            )
+            continue
+        usable[name] = value
+    return usable

@@ -1,0 +1,87 @@
+"""Checks of what shots are called and what they name: unique ids, remix targets and cycles,
+and the shots of the final cut. Each unknown name comes with a "did you mean"."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..dag import cycle_problems, find_cycles
+from ..model import FinalCut
+from .findings import Findings, shot_label, suggest
+from .yamllines import YamlPath
+
+__all__ = ["check_remixes", "final_cut", "shot_ids", "written_ids"]
+
+
+def written_ids(items: Sequence[Any]) -> list[str]:
+    """Every id written as text, valid or not: a name that matches one is not unknown."""
+    return [s["id"] for s in items if isinstance(s, dict) and isinstance(s.get("id"), str)]
+
+
+def shot_ids(findings: Findings, items: Sequence[Any]) -> dict[int, str]:
+    """The id of each shot, by index, for shots whose id is valid and not already taken."""
+    ids: dict[int, str] = {}
+    first: dict[str, YamlPath] = {}
+    for index, item in enumerate(items):
+        path: YamlPath = ("shots", index, "id")
+        if not isinstance(item, dict) or "id" not in item or not findings.usable(path):
+            continue
+        shot_id = item["id"]
+        if shot_id in first:
+            findings.add(
+                f"duplicate shot id {shot_id!r} (first used at {findings.place(first[shot_id])})",
+                path,
+                value=True,
+                breaks=True,
+            )
+            continue
+        first[shot_id] = ("shots", index)
+        ids[index] = shot_id
+    return ids
+
+
+def check_remixes(findings: Findings, items: Sequence[Any], ids: Mapping[int, str]) -> None:
+    """Every remix names a shot, and no chain of remixes comes back to where it started."""
+    known = written_ids(items)
+    edges: dict[str, list[str]] = {}
+    for index, item in enumerate(items):
+        path: YamlPath = ("shots", index, "remix")
+        target = item.get("remix") if isinstance(item, dict) else None
+        if target is None or not findings.usable(path):
+            continue
+        if target not in known:
+            findings.add(
+                f"{shot_label(index, ids.get(index))}: remix target {target!r} is not a shot id"
+                + suggest(target, known),
+                path,
+                value=True,
+                breaks=True,
+            )
+        elif index in ids:
+            edges[ids[index]] = [target]
+    lines = {shot_id: findings.line(("shots", index, "remix")) for index, shot_id in ids.items()}
+    findings.problems.extend(cycle_problems(find_cycles(edges), lines, findings.doc.source))
+
+
+def final_cut(findings: Findings, value: Any, items: Sequence[Any]) -> FinalCut | None:
+    """`final:`, with every shot it names known (None when there is none, or it is broken)."""
+    path: YamlPath = ("final", "concat")
+    if not isinstance(value, dict) or not isinstance(value.get("concat"), list):
+        return None
+    known = written_ids(items)
+    ids: list[str] = []
+    for index, shot_id in enumerate(value["concat"]):
+        if not findings.usable((*path, index)):
+            continue
+        if shot_id not in known:
+            findings.add(
+                f"final.concat: unknown shot {shot_id!r}{suggest(shot_id, known)}",
+                (*path, index),
+                breaks=True,
+            )
+            continue
+        ids.append(shot_id)
+    if not findings.usable(("final",)):
+        return None
+    return FinalCut(concat=tuple(ids), line=findings.line(("final",)))
