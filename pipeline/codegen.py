@@ -1,9 +1,10 @@
 """Regenerate the clients in generated/ from the specs in specs/ (`make regen`).
 
 Each spec `specs/NAME.yaml` becomes the package `generated/NAME/`, produced by the pinned
-openapi-python-client with `specs/openapi-python-client.yaml`. Output is built in a temporary
-folder and only swapped in when every spec generated without warnings, so a failed run leaves
-generated/ as it was. No network is used.
+openapi-python-client with `specs/openapi-python-client.yaml` and the template overrides in
+`specs/generator-templates/`. Output is built in a temporary folder and only swapped in when
+every spec generated without warnings, so a failed run leaves generated/ as it was. No
+network is used.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from pathlib import Path
 from .errors import SpecError
 from .specs import GENERATOR_CONFIG, spec_files
 
+#: Template overrides for the generator (`--custom-template-path`).
+TEMPLATES = "generator-templates"
+
 
 def _generator() -> list[str]:
     exe = Path(sys.executable).with_name("openapi-python-client")
@@ -34,7 +38,7 @@ def _generator() -> list[str]:
     return [str(exe)]
 
 
-def generate_one(spec: Path, out: Path, config: Path) -> None:
+def generate_one(spec: Path, out: Path, config: Path, templates: Path) -> None:
     """Generate one client package from `spec` into the folder `out`."""
     env = dict(os.environ)
     # The post hooks call ruff: use the pinned one that sits beside this interpreter.
@@ -50,6 +54,8 @@ def generate_one(spec: Path, out: Path, config: Path) -> None:
         "none",
         "--config",
         str(config),
+        "--custom-template-path",
+        str(templates),
         "--overwrite",
         "--fail-on-warning",
     ]
@@ -65,13 +71,14 @@ def regenerate(spec_dir: Path, out_dir: Path) -> list[Path]:
     if not specs:
         raise SpecError(f"no specs found in {spec_dir}")
     config = (spec_dir / GENERATOR_CONFIG).resolve()
+    templates = (spec_dir / TEMPLATES).resolve()
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".regen-", dir=out_dir) as tmp:
         staging = Path(tmp)
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
             jobs = [
-                pool.submit(generate_one, spec.resolve(), staging / spec.stem, config)
+                pool.submit(generate_one, spec.resolve(), staging / spec.stem, config, templates)
                 for spec in specs
             ]
             for job in jobs:
