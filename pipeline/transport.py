@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import attrs
 import httpx
@@ -22,6 +22,8 @@ import httpx
 from .errors import InputError, ProviderError, TransportError
 
 __all__ = [
+    "ApiClient",
+    "ClientFactory",
     "Connection",
     "MalformedAnswer",
     "RequestNotSent",
@@ -32,6 +34,24 @@ __all__ = [
 ]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class ApiClient(Protocol):
+    """A generated `AuthenticatedClient`, as a connection uses it."""
+
+    def get_async_httpx_client(self) -> httpx.AsyncClient: ...
+
+
+C_co = TypeVar("C_co", bound=ApiClient, covariant=True)
+
+
+class ClientFactory(Protocol[C_co]):
+    """A generated `AuthenticatedClient` class, called the way a connection calls it."""
+
+    def __call__(
+        self, *, base_url: str, token: str, timeout: httpx.Timeout, httpx_args: dict[str, Any]
+    ) -> C_co: ...
+
 
 #: The last response the API client received in the current task. The generated parsers
 #: raise (JSONDecodeError on an HTML 502, KeyError on an odd shape) before handing back the

@@ -1,11 +1,15 @@
-"""generated/: rebuilt exactly by `make regen`, importable, lint-clean, and working on the wire."""
+"""generated/: rebuilt exactly by `make regen`, importable, lint-clean, and working on the wire.
+
+Also the index module of every package (role -> operation, body and answer classes, the
+spec's sha256).
+"""
 
 from __future__ import annotations
 
-import filecmp
 import importlib
 import json
 import pkgutil
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,33 +18,66 @@ from typing import Any
 import httpx
 import pytest
 
-from vidpipe.codegen import regenerate
+from vidpipe.adapters import registry
+from vidpipe.codegen import drift, regenerate
+from vidpipe.errors import SpecError
 from vidpipe.openapi import SPEC_DIR
 from vidpipe.specs import default_registry
 
 from .conftest import ROOT
 
 GENERATED = ROOT / "generated"
+REGISTRY = ROOT / "pipeline" / "adapters" / "registry.py"
 PACKAGES = sorted(s.name for s in default_registry())
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
-def _tree(root: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts
-    }
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh `make regen` of specs/ (generated packages, and registry.py beside them)."""
+    out = tmp_path_factory.mktemp("regen")
+    regenerate(SPEC_DIR, out / "generated", out / "registry.py")
+    return out
 
 
-def test_regeneration_matches_the_committed_clients(tmp_path: Path) -> None:
-    regenerate(SPEC_DIR, tmp_path)
-    for name in PACKAGES:
-        fresh, committed = _tree(tmp_path / name), _tree(GENERATED / name)
-        assert sorted(fresh) == sorted(committed), f"{name}: files differ; run make regen"
-        changed = [f for f in fresh if fresh[f] != committed[f]]
-        assert not changed, f"{name}: {changed} drifted from specs/; run make regen"
-    assert not filecmp.dircmp(tmp_path, GENERATED).left_only
+def test_regeneration_matches_the_committed_clients(fresh: Path) -> None:
+    assert drift(fresh / "generated", GENERATED) == [], "generated/ is out of date: make regen"
+    assert (fresh / "registry.py").read_text() == REGISTRY.read_text(), "run make regen"
+    assert sorted(p.name for p in (fresh / "generated").iterdir()) == PACKAGES
+
+
+def test_drift_names_a_package_without_a_spec_and_a_changed_file(
+    fresh: Path, tmp_path: Path
+) -> None:
+    committed = tmp_path / "generated"
+    shutil.copytree(GENERATED, committed, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(committed / "newapi", committed / "oldapi")  # its spec was deleted
+    index = committed / "apifree" / "index.py"
+    index.write_text(index.read_text().replace("SPEC_SHA256 = ", "SPEC_SHA256 = 'x' + "))
+    shutil.rmtree(committed / "anyfast_sora")
+    assert drift(fresh / "generated", committed) == [
+        "oldapi: a generated package with no spec behind it (delete it)",
+        "anyfast_sora: not generated (run make regen)",
+        "apifree/index.py: differs from a fresh make regen",
+    ]
+
+
+def test_a_failed_regeneration_leaves_everything_as_it_was(tmp_path: Path) -> None:
+    specs = tmp_path / "specs"
+    shutil.copytree(SPEC_DIR, specs, ignore=shutil.ignore_patterns("*.yaml", "__pycache__"))
+    shutil.copy(SPEC_DIR / "openapi-python-client.yaml", specs)
+    shutil.copy(SPEC_DIR / "newapi.yaml", specs)
+    broken = (SPEC_DIR / "apifree.yaml").read_text().replace("status: getVideo", "status: nope")
+    (specs / "apifree.yaml").write_text(broken)
+    out, reg = tmp_path / "generated", tmp_path / "registry.py"
+    (out / "newapi").mkdir(parents=True)
+    (out / "newapi" / "client.py").write_text("# the previous client\n")
+    reg.write_text("# the previous registry\n")
+    with pytest.raises(SpecError, match="no operation 'nope'"):
+        regenerate(specs, out, reg)
+    assert [p.name for p in out.iterdir()] == ["newapi"]  # no staging folder left behind
+    assert (out / "newapi" / "client.py").read_text() == "# the previous client\n"
+    assert reg.read_text() == "# the previous registry\n"
 
 
 def test_every_generated_module_imports() -> None:
@@ -262,3 +299,17 @@ def test_an_unknown_status_parses_as_a_plain_string() -> None:
 
     video = Video.from_dict({"id": "v", "status": "cancelled"})
     assert video.status == "cancelled"
+
+
+# --- the index of each client ---------------------------------------------------------
+
+
+def test_the_index_records_the_spec_it_was_generated_from() -> None:
+    for spec in default_registry():
+        index = registry.INDEXES[spec.name]()
+        assert (spec.name, spec.sha256) == (index.SPEC, index.SPEC_SHA256)
+        assert set(spec.operations) <= set(dir(index))
+        assert set(index.CREATE_BODIES) == set(
+            spec.operation("create").definition["requestBody"]["content"]
+        )
+    assert sorted(registry.INDEXES) == PACKAGES
