@@ -1,7 +1,7 @@
 """generated/: rebuilt exactly by `make regen`, importable, lint-clean, and working on the wire.
 
 Also the index module of every package (role -> operation, body and answer classes, the
-spec's sha256).
+spec's sha256) and the check that refuses a missing or stale client.
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ from typing import Any
 import httpx
 import pytest
 
-from vidpipe.adapters import registry
+from vidpipe.adapters import check_client, client_index, make_adapter, registry
 from vidpipe.codegen import drift, regenerate
 from vidpipe.errors import SpecError
 from vidpipe.openapi import SPEC_DIR
-from vidpipe.specs import default_registry
+from vidpipe.specs import default_registry, load_spec
+from vidpipe.transport import Connection
 
 from .conftest import ROOT
 
@@ -301,7 +302,7 @@ def test_an_unknown_status_parses_as_a_plain_string() -> None:
     assert video.status == "cancelled"
 
 
-# --- the index of each client ---------------------------------------------------------
+# --- the index of each client, and stale clients ---------------------------------------
 
 
 def test_the_index_records_the_spec_it_was_generated_from() -> None:
@@ -313,3 +314,81 @@ def test_the_index_records_the_spec_it_was_generated_from() -> None:
             spec.operation("create").definition["requestBody"]["content"]
         )
     assert sorted(registry.INDEXES) == PACKAGES
+
+
+@pytest.mark.parametrize(
+    ("name", "role"),
+    [(s.name, r) for s in default_registry() for r in s.operations if r != "create"],
+)
+async def test_each_role_of_the_index_calls_its_operation(name: str, role: str) -> None:
+    spec = default_registry()[name]
+    index = client_index(spec)
+    sent: list[httpx.Request] = []
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(204)  # undocumented: the generated parser leaves it alone
+
+    async with Connection("http://api.test", "k", transport=httpx.MockTransport(reply)) as conn:
+        client = conn.api_client(index.AuthenticatedClient)
+        if role == "remix":
+            assert index.remix is not None and index.REMIX_BODY is not None
+            body = index.REMIX_BODY.from_dict({"prompt": "p"})
+            await index.remix("t/1", client=client, body=body)
+        else:
+            await getattr(index, role)("t/1", client=client)
+    op = spec.operation(role)
+    (request,) = sent
+    path = op.path.replace(op.path[op.path.index("{") : op.path.index("}") + 1], "t%2F1")
+    assert (request.method, request.url.raw_path.decode()) == (op.method, path)
+    assert request.headers["authorization"] == "Bearer k"
+
+
+def _copy_spec(tmp_path: Path, name: str, as_name: str | None = None, extra: str = "") -> Path:
+    path = tmp_path / f"{as_name or name}.yaml"
+    path.write_text((SPEC_DIR / f"{name}.yaml").read_text() + extra)
+    return path
+
+
+async def test_a_client_generated_from_another_version_of_the_spec_is_stale(
+    tmp_path: Path,
+) -> None:
+    edited = load_spec(_copy_spec(tmp_path, "newapi", extra="# a doc change\n"))
+    with pytest.raises(SpecError) as info:
+        check_client(edited)
+    assert str(info.value) == "generated client for newapi is stale: run make regen"
+    with pytest.raises(SpecError, match="stale"):
+        make_adapter(edited, Connection("http://api.test", "k"))
+    check_client(load_spec(_copy_spec(tmp_path, "newapi")))  # the same bytes: up to date
+
+
+def test_a_spec_without_a_generated_client_is_reported_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    added = load_spec(_copy_spec(tmp_path, "newapi", as_name="brand_new"))
+    with pytest.raises(SpecError) as info:
+        check_client(added)
+    assert str(info.value) == "generated client for brand_new is missing: run make regen"
+
+    def deleted() -> Any:
+        raise ModuleNotFoundError("No module named 'vidpipe.generated.newapi'")
+
+    monkeypatch.setattr(registry, "INDEXES", {**registry.INDEXES, "newapi": deleted})
+    with pytest.raises(
+        SpecError, match=r"^generated client for newapi is missing: run make regen$"
+    ):
+        check_client(default_registry()["newapi"])
+
+
+def test_nothing_imported_at_run_time_imports_code_generation() -> None:
+    code = (
+        "import sys, vidpipe, vidpipe.cli, vidpipe.runner\n"
+        "from vidpipe.adapters import make_adapter\n"
+        "from vidpipe.specs import default_registry\n"
+        "from vidpipe.transport import Connection\n"
+        "conn = Connection('http://api.test', 'k')\n"
+        "for spec in default_registry(): make_adapter(spec, conn)\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('vidpipe.codegen', 'openapi_python'))))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"

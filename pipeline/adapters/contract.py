@@ -50,7 +50,9 @@ class TaskSnapshot:
     poll_after: float | None  # seconds, from openai-poll-after-ms / Retry-After
     result_url: str | None
     error: str | None
-    raw: Mapping[str, Any]
+    #: The answer as read: a generated model, or the decoded JSON of an answer that did
+    #: not match the spec.
+    raw: object
 
 
 class Adapter(Protocol):
