@@ -11,7 +11,7 @@ SPECS  := $(filter-out specs/openapi-python-client.yaml,$(wildcard specs/*.yaml)
 help:
 	@echo "make demo   run the example storyboard on the embedded emulator"
 	@echo "make test   lint, type-check and run the test suite"
-	@echo "make regen  regenerate generated/ from specs/"
+	@echo "make regen  regenerate generated/ (and adapters/registry.py) from specs/"
 	@echo "make bench  run the benchmarks in bench/"
 
 $(STAMP): pyproject.toml setup.py
@@ -52,7 +52,8 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 regen: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m vidpipe.codegen --specs specs --out generated
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m vidpipe.codegen --specs specs --out generated \
+		--registry pipeline/adapters/registry.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

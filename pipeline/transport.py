@@ -1,8 +1,8 @@
 """The HTTP side of one provider: its authenticated API client and a plain client for CDN URLs.
 
 A `Connection` holds one base URL and one API key. It builds the generated
-`AuthenticatedClient` (one per generated package, all on the same transport) for calls to
-the API origin, and a separate plain `httpx.AsyncClient` without any Authorization header
+`AuthenticatedClient` (one per generated client class, all on the same transport) for calls
+to the API origin, and a separate plain `httpx.AsyncClient` without any Authorization header
 for result URLs on any other origin. The key is kept out of every repr and message.
 
 This module also turns httpx failures into vidpipe's `TransportError`s, telling apart the
@@ -12,9 +12,8 @@ those where the request may have been received (a lost answer).
 
 from __future__ import annotations
 
-import importlib
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Protocol, TypeVar, cast
 
 import attrs
 import httpx
@@ -22,6 +21,8 @@ import httpx
 from .errors import InputError, ProviderError, TransportError
 
 __all__ = [
+    "ApiClient",
+    "ClientFactory",
     "Connection",
     "MalformedAnswer",
     "RequestNotSent",
@@ -32,6 +33,25 @@ __all__ = [
 ]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class ApiClient(Protocol):
+    """A generated `AuthenticatedClient`, as a connection uses it."""
+
+    def get_async_httpx_client(self) -> httpx.AsyncClient: ...
+
+
+C_co = TypeVar("C_co", bound=ApiClient, covariant=True)
+_C = TypeVar("_C", bound=ApiClient)
+
+
+class ClientFactory(Protocol[C_co]):
+    """A generated `AuthenticatedClient` class, called the way a connection calls it."""
+
+    def __call__(
+        self, *, base_url: str, token: str, timeout: httpx.Timeout, httpx_args: dict[str, Any]
+    ) -> C_co: ...
+
 
 #: The last response the API client received in the current task. The generated parsers
 #: raise (JSONDecodeError on an HTML 502, KeyError on an odd shape) before handing back the
@@ -77,7 +97,7 @@ class Connection:
     api_key: str = attrs.field(repr=False)
     transport: httpx.AsyncBaseTransport | None = attrs.field(default=None, repr=False)
     timeout: httpx.Timeout = attrs.field(factory=default_timeout)
-    _api_clients: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
+    _api_clients: dict[object, ApiClient] = attrs.field(factory=dict, init=False, repr=False)
     _cdn: httpx.AsyncClient | None = attrs.field(default=None, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -90,27 +110,22 @@ class Connection:
     def origin(self) -> tuple[str, str, int]:
         return origin_of(self.base_url)
 
-    def api_client(self, package: str) -> Any:
-        """The generated `AuthenticatedClient` of `package` (e.g. "vidpipe.generated.newapi")."""
-        client = self._api_clients.get(package)
+    def api_client(self, factory: ClientFactory[_C]) -> _C:
+        """The generated `AuthenticatedClient` that `factory` (that class) makes for this
+        connection: one per class, built on first use and closed by `aclose`."""
+        client = self._api_clients.get(factory)
         if client is None:
-            module = importlib.import_module(f"{package}.client")
             httpx_args: dict[str, Any] = {"event_hooks": {"response": [_remember]}}
             if self.transport is not None:
                 httpx_args["transport"] = self.transport
-            client = module.AuthenticatedClient(
+            client = factory(
                 base_url=self.base_url,
                 token=self.api_key,
                 timeout=self.timeout,
                 httpx_args=httpx_args,
             )
-            self._api_clients[package] = client
-        return client
-
-    def api_httpx(self, package: str) -> httpx.AsyncClient:
-        """The httpx client inside the generated client of `package` (base URL and auth set)."""
-        client: httpx.AsyncClient = self.api_client(package).get_async_httpx_client()
-        return client
+            self._api_clients[factory] = client
+        return cast(_C, client)  # the key is the class that made it
 
     def cdn_client(self) -> httpx.AsyncClient:
         """The plain client for URLs on other origins: no Authorization, no base URL."""

@@ -32,6 +32,8 @@ from vidpipe.errors import (
     TransportError,
     UnknownCreate,
 )
+from vidpipe.generated.anyfast_sora.models import Video, VideoMetadata
+from vidpipe.generated.newapi.models import CreateVideoRequest as NewapiCreate
 from vidpipe.retry import RetryPolicies, RetryPolicy
 from vidpipe.specs import Spec, default_registry
 from vidpipe.transport import Connection
@@ -379,7 +381,9 @@ async def test_videos_status_reads_hint_url_and_error(server: Server, conn: Conn
     a = adapter("anyfast_sora", conn)
     snap = await a.status("v1")
     assert snap.poll_after == 2.5 and snap.result_url == f"{CDN}/v1.mp4"
-    assert snap.raw["metadata"] == {"url": f"{CDN}/v1.mp4"}
+    # the answer is parsed once, by the generated client, and kept as its model
+    assert isinstance(snap.raw, Video) and isinstance(snap.raw.metadata, VideoMetadata)
+    assert snap.raw.metadata.additional_properties == {"url": f"{CDN}/v1.mp4"}
     bad = await a.status("v2")
     assert bad.state == "failed" and bad.error == "blocked by policy"
 
@@ -515,6 +519,41 @@ async def test_create_429_is_retried_after_the_wait(server: Server, conn: Connec
     snap = await adapter("newapi", conn).create(request("newapi", {"prompt": "p"}, model="veo3"))
     assert snap.task_id == "v9" and len(server.sent("POST")) == 2
     assert retry.recorded_waits("submit") == [2.0]
+
+
+async def test_a_retried_create_builds_its_body_once_and_resends_the_whole_file(
+    server: Server, conn: Connection, ref_png: LocalFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[object] = []
+    original = NewapiCreate.from_dict
+
+    def counting(cls: type[NewapiCreate], src_dict: dict[str, Any]) -> NewapiCreate:
+        body = original(src_dict)
+        built.append(body)
+        return body
+
+    monkeypatch.setattr(NewapiCreate, "from_dict", classmethod(counting))
+    busy = httpx.Response(429, headers={"Retry-After": "1"})
+    server.on("POST", f"{API}/v1/videos", httpx.ConnectError("refused"), busy, video("v7"))
+    req = request("newapi", {"prompt": "p"}, model="veo3", files={"image": ref_png})
+    snap = await adapter("newapi", conn, submit=RetryPolicy(attempts=3)).create(req)
+    assert snap.task_id == "v7" and len(built) == 1
+    sends = server.sent("POST")
+    assert len(sends) == 3  # refused, then 429 (not taken), then taken
+    for sent in sends[1:]:
+        assert multipart(sent)["image"].data == PNG
+
+
+async def test_an_answer_that_does_not_match_the_spec_is_read_from_its_json(
+    server: Server, conn: Connection
+) -> None:
+    # newapi's Video requires object, model, progress and created_at: this one lacks them
+    server.on(
+        "GET", f"{API}/v1/videos/v1", httpx.Response(200, json={"id": "v1", "status": "completed"})
+    )
+    snap = await adapter("newapi", conn).status("v1")
+    assert (snap.task_id, snap.state) == ("v1", "succeeded")
+    assert snap.raw == {"id": "v1", "status": "completed"}
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,15 @@
-"""generated/: rebuilt exactly by `make regen`, importable, lint-clean, and working on the wire."""
+"""generated/: rebuilt exactly by `make regen`, importable, lint-clean, and working on the wire.
+
+Also the index module of every package (role -> operation, body and answer classes, the
+spec's sha256) and the check that refuses a missing or stale client.
+"""
 
 from __future__ import annotations
 
-import filecmp
 import importlib
 import json
 import pkgutil
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,33 +18,67 @@ from typing import Any
 import httpx
 import pytest
 
-from vidpipe.codegen import regenerate
+from vidpipe.adapters import check_client, client_index, make_adapter, registry
+from vidpipe.codegen import drift, regenerate
+from vidpipe.errors import SpecError
 from vidpipe.openapi import SPEC_DIR
-from vidpipe.specs import default_registry
+from vidpipe.specs import default_registry, load_spec
+from vidpipe.transport import Connection
 
 from .conftest import ROOT
 
 GENERATED = ROOT / "generated"
+REGISTRY = ROOT / "pipeline" / "adapters" / "registry.py"
 PACKAGES = sorted(s.name for s in default_registry())
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
-def _tree(root: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts
-    }
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh `make regen` of specs/ (generated packages, and registry.py beside them)."""
+    out = tmp_path_factory.mktemp("regen")
+    regenerate(SPEC_DIR, out / "generated", out / "registry.py")
+    return out
 
 
-def test_regeneration_matches_the_committed_clients(tmp_path: Path) -> None:
-    regenerate(SPEC_DIR, tmp_path)
-    for name in PACKAGES:
-        fresh, committed = _tree(tmp_path / name), _tree(GENERATED / name)
-        assert sorted(fresh) == sorted(committed), f"{name}: files differ; run make regen"
-        changed = [f for f in fresh if fresh[f] != committed[f]]
-        assert not changed, f"{name}: {changed} drifted from specs/; run make regen"
-    assert not filecmp.dircmp(tmp_path, GENERATED).left_only
+def test_regeneration_matches_the_committed_clients(fresh: Path) -> None:
+    assert drift(fresh / "generated", GENERATED) == [], "generated/ is out of date: make regen"
+    assert (fresh / "registry.py").read_text() == REGISTRY.read_text(), "run make regen"
+    assert sorted(p.name for p in (fresh / "generated").iterdir()) == PACKAGES
+
+
+def test_drift_names_a_package_without_a_spec_and_a_changed_file(
+    fresh: Path, tmp_path: Path
+) -> None:
+    committed = tmp_path / "generated"
+    shutil.copytree(GENERATED, committed, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(committed / "newapi", committed / "oldapi")  # its spec was deleted
+    index = committed / "apifree" / "index.py"
+    index.write_text(index.read_text().replace("SPEC_SHA256 = ", "SPEC_SHA256 = 'x' + "))
+    shutil.rmtree(committed / "anyfast_sora")
+    assert drift(fresh / "generated", committed) == [
+        "oldapi: a generated package with no spec behind it (delete it)",
+        "anyfast_sora: not generated (run make regen)",
+        "apifree/index.py: differs from a fresh make regen",
+    ]
+
+
+def test_a_failed_regeneration_leaves_everything_as_it_was(tmp_path: Path) -> None:
+    specs = tmp_path / "specs"
+    shutil.copytree(SPEC_DIR, specs, ignore=shutil.ignore_patterns("*.yaml", "__pycache__"))
+    shutil.copy(SPEC_DIR / "openapi-python-client.yaml", specs)
+    shutil.copy(SPEC_DIR / "newapi.yaml", specs)
+    broken = (SPEC_DIR / "apifree.yaml").read_text().replace("status: getVideo", "status: nope")
+    (specs / "apifree.yaml").write_text(broken)
+    out, reg = tmp_path / "generated", tmp_path / "registry.py"
+    (out / "newapi").mkdir(parents=True)
+    (out / "newapi" / "client.py").write_text("# the previous client\n")
+    reg.write_text("# the previous registry\n")
+    with pytest.raises(SpecError, match="no operation 'nope'"):
+        regenerate(specs, out, reg)
+    assert [p.name for p in out.iterdir()] == ["newapi"]  # no staging folder left behind
+    assert (out / "newapi" / "client.py").read_text() == "# the previous client\n"
+    assert reg.read_text() == "# the previous registry\n"
 
 
 def test_every_generated_module_imports() -> None:
@@ -262,3 +300,95 @@ def test_an_unknown_status_parses_as_a_plain_string() -> None:
 
     video = Video.from_dict({"id": "v", "status": "cancelled"})
     assert video.status == "cancelled"
+
+
+# --- the index of each client, and stale clients ---------------------------------------
+
+
+def test_the_index_records_the_spec_it_was_generated_from() -> None:
+    for spec in default_registry():
+        index = registry.INDEXES[spec.name]()
+        assert (spec.name, spec.sha256) == (index.SPEC, index.SPEC_SHA256)
+        assert set(spec.operations) <= set(dir(index))
+        assert set(index.CREATE_BODIES) == set(
+            spec.operation("create").definition["requestBody"]["content"]
+        )
+    assert sorted(registry.INDEXES) == PACKAGES
+
+
+@pytest.mark.parametrize(
+    ("name", "role"),
+    [(s.name, r) for s in default_registry() for r in s.operations if r != "create"],
+)
+async def test_each_role_of_the_index_calls_its_operation(name: str, role: str) -> None:
+    spec = default_registry()[name]
+    index = client_index(spec)
+    sent: list[httpx.Request] = []
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(204)  # undocumented: the generated parser leaves it alone
+
+    async with Connection("http://api.test", "k", transport=httpx.MockTransport(reply)) as conn:
+        client = conn.api_client(index.AuthenticatedClient)
+        if role == "remix":
+            assert index.remix is not None and index.REMIX_BODY is not None
+            body = index.REMIX_BODY.from_dict({"prompt": "p"})
+            await index.remix("t/1", client=client, body=body)
+        else:
+            await getattr(index, role)("t/1", client=client)
+    op = spec.operation(role)
+    (request,) = sent
+    path = op.path.replace(op.path[op.path.index("{") : op.path.index("}") + 1], "t%2F1")
+    assert (request.method, request.url.raw_path.decode()) == (op.method, path)
+    assert request.headers["authorization"] == "Bearer k"
+
+
+def _copy_spec(tmp_path: Path, name: str, as_name: str | None = None, extra: str = "") -> Path:
+    path = tmp_path / f"{as_name or name}.yaml"
+    path.write_text((SPEC_DIR / f"{name}.yaml").read_text() + extra)
+    return path
+
+
+async def test_a_client_generated_from_another_version_of_the_spec_is_stale(
+    tmp_path: Path,
+) -> None:
+    edited = load_spec(_copy_spec(tmp_path, "newapi", extra="# a doc change\n"))
+    with pytest.raises(SpecError) as info:
+        check_client(edited)
+    assert str(info.value) == "generated client for newapi is stale: run make regen"
+    with pytest.raises(SpecError, match="stale"):
+        make_adapter(edited, Connection("http://api.test", "k"))
+    check_client(load_spec(_copy_spec(tmp_path, "newapi")))  # the same bytes: up to date
+
+
+def test_a_spec_without_a_generated_client_is_reported_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    added = load_spec(_copy_spec(tmp_path, "newapi", as_name="brand_new"))
+    with pytest.raises(SpecError) as info:
+        check_client(added)
+    assert str(info.value) == "generated client for brand_new is missing: run make regen"
+
+    def deleted() -> Any:
+        raise ModuleNotFoundError("No module named 'vidpipe.generated.newapi'")
+
+    monkeypatch.setattr(registry, "INDEXES", {**registry.INDEXES, "newapi": deleted})
+    with pytest.raises(
+        SpecError, match=r"^generated client for newapi is missing: run make regen$"
+    ):
+        check_client(default_registry()["newapi"])
+
+
+def test_nothing_imported_at_run_time_imports_code_generation() -> None:
+    code = (
+        "import sys, vidpipe, vidpipe.cli, vidpipe.runner\n"
+        "from vidpipe.adapters import make_adapter\n"
+        "from vidpipe.specs import default_registry\n"
+        "from vidpipe.transport import Connection\n"
+        "conn = Connection('http://api.test', 'k')\n"
+        "for spec in default_registry(): make_adapter(spec, conn)\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('vidpipe.codegen', 'openapi_python'))))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"

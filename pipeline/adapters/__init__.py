@@ -1,9 +1,10 @@
 """Provider adapters: one per API family, over the generated clients.
 
 `make_adapter(spec, connection)` gives the adapter for a spec's family ("videos" or
-"generations"). Every adapter creates a task, reads its status as a `TaskSnapshot` in
-vidpipe's states (mapped through the spec's `x-vidpipe-status`), and streams its video to
-disk. Failures come out as the `vidpipe.errors` classes.
+"generations"), driving the spec's generated client through its index (refused when the
+client is missing or stale: `check_client`). Every adapter creates a task, reads its status
+as a `TaskSnapshot` in vidpipe's states (mapped through the spec's `x-vidpipe-status`), and
+streams its video to disk. Failures come out as the `vidpipe.errors` classes.
 """
 
 from __future__ import annotations
@@ -11,19 +12,22 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from ..download import DownloadResult
 from ..errors import SpecError
 from ..retry import RetryPolicies
 from ..specs import Spec
 from ..transport import Connection
+from .clients import check_client, client_index
 from .common import BaseAdapter, check_task_id
-from .contract import Adapter, CreateRequest, LocalFile, TaskSnapshot, TaskState
+from .contract import Adapter, ClientIndex, CreateRequest, LocalFile, TaskSnapshot, TaskState
 from .generations import GenerationsAdapter
 from .videos import VideosAdapter
 
 __all__ = [
     "Adapter",
+    "ClientIndex",
     "CreateRequest",
     "DownloadResult",
     "GenerationsAdapter",
@@ -31,11 +35,13 @@ __all__ = [
     "TaskSnapshot",
     "TaskState",
     "VideosAdapter",
+    "check_client",
     "check_task_id",
+    "client_index",
     "make_adapter",
 ]
 
-_FAMILIES: dict[str, type[BaseAdapter]] = {
+_FAMILIES: dict[str, type[BaseAdapter[Any, Any, Any, Any]]] = {
     "videos": VideosAdapter,
     "generations": GenerationsAdapter,
 }
@@ -49,8 +55,11 @@ def make_adapter(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     rng: random.Random | None = None,
 ) -> Adapter:
-    """The adapter for `spec`'s API family, talking through `connection`."""
+    """The adapter for `spec`'s API family, talking through `connection`.
+
+    Raises `SpecError` when the spec's generated client is missing or stale.
+    """
     cls = _FAMILIES.get(spec.family)
     if cls is None:
         raise SpecError(f"no adapter for family {spec.family!r}", spec=spec.name)
-    return cls(spec, connection, retries=retries, sleep=sleep, rng=rng)
+    return cls(spec, connection, index=client_index(spec), retries=retries, sleep=sleep, rng=rng)

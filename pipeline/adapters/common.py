@@ -1,20 +1,24 @@
-"""What both API families share: calling generated functions, errors, bodies, snapshots."""
+"""What both API families share: calls through a client index, errors, bodies, answers.
+
+An adapter reaches its generated client only through the client's index (`ClientIndex`):
+the operation functions by role, the body classes, the answer classes. Bodies are built once
+per create; answers are parsed once, by the generated code, and read from the models.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import hashlib
-import importlib
 import json
 import random
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from enum import Enum
 from io import BytesIO
 from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import Any, Generic
 
 import attrs
 import httpx
@@ -30,36 +34,30 @@ from ..errors import (
 from ..retry import RetryPolicies, Scope, poll_hint_seconds, retry_after_seconds, retrying
 from ..specs import Spec
 from ..transport import Connection, MalformedAnswer, last_response, transport_error
-from .contract import CreateRequest, LocalFile, TaskSnapshot, TaskState
+from .contract import (
+    A,
+    ApiResponse,
+    B,
+    C,
+    ClientIndex,
+    CreateRequest,
+    LocalFile,
+    R,
+    TaskSnapshot,
+    TaskState,
+)
 
 __all__ = [
     "Answer",
+    "AnswerReader",
     "BaseAdapter",
     "check_task_id",
     "data_url",
-    "operation_module",
     "parse_progress",
-    "video_snapshot",
 ]
 
 _MAX_BODY = 2000
 _MEDIA_KEYS = ("image_url", "video_url", "audio_url")
-
-
-def _snake(name: str) -> str:
-    """openapi-python-client's module name for an operationId or tag."""
-    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
-    s = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", s)
-    return re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_")
-
-
-def operation_module(spec: Spec, role: str) -> ModuleType:
-    """The generated module of the operation that plays `role` in `spec`."""
-    op = spec.operation(role)
-    tags = op.definition.get("tags") or ["default"]
-    return importlib.import_module(
-        f"{spec.package}.api.{_snake(str(tags[0]))}.{_snake(op.operation_id)}"
-    )
 
 
 def check_task_id(value: object) -> str:
@@ -102,14 +100,6 @@ def http_url(value: object) -> str | None:
     return None
 
 
-def dig(mapping: object, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(mapping, Mapping):
-            return None
-        mapping = mapping.get(key)
-    return mapping
-
-
 def read_local(lf: LocalFile) -> bytes:
     """The bytes of a local input file, checked against the digest taken at load time."""
     try:
@@ -146,20 +136,68 @@ def resolve_local_files(value: Any) -> Any:
 
 @attrs.frozen
 class Answer:
-    """A success answer: status, headers and the body as a JSON object."""
+    """A success answer: status, headers and the body as parsed.
+
+    `body` is an instance of one of the index's answer classes; an answer the generated code
+    could not parse into one (a missing required field, an undocumented 2xx status) is kept
+    as its decoded JSON object, so a gateway that leaves out a field does not fail a shot.
+    """
 
     status_code: int
     headers: httpx.Headers
-    data: Mapping[str, Any]
+    body: object
 
 
-def _error_message(content: bytes) -> str | None:
+class AnswerReader:
+    """Reads an answer's fields by their JSON names.
+
+    A node is a generated model (its attributes, then the unknown fields it keeps in
+    `additional_properties`) or a plain mapping (raw upstream data, or an answer kept as
+    JSON). Unset values read as None, enum members as their values. The fields are named at
+    run time by the API family, so this is the one place answers are read dynamically.
+    """
+
+    def __init__(self, unset: type[object]) -> None:
+        self._unset = unset
+
+    def __call__(self, node: object, *path: str) -> object:
+        for name in path:
+            node = self._field(node, name)
+            if node is None:
+                return None
+        return node
+
+    def _field(self, node: object, name: str) -> object:
+        value: object
+        cls = type(node)
+        if isinstance(node, Mapping):
+            value = node.get(name)
+        elif attrs.has(cls) and name in attrs.fields_dict(cls):
+            value = getattr(node, name)
+        else:
+            extra = getattr(node, "additional_properties", None)
+            value = extra.get(name) if isinstance(extra, Mapping) else None
+        if isinstance(value, self._unset):
+            return None
+        return value.value if isinstance(value, Enum) else value
+
+
+def _json_object(content: bytes) -> Mapping[str, Any] | None:
     try:
         doc = json.loads(content)
     except (ValueError, UnicodeDecodeError):
         return None
+    return doc if isinstance(doc, Mapping) else None
+
+
+#: Reads plain JSON (error bodies), where nothing is unset.
+_read_json = AnswerReader(type(None))
+
+
+def _error_message(content: bytes) -> str | None:
+    doc = _json_object(content)
     for path in (("error", "message"), ("message",), ("error",), ("data", "fail_reason")):
-        found = dig(doc, *path)
+        found = _read_json(doc, *path)
         if isinstance(found, str) and found:
             return found[:300]
     return None
@@ -175,34 +213,14 @@ def state_of(spec: Spec, *words: object) -> TaskState:
     return "running" if present else "queued"
 
 
-def error_text(value: object) -> str | None:
-    if isinstance(value, Mapping):
-        text = value.get("message") or value.get("code")
-        return str(text) if text else None
-    if isinstance(value, str) and value:
-        return value
-    return None
-
-
-def video_snapshot(
-    spec: Spec, data: Mapping[str, Any], headers: httpx.Headers, task_id: str | None = None
-) -> TaskSnapshot:
-    """A snapshot from an OpenAI-style Video object."""
-    found = data.get("id") or data.get("task_id") or task_id
-    if not found:
-        raise MalformedAnswer("the answer names no task id")
-    status = data.get("status")
-    state = state_of(spec, status)
-    return TaskSnapshot(
-        task_id=str(found),
-        state=state,
-        raw_status="" if status is None else str(status),
-        progress=parse_progress(data.get("progress")),
-        poll_after=poll_hint_seconds(headers),
-        result_url=http_url(dig(data, "metadata", "url")) or http_url(data.get("video_url")),
-        error=error_text(data.get("error")) if state == "failed" else None,
-        raw=dict(data),
-    )
+def error_text(read: AnswerReader, value: object) -> str | None:
+    """The text of an error field: a string, or an object's message (else its code)."""
+    if isinstance(value, str):
+        return value or None
+    if value is None:
+        return None
+    text = read(value, "message") or read(value, "code")
+    return str(text) if text else None
 
 
 async def _read_some(response: httpx.Response, limit: int = 4096) -> bytes:
@@ -217,8 +235,12 @@ async def _read_some(response: httpx.Response, limit: int = 4096) -> bytes:
     return b"".join(chunks)[:limit]
 
 
-class BaseAdapter:
-    """Calls into one generated client; the families add create bodies and snapshots."""
+class BaseAdapter(Generic[C, B, R, A]):
+    """Calls into one generated client through its index; the families add create bodies
+    and snapshots.
+
+    The type parameters are the index's: client, create body, remix body and answer classes.
+    """
 
     family = ""
 
@@ -227,26 +249,26 @@ class BaseAdapter:
         spec: Spec,
         connection: Connection,
         *,
+        index: ClientIndex[C, B, R, A],
         retries: RetryPolicies | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
     ) -> None:
         self.spec = spec
         self.connection = connection
+        self.index = index
+        self.read = AnswerReader(index.Unset)
         self.retries = retries or RetryPolicies()
         self._sleep = sleep
         self._rng = rng
-        self._ops = {role: operation_module(spec, role) for role in spec.operations}
-        self._models = importlib.import_module(f"{spec.package}.models")
-        self._types = importlib.import_module(f"{spec.package}.types")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(spec={self.spec.name!r}, connection={self.connection!r})"
 
     @property
-    def client(self) -> Any:
-        """The generated AuthenticatedClient for this spec's package."""
-        return self.connection.api_client(self.spec.package)
+    def client(self) -> C:
+        """The generated AuthenticatedClient of this spec's package, on this connection."""
+        return self.connection.api_client(self.index.AuthenticatedClient)
 
     # -- calling generated functions ------------------------------------------------------
 
@@ -277,7 +299,7 @@ class BaseAdapter:
     async def _invoke(
         self,
         what: str,
-        call: Callable[[], Awaitable[Any]],
+        call: Callable[[], Awaitable[ApiResponse]],
         *,
         shot: str | None = None,
         task_id: str | None = None,
@@ -318,7 +340,7 @@ class BaseAdapter:
         status_code: int,
         headers: httpx.Headers,
         content: bytes,
-        parsed: Any,
+        parsed: object,
         *,
         shot: str | None,
         task_id: str | None,
@@ -327,13 +349,10 @@ class BaseAdapter:
             raise self._status_error(
                 what, status_code, headers, content, shot=shot, task_id=task_id
             )
-        data: Any = parsed.to_dict() if hasattr(parsed, "to_dict") else None
-        if not isinstance(data, Mapping):
-            try:
-                data = json.loads(content)
-            except (ValueError, UnicodeDecodeError):
-                data = None
-        if not isinstance(data, Mapping):
+        if isinstance(parsed, self.index.ANSWERS):
+            return Answer(status_code, headers, parsed)
+        data = _json_object(content)
+        if data is None:
             raise MalformedAnswer(
                 f"{what}: HTTP {status_code} with a body that is not a JSON object",
                 shot=shot,
@@ -352,7 +371,7 @@ class BaseAdapter:
         )
 
     async def _submit(
-        self, req: CreateRequest, what: str, call: Callable[[], Awaitable[Any]]
+        self, req: CreateRequest, what: str, call: Callable[[], Awaitable[ApiResponse]]
     ) -> TaskSnapshot:
         """Send a create (or remix) once, retrying only what surely was not taken."""
         answer = await self._retrying(
@@ -369,6 +388,27 @@ class BaseAdapter:
             ) from exc
         return snapshot
 
+    # -- reading answers ------------------------------------------------------------------
+
+    def video_snapshot(self, answer: Answer, task_id: str | None = None) -> TaskSnapshot:
+        """A snapshot from an OpenAI-style Video object."""
+        read, body = self.read, answer.body
+        found = read(body, "id") or read(body, "task_id") or task_id
+        if not found:
+            raise MalformedAnswer("the answer names no task id")
+        status = read(body, "status")
+        state = state_of(self.spec, status)
+        return TaskSnapshot(
+            task_id=str(found),
+            state=state,
+            raw_status="" if status is None else str(status),
+            progress=parse_progress(read(body, "progress")),
+            poll_after=poll_hint_seconds(answer.headers),
+            result_url=http_url(read(body, "metadata", "url")) or http_url(read(body, "video_url")),
+            error=error_text(read, read(body, "error")) if state == "failed" else None,
+            raw=body,
+        )
+
     # -- the adapter interface ------------------------------------------------------------
 
     def snapshot(self, answer: Answer, task_id: str | None = None) -> TaskSnapshot:
@@ -380,14 +420,12 @@ class BaseAdapter:
     async def status(self, task_id: str) -> TaskSnapshot:
         """The task's current state (429/5xx and connection failures retried, poll scope)."""
         check_task_id(task_id)
-        module = self._ops["status"]
+        status = self.index.status
         answer = await self._retrying(
             "poll",
             f"status {task_id}",
             lambda: self._invoke(
-                "status",
-                lambda: module.asyncio_detailed(task_id, client=self.client),
-                task_id=task_id,
+                "status", lambda: status(task_id, client=self.client), task_id=task_id
             ),
         )
         return self.snapshot(answer, task_id)
@@ -411,21 +449,19 @@ class BaseAdapter:
             files[name] = (local, read_local(local))
         return files
 
-    def _body_class(self, content_type: str) -> Any:
-        content = self.spec.operation("create").definition.get("requestBody", {}).get("content", {})
-        if content_type not in content:
-            raise InputError(f"{self.spec.name}: the create call takes no {content_type} body")
-        ref = content[content_type].get("schema", {}).get("$ref", "")
-        return getattr(self._models, str(ref).rsplit("/", 1)[-1])
-
     def build_body(
         self,
         req: CreateRequest,
         fields: Mapping[str, Any],
         files: Mapping[str, tuple[LocalFile, bytes]],
-    ) -> Any:
-        """The generated body model for `req` (fresh file payloads on every call)."""
-        cls = self._body_class(req.content_type)
+    ) -> B:
+        """The generated body model for `req`, built once per create.
+
+        A retried send re-reads the file parts from the start (httpx rewinds them).
+        """
+        cls = self.index.CREATE_BODIES.get(req.content_type)
+        if cls is None:
+            raise InputError(f"{self.spec.name}: the create call takes no {req.content_type} body")
         multipart = req.content_type.startswith("multipart/")
         if files and not multipart:
             raise InputError(
@@ -453,13 +489,12 @@ class BaseAdapter:
         for name, (lf, payload) in files.items():
             if name not in declared:
                 raise InputError(f"shot {req.shot_id}: {self.spec.name} has no file field {name!r}")
-            setattr(
-                body,
-                name,
-                self._types.File(
-                    payload=BytesIO(payload), file_name=lf.path.name, mime_type=lf.mime
-                ),
+            # The field is named by the spec at run time, and from_dict cannot carry a file
+            # name or a media type (without them the part is not sent as a file).
+            part = self.index.File(
+                payload=BytesIO(payload), file_name=lf.path.name, mime_type=lf.mime
             )
+            setattr(body, name, part)
         return body
 
     # -- downloads ------------------------------------------------------------------------
@@ -484,8 +519,8 @@ class BaseAdapter:
         included); any other origin with the plain client. Redirects are followed by hand
         so that the Authorization header never follows one to another origin.
         """
-        package = self.spec.package
         connection = self.connection
+        api = self.client.get_async_httpx_client()
 
         @asynccontextmanager
         async def open_body(offset: int) -> AsyncIterator[httpx.Response]:
@@ -496,7 +531,7 @@ class BaseAdapter:
             for _hop in range(6):
                 absolute = http_url(url) is not None
                 on_api = not absolute or connection.is_api_origin(url)
-                client = connection.api_httpx(package) if on_api else connection.cdn_client()
+                client = api if on_api else connection.cdn_client()
                 next_url = None
                 try:
                     async with client.stream("GET", url, headers=headers) as response:

@@ -9,19 +9,19 @@ from urllib.parse import quote
 
 from ..download import DownloadResult, ProgressFn
 from ..errors import InputError
-from .common import Answer, BaseAdapter, check_task_id, http_url, video_snapshot
-from .contract import CreateRequest, TaskSnapshot
+from .common import Answer, BaseAdapter, check_task_id, http_url
+from .contract import A, B, C, CreateRequest, R, TaskSnapshot
 
 __all__ = ["VideosAdapter"]
 
 
-class VideosAdapter(BaseAdapter):
+class VideosAdapter(BaseAdapter[C, B, R, A]):
     """Create (multipart or JSON), remix (create field or endpoint), status, content."""
 
     family = "videos"
 
     def snapshot(self, answer: Answer, task_id: str | None = None) -> TaskSnapshot:
-        return video_snapshot(self.spec, answer.data, answer.headers, task_id)
+        return self.video_snapshot(answer, task_id)
 
     async def create(self, req: CreateRequest, *, remix_task_id: str | None = None) -> TaskSnapshot:
         """Submit one create (or remix); never re-sent when its answer may have been lost."""
@@ -41,33 +41,26 @@ class VideosAdapter(BaseAdapter):
                 raise InputError(
                     f"shot {req.shot_id}: {self.spec.name} cannot remix via {req.remix_via!r}"
                 )
-        files = self._read_files(req)
-        self.build_body(req, fields, files)  # bad input fails here, before anything is sent
-        module = self._ops["create"]
-        return await self._submit(
-            req,
-            "create",
-            lambda: module.asyncio_detailed(
-                client=self.client, body=self.build_body(req, fields, files)
-            ),
-        )
+        body = self.build_body(req, fields, self._read_files(req))  # bad input fails here
+        create = self.index.create
+        return await self._submit(req, "create", lambda: create(client=self.client, body=body))
 
     async def _remix(self, req: CreateRequest, source: str) -> TaskSnapshot:
         rule = self.spec.fields.get("prompt")
         prompt = req.fields.get(rule.field if rule else "prompt")
         if not isinstance(prompt, str) or not prompt:
             raise InputError(f"shot {req.shot_id}: a remix needs a prompt")
-        op = self.spec.operation("remix")
-        content = op.definition.get("requestBody", {}).get("content", {})
-        schema = content.get("application/json", {}).get("schema", {})
-        body_cls = getattr(self._models, str(schema.get("$ref", "")).rsplit("/", 1)[-1])
-        module = self._ops["remix"]
+        remix, body_cls = self.index.remix, self.index.REMIX_BODY
+        if remix is None or body_cls is None:
+            raise InputError(f"shot {req.shot_id}: {self.spec.name} has no remix call")
+        try:
+            body = body_cls.from_dict({"prompt": prompt})
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            raise InputError(
+                f"shot {req.shot_id}: cannot build the {self.spec.name} remix body: {exc}"
+            ) from exc
         return await self._submit(
-            req,
-            "remix",
-            lambda: module.asyncio_detailed(
-                source, client=self.client, body=body_cls.from_dict({"prompt": prompt})
-            ),
+            req, "remix", lambda: remix(source, client=self.client, body=body)
         )
 
     def content_path(self, task_id: str) -> str:

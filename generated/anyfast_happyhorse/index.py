@@ -1,0 +1,53 @@
+"""The anyfast_happyhorse client by role, for vidpipe's adapters.
+
+Written by `make regen` from specs/anyfast_happyhorse.yaml; never edit it by hand.
+"""
+
+from typing import Never, TypeAlias
+
+from .api.video_generations.create_image_to_video import asyncio_detailed as create
+from .api.video_generations.get_video_generation import asyncio_detailed as status
+from .client import AuthenticatedClient
+from .models import CreateImageToVideoRequest, TaskResponse, VideoTask
+from .types import File, Unset
+
+#: The spec this package was generated from, and the sha256 of that file's bytes: a client
+#: whose spec has changed since is stale.
+SPEC = "anyfast_happyhorse"
+SPEC_SHA256 = "7ff160838ee586505b6c4ca656a89e98598ca62bc2bb7c78c45bbd58f1fbd41c"
+
+content = None
+remix = None
+
+#: The create call's body class (one per content type), the remix call's, and the classes a
+#: successful create, status or remix answer is parsed into.
+CreateBody: TypeAlias = CreateImageToVideoRequest
+RemixBody: TypeAlias = Never
+Answer: TypeAlias = VideoTask | TaskResponse
+
+CREATE_BODIES: dict[str, type[CreateBody]] = {
+    "application/json": CreateImageToVideoRequest,
+}
+REMIX_BODY: type[RemixBody] | None = None
+ANSWERS: tuple[type[Answer], ...] = (
+    VideoTask,
+    TaskResponse,
+)
+
+__all__ = [
+    "ANSWERS",
+    "CREATE_BODIES",
+    "REMIX_BODY",
+    "SPEC",
+    "SPEC_SHA256",
+    "Answer",
+    "AuthenticatedClient",
+    "CreateBody",
+    "File",
+    "RemixBody",
+    "Unset",
+    "content",
+    "create",
+    "remix",
+    "status",
+]

@@ -1,0 +1,51 @@
+"""The apifree client by role, for vidpipe's adapters.
+
+Written by `make regen` from specs/apifree.yaml; never edit it by hand.
+"""
+
+from typing import TypeAlias
+
+from .api.videos.create_video import asyncio_detailed as create
+from .api.videos.get_video import asyncio_detailed as status
+from .api.videos.get_video_content import asyncio_detailed as content
+from .api.videos.remix_video import asyncio_detailed as remix
+from .client import AuthenticatedClient
+from .models import CreateVideoJsonRequest, CreateVideoMultipartRequest, RemixVideoRequest, Video
+from .types import File, Unset
+
+#: The spec this package was generated from, and the sha256 of that file's bytes: a client
+#: whose spec has changed since is stale.
+SPEC = "apifree"
+SPEC_SHA256 = "d69cf46aba49c6395218a7123044e00ec013f2406ce4fb18daaa6bdb5e332972"
+
+
+#: The create call's body class (one per content type), the remix call's, and the classes a
+#: successful create, status or remix answer is parsed into.
+CreateBody: TypeAlias = CreateVideoJsonRequest | CreateVideoMultipartRequest
+RemixBody: TypeAlias = RemixVideoRequest
+Answer: TypeAlias = Video
+
+CREATE_BODIES: dict[str, type[CreateBody]] = {
+    "application/json": CreateVideoJsonRequest,
+    "multipart/form-data": CreateVideoMultipartRequest,
+}
+REMIX_BODY: type[RemixBody] | None = RemixVideoRequest
+ANSWERS: tuple[type[Answer], ...] = (Video,)
+
+__all__ = [
+    "ANSWERS",
+    "CREATE_BODIES",
+    "REMIX_BODY",
+    "SPEC",
+    "SPEC_SHA256",
+    "Answer",
+    "AuthenticatedClient",
+    "CreateBody",
+    "File",
+    "RemixBody",
+    "Unset",
+    "content",
+    "create",
+    "remix",
+    "status",
+]
