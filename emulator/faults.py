@@ -32,8 +32,10 @@ from collections.abc import Mapping, Sequence
 import attrs
 
 __all__ = [
+    "DOWNLOAD_KINDS",
     "HTTP_KINDS",
     "KINDS",
+    "REQUEST_KINDS",
     "TASK_KINDS",
     "DropConnection",
     "Fault",
@@ -44,6 +46,9 @@ __all__ = [
 HTTP_KINDS: tuple[str, ...] = ("429", "500", "502", "503", "reset", "truncate", "slow")
 TASK_KINDS: tuple[str, ...] = ("fail", "expire")
 KINDS: tuple[str, ...] = HTTP_KINDS + TASK_KINDS
+#: The HTTP faults an API call can meet, and those a download can meet.
+REQUEST_KINDS: tuple[str, ...] = tuple(k for k in HTTP_KINDS if k != "truncate")
+DOWNLOAD_KINDS: tuple[str, ...] = HTTP_KINDS
 _ALIASES: Mapping[str, tuple[str, ...]] = {"5xx": ("500", "502", "503")}
 
 

@@ -13,8 +13,8 @@ import pytest
 
 from vidpipe.emulator import EmbeddedEmulator
 from vidpipe.emulator.faults import Faults
+from vidpipe.emulator.fingerprints import request_fingerprint
 from vidpipe.emulator.render import probe
-from vidpipe.emulator.validation import request_fingerprint
 from vidpipe.openapi import SPEC_DIR
 from vidpipe.specs import SpecRegistry, default_registry
 
