@@ -21,7 +21,7 @@ from .config import EmulatorConfig
 from .faults import DropConnection
 from .instance import Emulator
 from .routes import routes
-from .wire import error_response
+from .wire.errors import error_response
 
 __all__ = ["Emulator", "EmulatorApp", "create_app"]
 

@@ -33,7 +33,7 @@ class CdnRoute:
         if early is not None:
             return early
         snap = await emu.observe(task)
-        if snap.status != "completed":
+        if snap.state != "succeeded":
             return PlainTextResponse("Not Found", status_code=404)
         if snap.expired:
             status = emu.config.cdn_expired_status

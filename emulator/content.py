@@ -26,12 +26,13 @@ async def content(route: SpecRoute, request: Request) -> Response:
     if early is not None:
         return early
     snap = await emu.observe(task)
-    if snap.status in ("queued", "in_progress"):
+    if snap.state in ("queued", "running"):
+        word = emu.dialect(task).status.word(snap.state, snap.through)
         raise RequestProblem(
-            f"Video {task.id} is not ready yet (status {snap.status}, {snap.progress}%).",
+            f"Video {task.id} is not ready yet (status {word}, {snap.progress}%).",
             code="video_not_ready",
         )
-    if snap.status == "failed":
+    if snap.state == "failed":
         raise RequestProblem(f"Video {task.id} failed: {task.error_message}", code="video_failed")
     if snap.expired:
         raise RequestProblem(

@@ -52,9 +52,10 @@ async def create(route: SpecRoute, request: Request) -> Response:
     if lose_answer:
         emu.stats.fault("reset")
         raise DropConnection()
+    dialect = emu.dialect(task)
     if route.family == "videos":
-        return JSONResponse(video_object(task, task.fresh(), None))
-    return JSONResponse(created_task(task))
+        return JSONResponse(video_object(task, task.fresh(), None, dialect.created))
+    return JSONResponse(created_task(task, dialect))
 
 
 async def remix(route: SpecRoute, request: Request) -> Response:
@@ -94,7 +95,7 @@ async def remix(route: SpecRoute, request: Request) -> Response:
         source=source,
         extra={"remix": canonical_fields(fields)},
     )
-    return JSONResponse(video_object(task, task.fresh(), None))
+    return JSONResponse(video_object(task, task.fresh(), None, emu.dialect(task).created))
 
 
 def _pick(route: SpecRoute, body: Body) -> Entry:
@@ -133,9 +134,10 @@ async def _remix_source(route: SpecRoute, task_id: str, param: str | None) -> Ta
             status=404 if param is None else 400,
         )
     snap = await route.emu.observe(source)
-    if snap.status != "completed":
+    if snap.state != "succeeded":
+        word = route.emu.dialect(source).status.word(snap.state, snap.through)
         raise RequestProblem(
-            f"Video {task_id} is {snap.status}; only a completed video can be remixed.",
+            f"Video {task_id} is {word}; only a completed video can be remixed.",
             param=param,
             code="video_not_ready",
         )

@@ -8,7 +8,7 @@ from starlette.responses import HTMLResponse, Response
 from .config import EmulatorConfig
 from .faults import DropConnection, Fault
 from .stats import Stats
-from .wire import error_response
+from .wire.errors import error_response
 
 __all__ = ["disturb", "proxy_page"]
 

@@ -14,7 +14,7 @@ from .instance import Emulator
 from .problems import RequestProblem
 from .schema_check import coerce_text
 from .task import Task
-from .wire import error_response
+from .wire.errors import error_response
 
 __all__ = ["Role", "SpecRoute"]
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from ..specs import Spec, SpecRegistry
 from .config import EmulatorConfig
+from .dialect import Dialect, dialect_for
 from .fault_answers import disturb
 from .faults import TASK_KINDS, Fault, FaultPlan
 from .fingerprints import canonical_fields
@@ -22,7 +23,6 @@ from .store import TaskStore
 from .streaming import send_bytes, sha256
 from .task import MAGIC_EXPIRE, MAGIC_FAIL, Snapshot, Task
 from .urls import origins
-from .wire.upstream import upstream_for
 
 __all__ = ["Emulator"]
 
@@ -33,6 +33,7 @@ class Emulator:
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
         self.registry: SpecRegistry = config.registry()
+        self.dialects = {spec.name: dialect_for(spec) for spec in self.registry}
         self.store = TaskStore(config.seed, config.store_dir, self.registry)
         self.stats = Stats()
         self.faults = FaultPlan(config.faults, config.seed)
@@ -57,6 +58,10 @@ class Emulator:
             self.store.clear()
             self.faults.reset()
 
+    def dialect(self, task: Task) -> Dialect:
+        """How the spec that made `task` says its answers."""
+        return self.dialects[task.spec.name]
+
     def authorized(self, request: Request) -> bool:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         token = token.strip()
@@ -73,7 +78,7 @@ class Emulator:
         return await disturb(fault, family, config=self.config, stats=self.stats)
 
     async def observe(self, task: Task) -> Snapshot:
-        """The task now; a finished task is rendered here, once, before it shows completed."""
+        """The task now; a finished task is rendered here, once, before it shows succeeded."""
         now = self.now()
         snap = task.snapshot(now)
         if snap.due and task.failure is None and not task.rendered:
@@ -91,7 +96,7 @@ class Emulator:
         return f"{origins(self.config, request)[1]}/cdn/{task.cdn_token}.mp4"
 
     def poll_hint(self, snap: Snapshot) -> dict[str, str]:
-        if snap.status in ("completed", "failed"):
+        if snap.state in ("succeeded", "failed"):
             return {}
         if self.config.poll_after_ms is not None:
             return {"openai-poll-after-ms": str(self.config.poll_after_ms)}
@@ -125,8 +130,7 @@ class Emulator:
     ) -> Task:
         """Make, store and count a task for a validated create (or remix) request."""
         now = self.now()
-        upstream = upstream_for(spec)
-        task_id, token = self.store.new_ids(spec, upstream, fingerprint, now)
+        task_id, token = self.store.new_ids(spec, self.dialects[spec.name], fingerprint, now)
         failure = None
         expire_early = False
         task_fault = self.faults.draw(f"task:{spec.name}:{fingerprint}", TASK_KINDS)
@@ -158,7 +162,6 @@ class Emulator:
         task = Task(
             id=task_id,
             spec=spec,
-            upstream=upstream,
             model=model,
             prompt=want.prompt,
             fingerprint=fingerprint,

@@ -7,7 +7,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from .task import STATUSES, Task
+from ..specs import STATES
+from .task import Task
 
 __all__ = ["Stats"]
 
@@ -61,13 +62,13 @@ class Stats:
 
     def snapshot(self, tasks: Iterable[Task], now: float) -> dict[str, Any]:
         """The counters as JSON, with the tasks counted by their state at `now`."""
-        states: Counter[str] = Counter({s: 0 for s in (*STATUSES, "expired")})
+        states: Counter[str] = Counter({s: 0 for s in (*STATES, "expired")})
         for task in tasks:
             snap = task.snapshot(now)
-            status = snap.status
+            state: str = snap.state
             if snap.due and not task.rendered and task.failure is None:
-                status = "completed"  # it will be, as soon as someone looks
-            states[status] += 1
+                state = "succeeded"  # it will be, as soon as someone looks
+            states[state] += 1
             if snap.expired:
                 states["expired"] += 1
         with self._lock:

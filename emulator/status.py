@@ -23,6 +23,7 @@ async def status(route: SpecRoute, request: Request) -> Response:
     snap = await emu.observe(task)
     url = emu.cdn_url(request, task)
     headers = emu.poll_hint(snap)
+    dialect = emu.dialect(task)
     if route.family == "videos":
-        return JSONResponse(video_object(task, snap, url), headers=headers)
-    return JSONResponse(task_envelope(task, snap, url, emu.now()), headers=headers)
+        return JSONResponse(video_object(task, snap, url, dialect.status), headers=headers)
+    return JSONResponse(task_envelope(task, snap, url, dialect), headers=headers)

@@ -14,10 +14,10 @@ from typing import Any
 import attrs
 
 from ..specs import Spec, SpecRegistry
+from .dialect import Dialect
 from .ids import digest_text
 from .render_jobs import RenderJob
 from .task import Task
-from .wire.upstream import Upstream, upstream_for
 
 __all__ = ["TaskStore", "task_from_json", "task_to_json"]
 
@@ -44,7 +44,6 @@ def task_to_json(task: Task) -> dict[str, Any]:
     """A task as one JSON object (the spec by name; renders are not stored)."""
     out = attrs.asdict(task, recurse=False)
     out["spec"] = task.spec.name
-    out["upstream"] = task.upstream.name
     out["job"] = _job_to_json(task.job)
     return out
 
@@ -53,7 +52,7 @@ def task_from_json(data: Mapping[str, Any], registry: SpecRegistry) -> Task:
     fields = dict(data)
     spec = registry[fields["spec"]]
     fields["spec"] = spec
-    fields["upstream"] = upstream_for(spec)
+    fields.pop("upstream", None)  # written by earlier versions
     fields["job"] = _job_from_json(fields["job"])
     return Task(**fields)
 
@@ -101,7 +100,7 @@ class TaskStore:
             os.fsync(f.fileno())
 
     def new_ids(
-        self, spec: Spec, upstream: Upstream, fingerprint: str, now: float
+        self, spec: Spec, dialect: Dialect, fingerprint: str, now: float
     ) -> tuple[str, str]:
         """A fresh task id and CDN token, derived from the seed and the request."""
         with self._lock:
@@ -109,7 +108,7 @@ class TaskStore:
                 count = self._creates[f"{spec.name}:{fingerprint}"]
                 self._creates[f"{spec.name}:{fingerprint}"] += 1
                 digest = digest_text(self.seed, spec.name, fingerprint, count)
-                task_id = upstream.task_id(digest, now)
+                task_id = dialect.task_id(digest, now)
                 if task_id not in self._tasks:
                     token = digest_text("cdn", self.seed, task_id).hex()[:40]
                     return task_id, token

@@ -470,15 +470,15 @@ async def test_stats_count_creates_polls_downloads_and_states() -> None:
     assert sorted(stats["creates"]["by_fingerprint"].values()) == [1, 2]
     assert stats["polls"]["total"] == 2 and stats["polls"]["by_task"] == {first: 2}
     assert stats["downloads"]["total"] == 1 and stats["downloads"]["bytes"] > 0
-    assert stats["tasks"]["completed"] == 3
+    assert stats["tasks"]["succeeded"] == 3
     async with client(emu) as c:
         reset = await c.post("/_emulator/reset")
     assert reset.status_code == 200
     after = emu.stats()
     assert after["creates"]["total"] == 0 and after["polls"]["total"] == 0
-    assert after["tasks"]["completed"] == 3  # the tasks themselves are kept
+    assert after["tasks"]["succeeded"] == 3  # the tasks themselves are kept
     emu.reset(everything=True)
-    assert emu.stats()["tasks"]["completed"] == 0
+    assert emu.stats()["tasks"]["succeeded"] == 0
 
 
 async def test_stats_fingerprints_are_canonical() -> None:

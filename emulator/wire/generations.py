@@ -1,64 +1,50 @@
-"""Answers of the `/v1/video/generations` family (new-api): the created task, the task
-envelope wrapping the upstream's raw task, and the error body."""
+"""Answers of the `/v1/video/generations` family (new-api): the created task and the task
+envelope wrapping the upstream's raw task."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..dialect import Dialect
 from ..task import Snapshot, Task, unix
 
-__all__ = ["created_task", "error_body", "task_envelope"]
+__all__ = ["created_task", "task_envelope"]
 
 
-def created_task(task: Task) -> dict[str, Any]:
+def created_task(task: Task, dialect: Dialect) -> dict[str, Any]:
     """The answer to a `/v1/video/generations` create: the document's VideoTask."""
+    fresh = task.fresh()
     return {
         "id": task.id,
         "task_id": task.id,
         "object": "video",
         "model": task.model,
-        "status": task.upstream.create_status,
+        "status": dialect.created.word(fresh.state, fresh.through),
         "progress": 0,
         "created_at": int(task.created_at),
     }
 
 
-_ENVELOPE_WORDS = {
-    "queued": "QUEUED",
-    "in_progress": "IN_PROGRESS",
-    "completed": "SUCCESS",
-    "failed": "FAILURE",
-}
-
-
-def task_envelope(task: Task, snap: Snapshot, url: str | None, now: float) -> dict[str, Any]:
+def task_envelope(task: Task, snap: Snapshot, url: str | None, dialect: Dialect) -> dict[str, Any]:
     """The new-api task envelope of a `/v1/video/generations` task."""
-    status = _ENVELOPE_WORDS[snap.status]
-    if (
-        snap.status == "queued"
-        and now - task.created_at < task.job_seconds * task.queued_fraction / 2
-    ):
-        status = "SUBMITTED"
+    done = snap.state == "succeeded"
+    raw: dict[str, Any] = {}
+    if dialect.upstream is not None and dialect.raw is not None:
+        word = dialect.raw.word(snap.state, snap.through)
+        raw = dialect.upstream.raw(task, snap, url, word)
     return {
         "code": "success",
         "message": "",
         "data": {
             "task_id": task.id,
             "action": "generate" if task.has_image else "textGenerate",
-            "status": status,
+            "status": dialect.status.word(snap.state, snap.through),
             "progress": f"{snap.progress}%",
-            "result_url": url if snap.status == "completed" and url else "",
-            "fail_reason": task.error_message if snap.status == "failed" else "",
+            "result_url": url if done and url else "",
+            "fail_reason": task.error_message if snap.state == "failed" else "",
             "submit_time": int(task.created_at),
             "start_time": unix(snap.started_at) or 0,
             "finish_time": unix(snap.completed_at) or 0,
-            "data": task.upstream.raw(task, snap, url),
+            "data": raw,
         },
     }
-
-
-def error_body(status: int, message: str, code: str) -> dict[str, Any]:
-    """``{code, message, data}``; a plain 400 is ``invalid_request`` as new-api names it."""
-    if status == 400 and code != "task_not_exist":
-        code = "invalid_request"
-    return {"code": code, "message": message, "data": None}

@@ -3,7 +3,8 @@ its raw task JSON looks like (new-api keeps it in the envelope's `data.data`).
 
 Seedance names tasks ``cgt-<time>-<code>`` and answers ``{id, status, content.video_url}``;
 DashScope (HappyHorse) names them ``asyntask_...`` and answers ``{request_id, output:
-{task_status, video_url}, usage}``. `/v1/videos` specs name tasks ``video_...``.
+{task_status, video_url}, usage}``. A spec says which one it wraps with
+``x-vidpipe-emulator.raw-task`` on the schema of the upstream's status words (see `dialect`).
 """
 
 from __future__ import annotations
@@ -14,32 +15,26 @@ from typing import Any
 
 import attrs
 
-from ...specs import Spec
 from ..ids import ALPHABET, digest_text, encode
 from ..task import Snapshot, Task
 
-__all__ = ["DASHSCOPE", "OPENAI", "SEEDANCE", "Upstream", "upstream_for"]
+__all__ = ["UPSTREAMS", "Upstream"]
 
 
 @attrs.frozen
 class Upstream:
-    """How the model behind a spec names its tasks and their states."""
+    """How the model behind a spec names its tasks and shapes its raw task JSON."""
 
     name: str
-    create_status: str
-    words: Mapping[str, str]
 
     def task_id(self, digest: bytes, created_at: float) -> str:
         if self.name == "seedance":
             stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(created_at))
             return f"cgt-{stamp}-{encode(digest, 5, ALPHABET[:36])}"
-        if self.name == "dashscope":
-            return f"asyntask_{encode(digest, 32, ALPHABET)}"
-        return f"video_{digest.hex()[:32]}"
+        return f"asyntask_{encode(digest, 32, ALPHABET)}"
 
-    def raw(self, task: Task, snap: Snapshot, url: str | None) -> dict[str, Any]:
-        """The upstream's own task JSON, as new-api keeps it in `data.data`."""
-        word = self.words[snap.status]
+    def raw(self, task: Task, snap: Snapshot, url: str | None, word: str) -> dict[str, Any]:
+        """The upstream's own task JSON with its status `word`, as new-api keeps it."""
         if self.name == "dashscope":
             output: dict[str, Any] = {
                 "task_id": task.id,
@@ -50,9 +45,9 @@ class Upstream:
                 output["scheduled_time"] = _stamp(snap.started_at)
             if snap.completed_at is not None:
                 output["end_time"] = _stamp(snap.completed_at)
-            if snap.status == "completed" and url:
+            if snap.state == "succeeded" and url:
                 output["video_url"] = url
-            if snap.status == "failed":
+            if snap.state == "failed":
                 output["code"] = "InternalError.Algo"
                 output["message"] = task.error_message
             return {
@@ -71,9 +66,9 @@ class Upstream:
         }
         if task.job.seed is not None:
             raw["seed"] = task.job.seed
-        if snap.status == "completed" and url:
+        if snap.state == "succeeded" and url:
             raw["content"] = {"video_url": url}
-        if snap.status == "failed":
+        if snap.state == "failed":
             raw["error"] = {"code": "InternalServiceError", "message": task.error_message}
         return raw
 
@@ -82,33 +77,4 @@ def _stamp(when: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(when)) + f".{int(when * 1000) % 1000:03d}"
 
 
-OPENAI = Upstream(
-    "openai",
-    "queued",
-    {
-        "queued": "queued",
-        "in_progress": "in_progress",
-        "completed": "completed",
-        "failed": "failed",
-    },
-)
-SEEDANCE = Upstream(
-    "seedance",
-    "",
-    {"queued": "queued", "in_progress": "running", "completed": "succeeded", "failed": "failed"},
-)
-DASHSCOPE = Upstream(
-    "dashscope",
-    "queued",
-    {"queued": "PENDING", "in_progress": "RUNNING", "completed": "SUCCEEDED", "failed": "FAILED"},
-)
-
-
-def upstream_for(spec: Spec) -> Upstream:
-    """The upstream style of a spec, recognised by the raw status words it declares."""
-    if spec.family == "videos":
-        return OPENAI
-    for upstream in (DASHSCOPE, SEEDANCE):
-        if all(word in spec.status_map for word in upstream.words.values()):
-            return upstream
-    return SEEDANCE
+UPSTREAMS: Mapping[str, Upstream] = {name: Upstream(name) for name in ("seedance", "dashscope")}
