@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from pathlib import Path
 
 import click
@@ -10,6 +11,15 @@ from .config import EmulatorConfig
 from .faults import Faults
 
 __all__ = ["emulator_command"]
+
+
+def _url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    url = urllib.parse.urlsplit(value)
+    if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
+        raise click.BadParameter(f"{value!r} is not an http(s) URL such as http://10.0.0.5:8123")
+    return value.rstrip("/")
 
 
 def _faults(ctx: click.Context, param: click.Parameter, value: str | None) -> Faults:
@@ -22,6 +32,22 @@ def _faults(ctx: click.Context, param: click.Parameter, value: str | None) -> Fa
 @click.command("emulator")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8123, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--public-url",
+    default=None,
+    callback=_url,
+    metavar="URL",
+    help="The URL other machines reach this server at (e.g. http://10.0.0.5:8123); answers "
+    "and result URLs use it. Default: the host each request was sent to.",
+)
+@click.option(
+    "--cdn-url",
+    default=None,
+    callback=_url,
+    metavar="URL",
+    help="The origin of result (CDN) URLs. Default: --public-url, else the request's host "
+    "(on loopback the other loopback name, a second origin).",
+)
 @click.option(
     "--job-seconds",
     default=8.0,
@@ -74,6 +100,8 @@ def _faults(ctx: click.Context, param: click.Parameter, value: str | None) -> Fa
 def emulator_command(
     host: str,
     port: int,
+    public_url: str | None,
+    cdn_url: str | None,
     job_seconds: float,
     faults: Faults,
     seed: int,
@@ -95,6 +123,8 @@ def emulator_command(
         store_dir=store_dir,
         slow_seconds=slow_seconds,
         download_bytes_per_second=download_rate,
+        base_url=public_url,
+        cdn_base_url=cdn_url,
     )
     try:
         serve(host, port, config, announce=click.echo)

@@ -72,8 +72,7 @@ async def remix(route: SpecRoute, request: Request) -> Response:
     fields = check.check(body)
     source = await _remix_source(route, source.id, None)
     fingerprint = request_fingerprint({**fields, "remixed_from_video_id": source.id})
-    fault = emu.faults.draw(f"remix:{source.id}:{fingerprint}", REQUEST_KINDS)
-    early = await emu.disturb(fault, route.family)
+    early = await route.disturbed(f"remix:{source.id}:{fingerprint}")
     if early is not None:
         return early
     job = source.job

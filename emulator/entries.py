@@ -1,5 +1,10 @@
 """The operations of a spec as the emulator serves them: each with its role, its body
-checks and its query parameters, read from the spec so a spec edit changes the emulator."""
+checks and its query parameters, read from the spec so a spec edit changes the emulator.
+
+A `/v1/videos` spec is also served the two calls the OpenAI Videos API has beside its own:
+``GET`` on the create path lists the videos (``limit``, ``order``, ``after``) and ``DELETE``
+on the status path deletes one, unless the spec declares those operations itself.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from jsonschema import Draft202012Validator
 from ..specs import Operation, Spec
 from .schema_check import SchemaCheck
 
-__all__ = ["Entry", "QueryParam", "route_shape", "spec_entries"]
+__all__ = ["Entry", "QueryParam", "route_shape", "served_entries", "spec_entries"]
 
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _PARAM_RE = re.compile(r"\{[^}/]+\}")
@@ -73,6 +78,33 @@ def spec_entries(spec: Spec) -> list[Entry]:
                     )
             operation = Operation(op_id, method.upper(), path, definition)
             found.append(Entry(spec, role, operation, bodies, query))
+    return found
+
+
+_LIST_QUERY: Mapping[str, Mapping[str, Any]] = {
+    "limit": {"type": "integer", "minimum": 0, "maximum": 100, "default": 20},
+    "order": {"type": "string", "enum": ["asc", "desc"], "default": "desc"},
+    "after": {"type": "string"},
+}
+
+
+def served_entries(spec: Spec) -> list[Entry]:
+    """The spec's operations, plus list and delete for a `/v1/videos` spec without them."""
+    found = spec_entries(spec)
+    if spec.family != "videos":
+        return found
+    taken = {(e.operation.method, route_shape(e.operation.path)) for e in found}
+    query = {
+        name: QueryParam(schema, Draft202012Validator(schema), False)
+        for name, schema in _LIST_QUERY.items()
+    }
+    for role, method, path, params in (
+        ("list", "GET", spec.operation("create").path, query),
+        ("delete", "DELETE", spec.operation("status").path, {}),
+    ):
+        if (method, route_shape(path)) not in taken:
+            operation = Operation(f"emulator.{role}", method, path, {})
+            found.append(Entry(spec, role, operation, {}, params))
     return found
 
 

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .entries import Entry
+from .faults import REQUEST_KINDS
 from .instance import Emulator
 from .problems import RequestProblem
 from .schema_check import coerce_text
@@ -50,6 +51,11 @@ class SpecRoute:
             return error_response(
                 self.family, problem.status, problem.message, code=problem.code, param=problem.param
             )
+
+    async def disturbed(self, scope: str) -> Response | None:
+        """The answer an API-call fault drawn for `scope` gives instead of the real one."""
+        fault = self.emu.faults.draw(scope, REQUEST_KINDS)
+        return await self.emu.disturb(fault, self.family)
 
     def task(self, request: Request) -> Task:
         """The task the path names; it must belong to one of this route's specs."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .faults import REQUEST_KINDS
 from .handling import SpecRoute
 from .wire.generations import task_envelope
 from .wire.videos import video_object
@@ -16,7 +15,7 @@ __all__ = ["status"]
 async def status(route: SpecRoute, request: Request) -> Response:
     emu = route.emu
     task = route.task(request)
-    early = await emu.disturb(emu.faults.draw(f"status:{task.id}", REQUEST_KINDS), route.family)
+    early = await route.disturbed(f"status:{task.id}")
     if early is not None:
         return early
     emu.stats.polled(task)

@@ -60,9 +60,10 @@ def task_from_json(data: Mapping[str, Any], registry: SpecRegistry) -> Task:
 class TaskStore:
     """Every task of one emulator, by id and by CDN token (thread-safe).
 
-    With a `path`, tasks are also appended to `<path>/tasks.jsonl` as they are created and
-    read back when a store opens there; their videos are rendered again on demand (the
-    renders are deterministic). A torn last line from a crash is skipped.
+    With a `path`, tasks are also appended to `<path>/tasks.jsonl` as they are created (and
+    a ``{"deleted": id}`` line when one is deleted) and read back when a store opens there;
+    their videos are rendered again on demand (the renders are deterministic). A torn last
+    line from a crash is skipped. Tasks are kept in the order they were made.
     """
 
     def __init__(
@@ -83,17 +84,21 @@ class TaskStore:
             return
         for line in self._file.read_text(encoding="utf-8").splitlines():
             try:
-                task = task_from_json(json.loads(line), registry)
+                data = json.loads(line)
+                if set(data) == {"deleted"}:
+                    self._forget(str(data["deleted"]))
+                    continue
+                task = task_from_json(data, registry)
             except (ValueError, KeyError, TypeError):
                 continue  # a torn line, or a spec that is gone
             self._tasks[task.id] = task
             self._tokens[task.cdn_token] = task
 
-    def _persist(self, task: Task) -> None:
+    def _persist(self, record: Mapping[str, Any]) -> None:
         if self._file is None:
             return
         self._file.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps(task_to_json(task), separators=(",", ":")) + "\n"
+        line = json.dumps(record, separators=(",", ":")) + "\n"
         with self._file.open("a", encoding="utf-8") as f:
             f.write(line)
             f.flush()
@@ -115,9 +120,20 @@ class TaskStore:
 
     def add(self, task: Task) -> None:
         with self._lock:
-            self._persist(task)
+            self._persist(task_to_json(task))
             self._tasks[task.id] = task
             self._tokens[task.cdn_token] = task
+
+    def delete(self, task: Task) -> None:
+        """Forget `task` (its id and CDN link stop answering), on disk too."""
+        with self._lock:
+            self._persist({"deleted": task.id})
+            self._forget(task.id)
+
+    def _forget(self, task_id: str) -> None:
+        task = self._tasks.pop(task_id, None)
+        if task is not None:
+            self._tokens.pop(task.cdn_token, None)
 
     def get(self, task_id: str) -> Task | None:
         return self._tasks.get(task_id)

@@ -1,4 +1,5 @@
-"""Answers of the `/v1/videos` family (OpenAI style): the Video object."""
+"""Answers of the `/v1/videos` family (OpenAI style): the Video object, a page of them and
+the answer to a delete."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from ..task import Snapshot, Task, unix
 from ..words import StatusWords
 
-__all__ = ["video_object"]
+__all__ = ["deleted_video", "video_list", "video_object"]
 
 
 def video_object(task: Task, snap: Snapshot, url: str | None, words: StatusWords) -> dict[str, Any]:
@@ -34,3 +35,19 @@ def video_object(task: Task, snap: Snapshot, url: str | None, words: StatusWords
         video["metadata"] = {"url": url}
         video["video_url"] = url
     return video
+
+
+def video_list(videos: list[dict[str, Any]], *, has_more: bool) -> dict[str, Any]:
+    """A page of Video objects: ``{object: list, data, first_id, last_id, has_more}``."""
+    return {
+        "object": "list",
+        "data": videos,
+        "first_id": videos[0]["id"] if videos else None,
+        "last_id": videos[-1]["id"] if videos else None,
+        "has_more": has_more,
+    }
+
+
+def deleted_video(task_id: str) -> dict[str, Any]:
+    """The answer to a delete: ``{id, object: video.deleted, deleted: true}``."""
+    return {"id": task_id, "object": "video.deleted", "deleted": True}
