@@ -9,6 +9,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from .fault_answers import denied
 from .faults import DOWNLOAD_KINDS
 from .instance import Emulator
 
@@ -38,5 +39,8 @@ class CdnRoute:
         if snap.expired:
             status = emu.config.cdn_expired_status
             return PlainTextResponse("This link has expired.", status_code=status)
+        refusal = emu.faults.denial(task.id, "cdn")
+        if refusal is not None:
+            return denied(refusal, None, emu.stats)
         data = await emu.renderer.video(task.job)
         return emu.send_bytes(request, data, "video/mp4", fault, "cdn")

@@ -59,7 +59,8 @@ def _faults(ctx: click.Context, param: click.Parameter, value: str | None) -> Fa
     "--faults",
     default="",
     callback=_faults,
-    help='Fault rates, e.g. "429=0.1,500=0.05,reset=0.02,truncate=0.02,fail=0.01,slow=0.05".',
+    metavar="KIND=RATE[xCOUNT],...",
+    help='Faults to inject (kinds above), e.g. "429=0.1,created-502=0.05,url-403=0.2x2".',
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Seeds task ids and faults.")
 @click.option(
@@ -111,7 +112,32 @@ def emulator_command(
     download_rate: float | None,
     store_dir: Path | None,
 ) -> None:
-    """Run the embedded provider emulator: every route of every spec, on HOST:PORT."""
+    """Run the embedded provider emulator: every route of every spec, on HOST:PORT.
+
+    Faults (--faults) are drawn per request from streams seeded by --seed, so the same
+    requests meet the same faults on every run. RATE is a probability from 0 to 1.
+
+    \b
+    429            rate limited, with Retry-After and retry-after-ms
+    500            a JSON server error in the API's error shape
+    502, 503       a proxy's HTML error page; 5xx spreads its rate over 500/502/503
+    reset          the connection drops without an answer (on a create: after
+                   its task exists)
+    truncate       a download stops before its Content-Length (downloads only)
+    slow           the answer waits --slow-seconds
+    fail, expire   the task fails, or completes with its content already expired
+    created-502, created-504
+                   a create (or remix) makes its task, then answers 502/504 as a
+                   proxy does (HTML); created-502-json and created-504-json answer
+                   JSON; created-5xx spreads over the four. A resend makes a second
+                   task (/_emulator/stats counts creates per request fingerprint).
+    url-403=RxN, url-404=RxN
+                   a share R of the tasks: their result URLs (the CDN link and the
+                   content route) answer 403/404 N times (default 1), then serve
+    burst-429=RxN, burst-500, burst-502, burst-503, burst-504, burst-5xx
+                   a status read starts, with probability R, a run of N (default
+                   3) such answers in a row for that task
+    """
     from .server import serve
 
     config = EmulatorConfig(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .fault_answers import denied
 from .faults import DOWNLOAD_KINDS
 from .handling import SpecRoute
 from .problems import RequestProblem
@@ -39,6 +40,9 @@ async def content(route: SpecRoute, request: Request) -> Response:
             f"The content of video {task.id} has expired.", code="video_expired", status=404
         )
     if variant == "video":
+        refusal = emu.faults.denial(task.id, "content")
+        if refusal is not None:
+            return denied(refusal, route.family, emu.stats)
         data, mime = await emu.renderer.video(task.job), "video/mp4"
     else:
         # No separate spritesheet renderer yet: both image variants are the first frame.

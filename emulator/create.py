@@ -8,7 +8,7 @@ naming the source video (``x-vidpipe.fields.remix``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -18,7 +18,8 @@ from starlette.responses import JSONResponse, Response
 from ..specs import Spec
 from .bodies import Body, read_body
 from .entries import Entry
-from .faults import REQUEST_KINDS, DropConnection
+from .fault_answers import lost_answer
+from .faults import CREATE_KINDS, CREATED_KINDS, DropConnection
 from .fingerprints import canonical_fields, request_fingerprint
 from .handling import SpecRoute
 from .problems import RequestProblem
@@ -42,20 +43,12 @@ async def create(route: SpecRoute, request: Request) -> Response:
         source = await _remix_source(route, want.remix_of, spec.fields["remix"].field)
         want = _like_source(spec, fields, want, source)
     fingerprint = request_fingerprint(fields)
-    fault = emu.faults.draw(f"create:{spec.name}:{fingerprint}", REQUEST_KINDS)
-    lose_answer = fault is not None and fault.kind == "reset" and emu.config.reset_after_create
-    if not lose_answer:
-        early = await emu.disturb(fault, route.family)
-        if early is not None:
-            return early
-    task = emu.new_task(spec, fields, want, fingerprint, model=str(fields["model"]), source=source)
-    if lose_answer:
-        emu.stats.fault("reset")
-        raise DropConnection()
-    dialect = emu.dialect(task)
-    if route.family == "videos":
-        return JSONResponse(video_object(task, task.fresh(), None, dialect.created))
-    return JSONResponse(created_task(task, dialect))
+
+    def make() -> Task:
+        model = str(fields["model"])
+        return emu.new_task(spec, fields, want, fingerprint, model=model, source=source)
+
+    return await _made(route, f"create:{spec.name}:{fingerprint}", make)
 
 
 async def remix(route: SpecRoute, request: Request) -> Response:
@@ -72,9 +65,6 @@ async def remix(route: SpecRoute, request: Request) -> Response:
     fields = check.check(body)
     source = await _remix_source(route, source.id, None)
     fingerprint = request_fingerprint({**fields, "remixed_from_video_id": source.id})
-    early = await route.disturbed(f"remix:{source.id}:{fingerprint}")
-    if early is not None:
-        return early
     job = source.job
     prompt = fields.get("prompt")
     want = Requested(
@@ -85,16 +75,39 @@ async def remix(route: SpecRoute, request: Request) -> Response:
         seconds=job.seconds,
         fps=job.fps,
     )
-    task = emu.new_task(
-        source.spec,
-        fields,
-        want,
-        fingerprint,
-        model=source.model,
-        source=source,
-        extra={"remix": canonical_fields(fields)},
+
+    def make() -> Task:
+        extra = {"remix": canonical_fields(fields)}
+        return emu.new_task(
+            source.spec, fields, want, fingerprint, model=source.model, source=source, extra=extra
+        )
+
+    return await _made(route, f"remix:{source.id}:{fingerprint}", make)
+
+
+async def _made(route: SpecRoute, scope: str, make: Callable[[], Task]) -> Response:
+    """Make a task and answer with it, meeting the faults a create can meet on the way:
+    those that stop the request before the task exists, and those that lose the answer
+    after it does (``reset`` with `reset_after_create`, ``created-*``)."""
+    emu = route.emu
+    fault = emu.faults.draw(scope, CREATE_KINDS)
+    after = fault is not None and (
+        fault.kind in CREATED_KINDS or (fault.kind == "reset" and emu.config.reset_after_create)
     )
-    return JSONResponse(video_object(task, task.fresh(), None, emu.dialect(task).created))
+    if not after:
+        early = await emu.disturb(fault, route.family)
+        if early is not None:
+            return early
+    task = make()
+    if fault is not None and after:
+        if fault.kind == "reset":
+            emu.stats.fault("reset")
+            raise DropConnection()
+        return lost_answer(fault, route.family, emu.stats)
+    dialect = emu.dialect(task)
+    if route.family == "videos":
+        return JSONResponse(video_object(task, task.fresh(), None, dialect.created))
+    return JSONResponse(created_task(task, dialect))
 
 
 def _pick(route: SpecRoute, body: Body) -> Entry:

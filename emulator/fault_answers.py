@@ -1,5 +1,5 @@
-"""What a fault that fired does to an answer: a 429 or 5xx instead of it, a delay, or a
-dropped connection."""
+"""What a fault that fired does to an answer: a 429 or 5xx instead of it, a delay, a dropped
+connection, a lost create answer, or a result URL that refuses for a while."""
 
 from __future__ import annotations
 
@@ -10,14 +10,26 @@ from .faults import DropConnection, Fault
 from .stats import Stats
 from .wire.errors import error_response
 
-__all__ = ["disturb", "proxy_page"]
+__all__ = ["denied", "disturb", "lost_answer", "proxy_page"]
 
 _PROXY_PAGE = (
     "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
     "<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n"
     "</body>\r\n</html>\r\n"
 )
-_REASONS = {502: "Bad Gateway", 503: "Service Temporarily Unavailable"}
+_REASONS = {
+    502: "Bad Gateway",
+    503: "Service Temporarily Unavailable",
+    504: "Gateway Time-out",
+}
+_GATEWAY_ERRORS = {
+    502: ("bad_gateway", "The upstream answered with an error; the task may have been made."),
+    504: ("gateway_timeout", "The upstream did not answer in time; the task may have been made."),
+}
+_STORAGE_ERRORS = {
+    403: ("AccessDenied", "Request has expired or the signature does not match."),
+    404: ("NoSuchKey", "The specified key does not exist."),
+}
 
 
 def proxy_page(status: int) -> HTMLResponse:
@@ -29,12 +41,13 @@ def proxy_page(status: int) -> HTMLResponse:
 async def disturb(
     fault: Fault | None, family: str | None, *, config: EmulatorConfig, stats: Stats
 ) -> Response | None:
-    """Apply an HTTP fault: an answer to send instead, or None to go on (after a delay
-    for ``slow``). ``reset`` raises DropConnection; ``truncate`` is left to the sender."""
+    """Apply an HTTP fault (or a burst's): an answer to send instead, or None to go on
+    (after a delay for ``slow``). ``reset`` raises DropConnection; ``truncate`` is left to
+    the sender."""
     if fault is None:
         return None
     stats.fault(fault.kind)
-    kind = fault.kind
+    kind = fault.kind.removeprefix("burst-")
     if kind == "slow":
         await config.sleep(config.slow_seconds)
         return None
@@ -60,6 +73,36 @@ async def disturb(
             "The server had an error processing the request.",
             code="internal_error",
         )
-    if kind in ("502", "503"):
+    if kind in ("502", "503", "504"):
         return proxy_page(int(kind))
     return None  # truncate
+
+
+def lost_answer(fault: Fault, family: str | None, stats: Stats) -> Response:
+    """The answer of a create whose task was made: ``created-502`` and the like."""
+    stats.fault(fault.kind)
+    status = int(fault.kind.split("-")[1])
+    if not fault.kind.endswith("-json"):
+        return proxy_page(status)
+    code, message = _GATEWAY_ERRORS[status]
+    return error_response(family, status, message, code=code)
+
+
+def denied(fault: Fault, family: str | None, stats: Stats) -> Response:
+    """A result URL refusing for now (``url-403``, ``url-404``): the CDN answers as object
+    storage does (XML), the content route in the family's shape (`family` None: the CDN)."""
+    stats.fault(fault.kind)
+    status = int(fault.kind.split("-")[1])
+    if family is None:
+        code, message = _STORAGE_ERRORS[status]
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Error><Code>{code}</Code><Message>{message}</Message></Error>\n"
+        )
+        return Response(body, status_code=status, media_type="application/xml")
+    return error_response(
+        family,
+        status,
+        "The content is not available right now.",
+        code="content_forbidden" if status == 403 else "content_not_found",
+    )

@@ -1,4 +1,7 @@
-"""The status role: a task as it stands now, in its family's shape, with a poll hint."""
+"""The status role: a task as it stands now, in its family's shape, with a poll hint.
+
+A read may meet a burst of faults (``burst-*``: several in a row for the same task) or a
+single one drawn for it alone."""
 
 from __future__ import annotations
 
@@ -15,7 +18,9 @@ __all__ = ["status"]
 async def status(route: SpecRoute, request: Request) -> Response:
     emu = route.emu
     task = route.task(request)
-    early = await route.disturbed(f"status:{task.id}")
+    scope = f"status:{task.id}"
+    burst = emu.faults.burst(scope)
+    early = await (emu.disturb(burst, route.family) if burst else route.disturbed(scope))
     if early is not None:
         return early
     emu.stats.polled(task)

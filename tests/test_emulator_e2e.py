@@ -13,6 +13,7 @@ from click.testing import CliRunner
 import vidpipe.emulator.server
 from vidpipe.emulator import EmulatorConfig, running_server
 from vidpipe.emulator.cli import emulator_command
+from vidpipe.emulator.faults import KINDS
 from vidpipe.emulator.render import probe
 
 from .emulator_fixtures import AUTH, apifree, seedance
@@ -133,7 +134,7 @@ def test_the_cli_builds_the_config_and_serves(monkeypatch: pytest.MonkeyPatch) -
             "--job-seconds",
             "2",
             "--faults",
-            "429=0.1,reset=0.02",
+            "429=0.1,reset=0.02,created-504-json=0.1,url-403=0.5x2,burst-5xx=0.2",
             "--seed",
             "7",
             "--api-key",
@@ -145,12 +146,22 @@ def test_the_cli_builds_the_config_and_serves(monkeypatch: pytest.MonkeyPatch) -
     assert (served["host"], served["port"]) == ("127.0.0.1", 8123)
     assert config.job_seconds == 2 and config.seed == 7
     assert config.faults.rate("429") == 0.1 and config.api_keys == frozenset({"secret-key"})
+    assert config.faults.rate("created-504-json") == 0.1 and config.faults.count("url-403") == 2
+    assert config.faults.count("burst-502") == 3
     assert "listening" in result.output and "secret-key" not in result.output
 
 
 def test_the_cli_rejects_bad_faults() -> None:
     result = CliRunner().invoke(emulator_command, ["--faults", "teapot=1"])
     assert result.exit_code == 2 and "teapot" in result.output
+    counted = CliRunner().invoke(emulator_command, ["--faults", "429=0.1x3"])
+    assert counted.exit_code == 2 and "takes no count" in counted.output
+
+
+def test_the_cli_help_documents_every_fault_kind() -> None:
+    text = CliRunner().invoke(emulator_command, ["--help"]).output
+    for kind in (*KINDS, "5xx", "created-5xx", "burst-5xx"):
+        assert kind in text, kind
 
 
 @pytest.mark.parametrize(
