@@ -20,14 +20,13 @@ import attrs
 from ..fingerprint import canonical_json
 from .render import render_thumbnail, render_video
 
-__all__ = ["RenderJob", "Renderer"]
+__all__ = ["RenderJob", "Renderer", "Scene"]
 
 
-@attrs.frozen
-class RenderJob:
-    """Everything `render_video` is called with; its `key` names the resulting file."""
+@attrs.frozen(kw_only=True)
+class Scene:
+    """What a video shows and how: prompt, seed, size, length, frame rate, first frame."""
 
-    model: str
     prompt: str
     seed: int | None
     width: int
@@ -35,6 +34,21 @@ class RenderJob:
     seconds: float
     fps: int
     reference_image: bytes | None = attrs.field(default=None, repr=False)
+
+    @property
+    def size(self) -> str:
+        return f"{self.width}x{self.height}"
+
+    @property
+    def seconds_text(self) -> str:
+        return f"{self.seconds:g}"
+
+
+@attrs.frozen(kw_only=True)
+class RenderJob(Scene):
+    """Everything `render_video` is called with; its `key` names the resulting file."""
+
+    model: str
     source: RenderJob | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict)
 

@@ -18,31 +18,18 @@ from .bodies import FilePart
 from .config import EmulatorConfig
 from .problems import RequestProblem
 from .render import MAX_DIMENSION, MIN_DIMENSION, RENDER_FPS
+from .render_jobs import Scene
 
 __all__ = ["Requested", "decode_data_url", "interpret"]
 
 
-@attrs.frozen
-class Requested:
-    """What a validated create request asks the emulator to render."""
+@attrs.frozen(kw_only=True)
+class Requested(Scene):
+    """What a validated create request asks the emulator to render, and whether it names
+    a video to remix or gives an image."""
 
-    prompt: str
-    seed: int | None
-    width: int
-    height: int
-    seconds: float
-    fps: int
-    reference_image: bytes | None = attrs.field(default=None, repr=False)
     remix_of: str | None = None
     has_image: bool = False
-
-    @property
-    def size(self) -> str:
-        return f"{self.width}x{self.height}"
-
-    @property
-    def seconds_text(self) -> str:
-        return f"{self.seconds:g}"
 
 
 def _rule(spec: Spec, unified: str) -> tuple[str | None, str]:
