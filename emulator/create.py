@@ -48,7 +48,7 @@ async def create(route: SpecRoute, request: Request) -> Response:
         model = str(fields["model"])
         return emu.new_task(spec, fields, want, fingerprint, model=model, source=source)
 
-    return await _made(route, f"create:{spec.name}:{fingerprint}", make)
+    return await _make_and_answer(route, f"create:{spec.name}:{fingerprint}", make)
 
 
 async def remix(route: SpecRoute, request: Request) -> Response:
@@ -82,10 +82,10 @@ async def remix(route: SpecRoute, request: Request) -> Response:
             source.spec, fields, want, fingerprint, model=source.model, source=source, extra=extra
         )
 
-    return await _made(route, f"remix:{source.id}:{fingerprint}", make)
+    return await _make_and_answer(route, f"remix:{source.id}:{fingerprint}", make)
 
 
-async def _made(route: SpecRoute, scope: str, make: Callable[[], Task]) -> Response:
+async def _make_and_answer(route: SpecRoute, scope: str, make: Callable[[], Task]) -> Response:
     """Make a task and answer with it, meeting the faults a create can meet on the way:
     those that stop the request before the task exists, and those that lose the answer
     after it does (``reset`` with `reset_after_create`, ``created-*``)."""
