@@ -58,11 +58,13 @@ class EmulatorConfig:
     - `seed` seeds task ids and the fault streams.
     - A task stays queued for `queued_fraction` of `job_seconds`, then runs with rising
       progress, and finishes `job_seconds` after it was created (0: at once).
-    - `faults` is a `Faults` or its text form.
+    - `faults` is a `Faults` or its text form (``"429=0.1,created-502=0.05,url-403=1x2"``;
+      `faults` lists the kinds).
     - `api_keys`: accepted bearer tokens; None accepts any non-empty token. Never shown.
-    - `base_url` and `cdn_base_url` are the two origins put into answers; None derives them
-      from each request's Host (the CDN then uses the other loopback name: localhost for
-      127.0.0.1 and back).
+    - `base_url` and `cdn_base_url` are the two origins put into answers (``--public-url``
+      and ``--cdn-url``); a missing `cdn_base_url` is `base_url`. None derives them from
+      the Host each request was sent to, so another machine gets URLs it can reach (on
+      loopback the CDN uses the other loopback name: localhost for 127.0.0.1 and back).
     - Finished content expires `content_ttl_seconds` after completion; the CDN then
       answers `cdn_expired_status` (404 or 410).
     - `poll_after_ms` fixes the poll hint; None derives it from the time left.

@@ -25,8 +25,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .app import EmulatorApp, create_app
 from .config import EMBEDDED_BASE_URL, EMBEDDED_CDN_URL, EmulatorConfig
 from .faults import DropConnection
+from .urls import other_host
 
-__all__ = ["EmbeddedEmulator", "InProcessTransport", "running_server", "serve"]
+__all__ = [
+    "EmbeddedEmulator",
+    "InProcessTransport",
+    "banner",
+    "local_url",
+    "running_server",
+    "serve",
+]
 
 
 class _Body(httpx.AsyncByteStream):
@@ -191,20 +199,37 @@ class _DroppingApp:
             await asyncio.sleep(0)
 
 
-def _host_for_url(host: str) -> str:
-    if host in ("0.0.0.0", "", "::"):
-        return "127.0.0.1"
+_WILDCARDS = ("0.0.0.0", "", "::")
+
+
+def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _config_for(config: EmulatorConfig, host: str, port: int) -> EmulatorConfig:
-    url_host = _host_for_url(host)
-    other = {"127.0.0.1": "localhost", "localhost": "127.0.0.1"}.get(url_host, url_host)
-    return attrs.evolve(
-        config,
-        base_url=config.base_url or f"http://{url_host}:{port}",
-        cdn_base_url=config.cdn_base_url or f"http://{other}:{port}",
-    )
+def local_url(host: str, port: int) -> str:
+    """A URL this machine reaches a server listening on `host`:`port` by."""
+    return f"http://{_url_host('127.0.0.1' if host in _WILDCARDS else host)}:{port}"
+
+
+def banner(host: str, port: int, config: EmulatorConfig) -> str:
+    """The line `serve` announces: where the emulator is reached and what URLs it hands out.
+
+    A wildcard bind (``0.0.0.0``) names no loopback URL another machine could not use: the
+    answers then name the host each request was sent to, unless `config.base_url` is set.
+    """
+    listening = f"{_url_host(host or '0.0.0.0')}:{port}"
+    if config.base_url is not None:
+        cdn = config.cdn_base_url or config.base_url
+        where = f"on {config.base_url} (CDN {cdn}), listening on {listening}"
+    elif host in _WILDCARDS:
+        where = (
+            f"listening on {listening}: reach it at http://THIS-HOST:{port}; result URLs name "
+            f"the host each request was sent to (--public-url fixes one)"
+        )
+    else:
+        cdn = config.cdn_base_url or f"http://{other_host(f'{_url_host(host)}:{port}')}"
+        where = f"on {local_url(host, port)} (CDN {cdn})"
+    return f"vidpipe emulator {where}; Ctrl-C stops it"
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -243,16 +268,16 @@ def serve(
 ) -> None:
     """Run the emulator on `host`:`port` with uvicorn until Ctrl-C.
 
-    `announce` is called with a line naming the base URL (and the CDN's) once it listens.
+    `announce` is called with a line naming the base URL (and the CDN's) once it listens,
+    or, on a wildcard bind without `config.base_url`, saying that answers name the host each
+    request was sent to.
     """
     sock = _bind(host, port)
     port = sock.getsockname()[1]
-    config = _config_for(config or EmulatorConfig(), host, port)
+    config = config or EmulatorConfig()
     server = _uvicorn(create_app(config))
     if announce is not None:
-        announce(
-            f"vidpipe emulator on {config.base_url} (CDN {config.cdn_base_url}); Ctrl-C stops it"
-        )
+        announce(banner(host, port, config))
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])
     sock.close()
@@ -262,14 +287,15 @@ def serve(
 def running_server(
     config: EmulatorConfig | None = None, host: str = "127.0.0.1", port: int = 0
 ) -> Iterator[str]:
-    """Run the emulator with uvicorn in a background thread; yield its base URL.
+    """Run the emulator with uvicorn in a background thread; yield the URL this machine
+    reaches it by (answers name the host each request was sent to, unless `config.base_url`
+    is set).
 
     With ``port=0`` a free port is picked. The server stops when the block ends.
     """
     sock = _bind(host, port)
     port = sock.getsockname()[1]
-    config = _config_for(config or EmulatorConfig(), host, port)
-    server = _uvicorn(create_app(config))
+    server = _uvicorn(create_app(config or EmulatorConfig()))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="vidpipe-emulator", daemon=True
     )
@@ -280,8 +306,7 @@ def running_server(
             if not thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("the emulator server did not start")
             time.sleep(0.005)
-        assert config.base_url is not None
-        yield config.base_url
+        yield local_url(host, port)
     finally:
         server.should_exit = True
         thread.join(timeout=15)

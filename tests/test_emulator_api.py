@@ -11,10 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from vidpipe.emulator import EmbeddedEmulator
+from vidpipe.emulator import EmbeddedEmulator, EmulatorConfig, create_app
 from vidpipe.emulator.faults import Faults
+from vidpipe.emulator.fingerprints import request_fingerprint
 from vidpipe.emulator.render import probe
-from vidpipe.emulator.validation import request_fingerprint
+from vidpipe.emulator.server import InProcessTransport
 from vidpipe.openapi import SPEC_DIR
 from vidpipe.specs import SpecRegistry, default_registry
 
@@ -446,6 +447,118 @@ async def test_remix_through_a_create_field_keeps_the_source_size() -> None:
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "remix_video_id"
 
 
+async def test_without_configured_urls_answers_name_the_request_host() -> None:
+    app = create_app(EmulatorConfig(job_seconds=0))
+    async with httpx.AsyncClient(
+        transport=InProcessTransport(app), base_url="http://10.0.0.5:8123", headers=AUTH
+    ) as c:
+        vid = (await c.post("/v1/videos", json=apifree())).json()["id"]
+        named = (await c.get(f"/v1/videos/{vid}")).json()["video_url"]
+        local = (await c.get(f"http://127.0.0.1:8123/v1/videos/{vid}")).json()["video_url"]
+        odd = await c.get(f"/v1/videos/{vid}", headers={"Host": "a b/c"})
+    assert named.startswith("http://10.0.0.5:8123/cdn/")
+    assert local.startswith("http://localhost:8123/cdn/")
+    assert odd.json()["video_url"].startswith("http://10.0.0.5:8123/cdn/")
+
+
+# -- list and delete (/v1/videos) ----------------------------------------------------------
+
+
+async def test_videos_are_listed_newest_first_in_pages() -> None:
+    clock = Clock()
+    emu = emulator(clock=clock)
+    async with client(emu) as c:
+        ids = []
+        for i in range(5):
+            ids.append((await c.post("/v1/videos", json=apifree(f"shot {i}"))).json()["id"])
+            clock.advance(1)
+        await c.post("/v1/video/generations", json=seedance())  # another family: not listed
+        first = (await c.get("/v1/videos", params={"limit": 2})).json()
+        second = (await c.get("/v1/videos", params={"limit": 2, "after": first["last_id"]})).json()
+        last = (await c.get("/v1/videos", params={"limit": 2, "after": second["last_id"]})).json()
+        oldest = (await c.get("/v1/videos", params={"order": "asc", "limit": 1})).json()
+        everything = (await c.get("/v1/videos")).json()
+    assert first["object"] == "list" and [v["id"] for v in first["data"]] == [ids[4], ids[3]]
+    assert first["first_id"] == ids[4] and first["last_id"] == ids[3] and first["has_more"]
+    assert [v["id"] for v in second["data"]] == [ids[2], ids[1]] and second["has_more"]
+    assert [v["id"] for v in last["data"]] == [ids[0]] and last["has_more"] is False
+    assert [v["id"] for v in oldest["data"]] == [ids[0]]
+    assert [v["id"] for v in everything["data"]] == ids[::-1]
+    assert everything["data"][0]["status"] == "completed"
+    assert everything["data"][0]["video_url"].startswith(emu.cdn_base_url)
+
+
+async def test_a_list_under_an_api_prefix_shows_only_that_api() -> None:
+    emu = emulator()
+    async with client(emu) as c:
+        sora = await c.post("/v1/videos", files=form({"model": "sora-2", "prompt": "x"}))
+        await c.post("/v1/videos", json=apifree())
+        anyfast = (await c.get("/anyfast/v1/videos")).json()
+        everything = (await c.get("/v1/videos")).json()
+    assert [v["id"] for v in anyfast["data"]] == [sora.json()["id"]]
+    assert len(everything["data"]) == 2
+
+
+async def test_list_parameters_are_checked() -> None:
+    emu = emulator()
+    async with client(emu) as c:
+        await c.post("/v1/videos", json=apifree())
+        too_many = await c.get("/v1/videos", params={"limit": 101})
+        sideways = await c.get("/v1/videos", params={"order": "sideways"})
+        lost = await c.get("/v1/videos", params={"after": "video_nope"})
+        none = await c.get("/v1/videos", params={"limit": 0})
+    async with client(emu, auth=False) as bare:
+        unauthorized = await bare.get("/v1/videos")
+    assert too_many.status_code == 400 and too_many.json()["error"]["param"] == "limit"
+    assert sideways.status_code == 400 and sideways.json()["error"]["param"] == "order"
+    assert lost.status_code == 400 and lost.json()["error"]["param"] == "after"
+    assert none.json()["data"] == [] and none.json()["has_more"] is True
+    assert unauthorized.status_code == 401
+
+
+async def test_a_deleted_video_is_gone_everywhere() -> None:
+    emu = emulator()
+    async with client(emu) as c:
+        done = await _finish(c, await c.post("/v1/videos", json=apifree()))
+        vid = done["id"]
+        deleted = await c.delete(f"/v1/videos/{vid}")
+        status = await c.get(f"/v1/videos/{vid}")
+        content = await c.get(f"/v1/videos/{vid}/content")
+        cdn = await c.get(str(done["video_url"]))
+        again = await c.delete(f"/v1/videos/{vid}")
+        listed = (await c.get("/v1/videos")).json()
+    assert deleted.status_code == 200
+    assert deleted.json() == {"id": vid, "object": "video.deleted", "deleted": True}
+    assert status.status_code == 404 and status.json()["error"]["code"] == "video_not_found"
+    assert content.status_code == 404 and cdn.status_code == 404
+    assert again.status_code == 404 and listed["data"] == []
+
+
+async def test_a_deletion_is_kept_in_the_store(tmp_path: Path) -> None:
+    config = EmulatorConfig(job_seconds=0, store_dir=tmp_path)
+    async with client(EmbeddedEmulator(config)) as c:
+        kept = (await c.post("/v1/videos", json=apifree("kept"))).json()["id"]
+        gone = (await c.post("/v1/videos", json=apifree("gone"))).json()["id"]
+        assert (await c.delete(f"/v1/videos/{gone}")).status_code == 200
+    async with client(EmbeddedEmulator(config)) as c:  # as a new process would
+        assert (await c.get(f"/v1/videos/{gone}")).status_code == 404
+        assert (await c.get(f"/v1/videos/{kept}")).status_code == 200
+
+
+async def test_an_unserved_method_is_a_json_405_in_the_family_shape() -> None:
+    emu = emulator()
+    async with client(emu) as c:
+        videos = await c.put("/v1/videos", json=apifree())
+        tasks = await c.delete("/v1/video/generations/cgt-x")
+        stats = await c.delete("/_emulator/stats")
+    assert videos.status_code == 405 and videos.json()["error"]["code"] == "method_not_allowed"
+    assert videos.headers["allow"] == "GET, HEAD, POST"
+    assert tasks.status_code == 405 and tasks.json()["code"] == "method_not_allowed"
+    assert tasks.json()["data"] is None and "GET" in tasks.headers["allow"]
+    assert stats.status_code == 405 and stats.json()["error"]["type"] == "invalid_request_error"
+    assert emu.stats()["creates"]["total"] == 0
+
+
 # -- stats ----------------------------------------------------------------------------------
 
 
@@ -470,15 +583,15 @@ async def test_stats_count_creates_polls_downloads_and_states() -> None:
     assert sorted(stats["creates"]["by_fingerprint"].values()) == [1, 2]
     assert stats["polls"]["total"] == 2 and stats["polls"]["by_task"] == {first: 2}
     assert stats["downloads"]["total"] == 1 and stats["downloads"]["bytes"] > 0
-    assert stats["tasks"]["completed"] == 3
+    assert stats["tasks"]["succeeded"] == 3
     async with client(emu) as c:
         reset = await c.post("/_emulator/reset")
     assert reset.status_code == 200
     after = emu.stats()
     assert after["creates"]["total"] == 0 and after["polls"]["total"] == 0
-    assert after["tasks"]["completed"] == 3  # the tasks themselves are kept
+    assert after["tasks"]["succeeded"] == 3  # the tasks themselves are kept
     emu.reset(everything=True)
-    assert emu.stats()["tasks"]["completed"] == 0
+    assert emu.stats()["tasks"]["succeeded"] == 0
 
 
 async def test_stats_fingerprints_are_canonical() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -61,3 +62,16 @@ async def test_a_torn_last_line_is_skipped(tmp_path: Path) -> None:
 def test_the_command_takes_a_store() -> None:
     result = CliRunner().invoke(emulator_command, ["--help"])
     assert "--store" in result.output
+
+
+async def test_a_store_written_before_status_words_came_from_the_spec_still_loads(
+    tmp_path: Path,
+) -> None:
+    """Earlier versions also wrote each task's upstream style ("openai", "seedance", ...)."""
+    config = EmulatorConfig(job_seconds=0, store_dir=tmp_path)
+    task_id = await _create(EmbeddedEmulator(config))
+    lines = (tmp_path / "tasks.jsonl").read_text().splitlines()
+    old = [json.dumps({**json.loads(line), "upstream": "openai"}) for line in lines]
+    (tmp_path / "tasks.jsonl").write_text("\n".join(old) + "\n")
+    after = await _content(EmbeddedEmulator(config), task_id)
+    assert after.status_code == 200 and after.content[4:8] == b"ftyp"

@@ -1,0 +1,131 @@
+"""Sending video and image bytes: single byte ranges (206, 416), ETags, and the two ways a
+body can be disturbed on purpose: cut short (the ``truncate`` fault) or throttled."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Literal
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from .faults import DropConnection, Fault
+
+__all__ = ["parse_range", "send_bytes", "sha256"]
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def send_bytes(
+    request: Request,
+    data: bytes,
+    mime: str,
+    *,
+    fault: Fault | None,
+    rate: float | None,
+    sleep: Callable[[float], Awaitable[None]],
+    sent: Callable[[int], None],
+) -> Response:
+    """`data` (or the range the request asks for) as an answer; `sent` is told how many
+    bytes go out. A ``truncate`` fault cuts the body; `rate` throttles it (bytes/s)."""
+    size = len(data)
+    headers = {"Accept-Ranges": "bytes", "ETag": f'"{sha256(data)}"'}
+    span = parse_range(request.headers.get("range"), size)
+    status = 200
+    body = data
+    if span == "unsatisfiable":
+        headers["Content-Range"] = f"bytes */{size}"
+        return Response(b"", status_code=416, headers=headers)
+    if isinstance(span, tuple):
+        start, end = span
+        body = data[start : end + 1]
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    if fault is not None and fault.kind == "truncate" and body:
+        keep = min(len(body) - 1, int(len(body) * fault.fraction))
+        sent(keep)
+        return _TruncatedResponse(body, status, headers, mime, keep)
+    sent(len(body))
+    if rate is not None and body:
+        return _ThrottledResponse(body, status, headers, mime, rate, sleep)
+    return Response(body, status_code=status, headers=headers, media_type=mime)
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | Literal["unsatisfiable"] | None:
+    """A single byte range as (first, last), "unsatisfiable", or None to send everything."""
+    if not header:
+        return None
+    match = re.fullmatch(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", header)
+    if not match:
+        return None  # malformed or several ranges: ignored, as RFC 9110 allows
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:
+        length = int(last)
+        if length == 0 or size == 0:
+            return "unsatisfiable"
+        return max(0, size - length), size - 1
+    start = int(first)
+    end = int(last) if last else size - 1
+    if last and end < start:
+        return None  # invalid, so ignored
+    if start >= size:
+        return "unsatisfiable"
+    return start, min(end, size - 1)
+
+
+class _TruncatedResponse(Response):
+    """Declares the whole body's length, sends only `keep` bytes, then drops the connection."""
+
+    def __init__(
+        self, body: bytes, status: int, headers: Mapping[str, str], mime: str, keep: int
+    ) -> None:
+        super().__init__(body, status_code=status, headers=dict(headers), media_type=mime)
+        self.keep = keep
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        await send(
+            {"type": "http.response.body", "body": bytes(self.body[: self.keep]), "more_body": True}
+        )
+        raise DropConnection()
+
+
+class _ThrottledResponse(Response):
+    """Sends its body in small chunks, no faster than `rate` bytes per second."""
+
+    def __init__(
+        self,
+        body: bytes,
+        status: int,
+        headers: Mapping[str, str],
+        mime: str,
+        rate: float,
+        sleep: Callable[[float], Awaitable[None]],
+    ) -> None:
+        super().__init__(body, status_code=status, headers=dict(headers), media_type=mime)
+        self.rate = rate
+        self.sleep = sleep
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        data = b"" if scope.get("method") == "HEAD" else bytes(self.body)
+        step = max(1, int(self.rate / 20))  # about 20 chunks a second
+        for start in range(0, len(data), step):
+            chunk = data[start : start + step]
+            more = start + step < len(data)
+            await send({"type": "http.response.body", "body": chunk, "more_body": more})
+            if more:
+                await self.sleep(len(chunk) / self.rate)
+        if not data:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -1,0 +1,1 @@
+"""What the emulator's answers look like on the wire, per API family."""
