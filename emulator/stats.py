@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from ..specs import STATES
+from ..states import TASK_STATES
 from .task import Task
 
 __all__ = ["Stats"]
@@ -62,7 +62,7 @@ class Stats:
 
     def snapshot(self, tasks: Iterable[Task], now: float) -> dict[str, Any]:
         """The counters as JSON, with the tasks counted by their state at `now`."""
-        states: Counter[str] = Counter({s: 0 for s in (*STATES, "expired")})
+        states: Counter[str] = Counter({s: 0 for s in (*TASK_STATES, "expired")})
         for task in tasks:
             snap = task.snapshot(now)
             state: str = snap.state

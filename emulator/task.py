@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import attrs
 
-from ..specs import Spec, State
+from ..specs import Spec
+from ..states import TaskState
 from .render_jobs import RenderJob
 
 __all__ = ["MAGIC_EXPIRE", "MAGIC_FAIL", "Snapshot", "Task", "unix"]
@@ -26,7 +27,7 @@ class Snapshot:
     """A task as seen at one instant: its state, and how far `through` that state it is
     (0 on entering it, towards 1 when it ends; 0 in a final state)."""
 
-    state: State
+    state: TaskState
     through: float
     progress: int
     due: bool

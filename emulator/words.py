@@ -22,7 +22,8 @@ from typing import Any
 import attrs
 
 from ..errors import SpecError
-from ..specs import STATES, Spec, State
+from ..specs import Spec
+from ..states import TASK_STATES, TaskState
 
 __all__ = [
     "EXTENSION_KEYS",
@@ -42,9 +43,9 @@ class StatusWords:
     """The words one status schema (`schema`, a component name) sends for each state."""
 
     schema: str
-    sends: Mapping[State, tuple[str, ...]]
+    sends: Mapping[TaskState, tuple[str, ...]]
 
-    def word(self, state: State, through: float = 0.0) -> str:
+    def word(self, state: TaskState, through: float = 0.0) -> str:
         """The word for `state`, `through` (0..1) the time the task spends in it."""
         words = self.sends[state]
         return words[min(len(words) - 1, max(0, int(through * len(words))))]
@@ -55,10 +56,12 @@ def status_words(spec: Spec, name: str, schema: Mapping[str, Any]) -> StatusWord
     mapping: Mapping[str, str] = schema.get("x-vidpipe-status") or {}
     chosen = emulator_extension(spec, name, schema).get("sends") or {}
     where = f"{name} (x-vidpipe-emulator.sends)"
-    if not isinstance(chosen, Mapping) or not set(chosen) <= set(STATES):
-        raise SpecError(f"{where} must map states ({', '.join(STATES)}) to words", spec=spec.name)
-    sends: dict[State, tuple[str, ...]] = {}
-    for state in STATES:
+    if not isinstance(chosen, Mapping) or not set(chosen) <= set(TASK_STATES):
+        raise SpecError(
+            f"{where} must map states ({', '.join(TASK_STATES)}) to words", spec=spec.name
+        )
+    sends: dict[TaskState, tuple[str, ...]] = {}
+    for state in TASK_STATES:
         given = chosen.get(state)
         if given is None:
             words = tuple(str(w) for w, s in mapping.items() if s == state)[:1]

@@ -16,7 +16,8 @@ from vidpipe.emulator import EmbeddedEmulator, EmulatorConfig
 from vidpipe.emulator.dialect import dialect_for
 from vidpipe.errors import SpecError
 from vidpipe.openapi import SPEC_DIR
-from vidpipe.specs import STATES, SpecRegistry, default_registry
+from vidpipe.specs import SpecRegistry, default_registry
+from vidpipe.states import TASK_STATES
 
 from .emulator_fixtures import Clock, apifree, client, emulator, form, seedance
 
@@ -184,6 +185,6 @@ def test_every_word_the_emulator_sends_reads_back_as_its_state(spec: Any) -> Non
     for words in (dialect.created, dialect.status, dialect.raw):
         if words is None:
             continue
-        for state in STATES:
+        for state in TASK_STATES:
             for word in words.sends[state]:
                 assert spec.normalise_status(word) == state, (words.schema, word)

@@ -14,7 +14,7 @@ from .types import File, Unset
 #: The spec this package was generated from, and the sha256 of that file's bytes: a client
 #: whose spec has changed since is stale.
 SPEC = "anyfast_happyhorse"
-SPEC_SHA256 = "7ff160838ee586505b6c4ca656a89e98598ca62bc2bb7c78c45bbd58f1fbd41c"
+SPEC_SHA256 = "36fb4aeef2b08cdc8be75f64c5cbcabade997ce0d3eb60ac78d56ac670760080"
 
 content = None
 remix = None

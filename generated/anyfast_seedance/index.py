@@ -14,7 +14,7 @@ from .types import File, Unset
 #: The spec this package was generated from, and the sha256 of that file's bytes: a client
 #: whose spec has changed since is stale.
 SPEC = "anyfast_seedance"
-SPEC_SHA256 = "b04bccf423b05e70e2d15098f322e9a41aaaddbbdf139fa99cdae617e9691442"
+SPEC_SHA256 = "5524d9e4cfa83e8dac1b5f4b067c6121211b05d69c462761619f42e57c696c5e"
 
 content = None
 remix = None

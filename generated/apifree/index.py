@@ -16,7 +16,7 @@ from .types import File, Unset
 #: The spec this package was generated from, and the sha256 of that file's bytes: a client
 #: whose spec has changed since is stale.
 SPEC = "apifree"
-SPEC_SHA256 = "d69cf46aba49c6395218a7123044e00ec013f2406ce4fb18daaa6bdb5e332972"
+SPEC_SHA256 = "8ceccca66adf84e9ccbe403dd075a888fb2512e6a55d4f7c29647dd3099decd5"
 
 
 #: The create call's body class (one per content type), the remix call's, and the classes a

@@ -16,7 +16,7 @@ from .types import File, Unset
 #: The spec this package was generated from, and the sha256 of that file's bytes: a client
 #: whose spec has changed since is stale.
 SPEC = "newapi"
-SPEC_SHA256 = "1687a546ddf20abf9829c8e1a5599e3824a53d9b2af0b05f4f864a7c3939b921"
+SPEC_SHA256 = "bc8ece92dab3969056d01e94c5cff99061feed60e5e09d0377cfc2227c55d561"
 
 
 #: The create call's body class (one per content type), the remix call's, and the classes a

@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 
+from ..dag import plan_order, select
 from ..errors import InputError, Problem
 from ..model import Storyboard
-from ..dag import plan_order, select
 from ..requests import CreateRequest, build_requests
 from ..specs import SpecRegistry, default_registry
 

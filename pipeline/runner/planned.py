@@ -13,10 +13,10 @@ from typing import Any
 
 import attrs
 
+from ..dag import plan_order
 from ..fingerprint import fingerprint
 from ..ledger import Ledger, ShotRecord
 from ..model import Storyboard
-from ..dag import plan_order
 from ..requests import CreateRequest, build_requests
 from ..specs import SpecRegistry, default_registry
 from ..statedir import StateDir
