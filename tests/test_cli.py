@@ -21,6 +21,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from vidpipe import api as api_module
+from vidpipe.adapters import registry
 from vidpipe.cli import main
 
 from .test_e2e import EXAMPLES, KEYS, ROOT, SPEC_OF, copy_example, loopback
@@ -280,6 +281,27 @@ def test_validate_says_ok_or_exits_2(tmp_path: Path) -> None:
     assert f"error: {board}:{line}: shot 'establish': seconds: '7' is not one of: 4, 8, 12" in (
         bad.stderr.splitlines()
     )
+
+
+def test_a_stale_generated_client_is_refused_before_anything_is_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    board = tiny(tmp_path)
+    real = registry.INDEXES["newapi"]
+
+    def regenerated_from_an_older_spec() -> Any:
+        index = real()
+        return type("OldIndex", (), {"SPEC": index.SPEC, "SPEC_SHA256": "0" * 64})
+
+    monkeypatch.setitem(registry.INDEXES, "newapi", regenerated_from_an_older_spec)
+    line = TINY.splitlines().index("  gateway: {api: newapi}") + 1
+    for command in (("validate", board), ("run", board, "--out", tmp_path / "out")):
+        result = vidpipe(*command)
+        assert result.exit_code == 2, result.output
+        assert result.stderr == (
+            f"error: {board}:{line}: generated client for newapi is stale: run make regen\n"
+        )
+    assert not (tmp_path / ".vidpipe").exists() and not (tmp_path / "out").exists()
 
 
 # -- schema, emulator, specs, version ---------------------------------------------------------

@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 
+from ..adapters import check_client
 from ..dag import plan_order, select
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, SpecError
 from ..model import Storyboard
 from ..requests import CreateRequest, build_requests
 from ..specs import SpecRegistry, default_registry
@@ -39,6 +40,26 @@ def _keyless(storyboard: Storyboard, shots: set[str]) -> list[Problem]:
     ]
 
 
+def _stale_clients(
+    storyboard: Storyboard, requests: Mapping[str, CreateRequest], shots: set[str]
+) -> list[Problem]:
+    """Specs in use whose generated client is missing or was made from another version."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for shot_id in sorted(shots & set(requests), key=storyboard.shot_ids.index):
+        spec = requests[shot_id].spec
+        if spec.name in seen:
+            continue
+        seen.add(spec.name)
+        try:
+            check_client(spec)
+        except SpecError as exc:
+            provider = storyboard.provider_for(storyboard.shot(shot_id))
+            line = provider.lines.get("api", provider.line)
+            problems.append(Problem(str(exc), storyboard.source, line))
+    return problems
+
+
 def check(
     storyboard: Storyboard,
     *,
@@ -47,7 +68,7 @@ def check(
     registry: SpecRegistry | None = None,
 ) -> Checked:
     """Everything a run checks before sending: every request against its spec, `--only`,
-    `--force` and keys. Raises one InputError with all the problems found."""
+    `--force`, keys and the generated clients. Raises one InputError with all the problems found."""
     problems: list[Problem] = []
     requests: dict[str, CreateRequest] = {}
     try:
@@ -65,6 +86,7 @@ def check(
         if s not in storyboard.shot_ids
     )
     problems.extend(_keyless(storyboard, selected))
+    problems.extend(_stale_clients(storyboard, requests, selected))
     if problems:
         raise InputError(problems)
     order = [s for level in plan_order(storyboard) for s in level if s in selected]
