@@ -112,19 +112,20 @@ def test_migrations_apply_in_order_and_a_failing_one_rolls_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     Ledger.open(tmp_path).close()
-    bad = (*ledger_mod.MIGRATIONS, ("CREATE TABLE extra (x INTEGER)", "THIS IS NOT SQL"))
+    released = ledger_mod.MIGRATIONS
+    bad = (*released, ("CREATE TABLE extra (x INTEGER)", "THIS IS NOT SQL"))
     monkeypatch.setattr(ledger_mod, "MIGRATIONS", bad)
     monkeypatch.setattr(ledger_mod, "SCHEMA_VERSION", len(bad))
     with pytest.raises(StateError, match="syntax error"):
         Ledger.open(tmp_path)
     conn = sqlite3.connect(tmp_path / LEDGER_FILENAME)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
     assert "extra" not in names
     conn.close()
 
     good = (
-        *ledger_mod.MIGRATIONS[:1],
+        *released,
         ("CREATE TABLE extra (x INTEGER)",),
         ("INSERT INTO extra VALUES (2)",),
     )
@@ -132,7 +133,7 @@ def test_migrations_apply_in_order_and_a_failing_one_rolls_back(
     monkeypatch.setattr(ledger_mod, "SCHEMA_VERSION", len(good))
     Ledger.open(tmp_path).close()
     conn = sqlite3.connect(tmp_path / LEDGER_FILENAME)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 2
     assert conn.execute("SELECT x FROM extra").fetchall() == [(2,)]
     conn.close()
 
@@ -334,6 +335,7 @@ def test_a_second_intent_is_refused_when_it_could_pay_twice(
     led: Ledger, run_id: int, prior: str
 ) -> None:
     intent(led, run_id)
+    led.record_sent(FP)
     if prior in ("running", "done"):
         led.record_task(FP, "t1", "queued")
     if prior == "unknown":
