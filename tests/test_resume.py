@@ -176,11 +176,11 @@ def test_a_lost_create_answer_is_unknown_and_only_sent_again_when_forced(
     assert stats["creates"]["by_model"] == {"veo3": 1}  # kite only: field stays unknown
     assert _statuses(forced)["kite"] == "done" and _statuses(forced)["field"] == "unknown"
     with Ledger.open(tmp_path / "state") as ledger:
-        kite = ledger.lookup(forced["kite"].fingerprint)
+        kite = ledger.lookup(str(forced["kite"].fingerprint))
         assert kite is not None and kite.state == ShotState.DONE
         # The audit log keeps the lost attempt that --force set aside.
         kinds = [e.kind for e in ledger.events(kite.fingerprint)]
-        assert kinds[:3] == ["intent", "unknown", "forget"]
+        assert kinds[:4] == ["intent", "sent", "unknown", "forget"]
 
 
 def test_a_running_task_is_reattached_not_created_again(tmp_path: Path) -> None:
@@ -259,21 +259,23 @@ def test_expired_content_is_reported_and_regenerated_only_when_forced(tmp_path: 
     assert forced.ok and stats["creates"]["total"] == len(SHOTS)
 
 
-def test_force_regenerates_only_the_named_shot(tmp_path: Path) -> None:
+def test_force_regenerates_the_named_shot_and_what_is_built_on_it(tmp_path: Path) -> None:
     board = write_tiny(tmp_path / "board")
     emu = InProcess.start()
     first = run_board(board, emu, tmp_path)
     emu.take_stats()
     forced = run_board(board, emu, tmp_path, force=("dusk",))
     stats = emu.take_stats()
-    assert stats["creates"]["total"] == 1 and stats["creates"]["remix"] == 1
+    # dusk again, and night, which remixes dusk: it is made from dusk's new task.
+    assert stats["creates"]["total"] == 2 and stats["creates"]["remix"] == 2
     assert _statuses(forced) == {
         "kite": "cached",
         "field": "cached",
         "dusk": "done",
-        "night": "cached",
+        "night": "done",
     }
     assert forced["dusk"].task_id != first["dusk"].task_id
+    assert forced["night"].source_task == forced["dusk"].task_id
     # The emulator renders the same request to the same bytes.
     assert forced["dusk"].sha256 == first["dusk"].sha256
 
@@ -290,7 +292,7 @@ def test_only_runs_the_named_shots_and_their_sources(tmp_path: Path) -> None:
     stats = emu.take_stats()
     assert [s.shot_id for s in partial.shots.values()] == ["field", "dusk"]
     assert stats["creates"]["total"] == 2
-    assert partial.final_status == "skipped"
+    assert partial.final_status == "stale"  # kite and night have no video yet
     assert _states(board, tmp_path) == {
         "kite": "new",
         "field": "cached",
@@ -326,7 +328,7 @@ def test_a_cached_remix_survives_its_source_going_missing(tmp_path: Path) -> Non
     first = run_board(board, InProcess.start(store_dir=tasks), tmp_path)
     # Only field's file is lost, and its content has expired since.
     with Ledger.open(tmp_path / "state") as ledger:
-        field = ledger.lookup(first["field"].fingerprint)
+        field = ledger.lookup(str(first["field"].fingerprint))
         assert field is not None and field.path is not None
     Path(field.path).unlink()
     emu = InProcess.start(store_dir=tasks, clock=lambda: time.time() + 90_000)
