@@ -234,10 +234,10 @@ class Executor:
         timings: dict[str, float] = {}
         start = time.monotonic()
         self.apply_force(shot_id, fp)
+        record = self.record(shot_id, fp, source_task)
         cached = self.cached(shot_id, fp)
         if cached is not None:
             return cached
-        record = self.record(shot_id, fp, source_task)
         adapter = self.adapter(shot_id)
         task = await self.task(shot_id, fp, adapter, record, source_task)
         if record is None or record.state not in (ShotState.RUNNING, ShotState.DONE):
