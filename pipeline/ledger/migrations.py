@@ -113,8 +113,8 @@ def check_version(conn: sqlite3.Connection, path: Path) -> None:
     if version > SCHEMA_VERSION:
         raise StateError(
             f"ledger {path} has schema version {version}, but this vidpipe knows versions up"
-            f" to {SCHEMA_VERSION}: it was written by a newer vidpipe. Upgrade vidpipe or"
-            " use another --state dir."
+            f" to {SCHEMA_VERSION}: it was written by a newer vidpipe. Upgrade vidpipe to use"
+            " it (a new state dir would not know its tasks, and would pay for them again)."
         )
 
 

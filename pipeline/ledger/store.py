@@ -82,7 +82,8 @@ class Ledger:
             if str(mode).lower() != "wal":
                 raise StateError(
                     f"ledger {path}: the file system does not support SQLite WAL mode "
-                    f"(got {mode!r}); use --state to put the state dir on a local disk"
+                    f"(got {mode!r}): move the state dir, with everything in it, to a local"
+                    " disk and name its new place with --state"
                 )
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
@@ -187,6 +188,25 @@ class Ledger:
             row = _fetch_shot(conn, fingerprint)
             check_state(row, fingerprint, action)
             self._update(conn, row, changes, action.removeprefix("record_"), detail)
+
+    def _insert(
+        self,
+        conn: sqlite3.Connection,
+        values: Mapping[str, object],
+        kind: str,
+        detail: Mapping[str, object] | None,
+    ) -> None:
+        """Insert a shot row (its first attempt) and log its audit event."""
+        now = self._clock()
+        values = {**values, "attempts": 1, "created_at": now, "updated_at": now}
+        cols = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        conn.execute(
+            f"INSERT INTO shots ({cols}, seq)"
+            f" VALUES ({marks}, (SELECT COALESCE(MAX(seq), 0) + 1 FROM shots))",
+            tuple(values.values()),
+        )
+        self._event(conn, values, kind, detail)
 
     def _update(
         self,
@@ -304,17 +324,7 @@ class Ledger:
                 "timings": None,
             }
             if row is None:
-                now = self._clock()
-                values = {**changes, "fingerprint": fingerprint, "attempts": 1}
-                values |= {"created_at": now, "updated_at": now}
-                cols = ", ".join(values)
-                marks = ", ".join("?" for _ in values)
-                conn.execute(
-                    f"INSERT INTO shots ({cols}, seq)"
-                    f" VALUES ({marks}, (SELECT COALESCE(MAX(seq), 0) + 1 FROM shots))",
-                    tuple(values.values()),
-                )
-                self._event(conn, values, "intent")
+                self._insert(conn, {**changes, "fingerprint": fingerprint}, "intent", None)
             else:
                 check_state(row, fingerprint, "record_intent")
                 self._update(
@@ -495,25 +505,16 @@ class Ledger:
                 "request": to_json(request),
                 "task_id": task_id,
                 "state": state.value,
+                "status": None,
                 "path": path,
                 "sha256": sha256,
                 "size": size,
-                "attempts": 1,
                 "error": error,
-                "created_at": now,
-                "updated_at": now,
                 "sent_at": now,
                 "task_at": now if task_id else None,
                 "source_task": source_task,
             }
-            cols = ", ".join(values)
-            marks = ", ".join("?" for _ in values)
-            conn.execute(
-                f"INSERT INTO shots ({cols}, seq)"
-                f" VALUES ({marks}, (SELECT COALESCE(MAX(seq), 0) + 1 FROM shots))",
-                tuple(values.values()),
-            )
-            self._event(conn, {**values, "status": None}, "restore", {"from": source})
+            self._insert(conn, values, "restore", {"from": source})
             return True
 
     def adopt(self, legacy: str, fingerprint: str, source_task: str) -> bool:

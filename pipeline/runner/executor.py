@@ -207,16 +207,7 @@ class Executor:
         cached = self.state.cache.fetch(record.sha256, size=record.size)
         if cached is None:
             return None
-        try:
-            path = self.out.place(shot_id, cached, record.sha256)
-        except WriteError as exc:
-            raise self.ended(
-                shot_id,
-                ShotState.FAILED,
-                f"{exc}; the video is safe in the cache: free space (or fix the permission)"
-                " and rerun to put it there (nothing is sent)",
-                task_id=record.task_id,
-            ) from exc
+        path = self.place(shot_id, cached, record.sha256, record.task_id)
         self.emit(shot_id, ShotState.CACHED, progress=100, task_id=record.task_id)
         return self.result(
             shot_id,
@@ -229,6 +220,19 @@ class Executor:
             source_task=record.source_task,
             made_in_run=record.run_id,
         )
+
+    def place(self, shot_id: str, cached: Path, sha256: str, task_id: str | None) -> Path:
+        """A copy of the cached video in the output folder; a write error ends the shot."""
+        try:
+            return self.out.place(shot_id, cached, sha256)
+        except WriteError as exc:
+            raise self.ended(
+                shot_id,
+                ShotState.FAILED,
+                f"{exc}; the video is safe in the cache: free space (or fix the permission)"
+                " and rerun to put it there (nothing is sent)",
+                task_id=task_id,
+            ) from exc
 
     async def _shot(self, shot_id: str, fp: str, source_task: str | None) -> ShotResult:
         timings: dict[str, float] = {}
@@ -453,17 +457,7 @@ class Executor:
         self.ledger.record_download(
             fp, path=str(cached), sha256=digest, size=got.size, timings=timings
         )
-        try:
-            path = self.out.place(shot_id, cached, digest)
-        except WriteError as exc:
-            raise self.ended(
-                shot_id,
-                ShotState.FAILED,
-                f"{exc}; the video is safe in the cache: free space (or fix the permission)"
-                " and rerun to put it there (nothing is sent)",
-                task_id=task_id,
-            ) from exc
-        return path, digest, got.size
+        return self.place(shot_id, cached, digest, task_id), digest, got.size
 
     # -- the unexpected -----------------------------------------------------------------
 
