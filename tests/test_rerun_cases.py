@@ -206,7 +206,7 @@ def test_1_a_create_that_never_left_is_simply_sent_by_the_next_run(tmp_path: Pat
 
 
 def test_2_an_interrupted_forced_run_resumes_its_new_tasks(tiny: Path, tmp_path: Path) -> None:
-    with server(job_seconds=0.8) as srv:
+    with server(job_seconds=0.5) as srv:
         first = run_json(srv, tiny, tmp_path)
         old = {s: v["task_id"] for s, v in first["shots"].items()}
         proc = spawn(args(tiny, tmp_path, "--force-all", "--json"), srv.env())

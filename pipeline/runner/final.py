@@ -46,7 +46,7 @@ def final_cut(
             None,
             final.concat,
             status="stale",
-            error=f"shots {', '.join(missing)} have no video{gone}",
+            error=f"{_shots(missing)} no video{gone}",
         )
     inputs = tuple(str(shots[s].sha256) for s in final.concat)
     kept = _unchanged(previous, final.concat, inputs, target)
@@ -67,6 +67,12 @@ def final_cut(
         mode=cut.mode,
         inputs=inputs,
     )
+
+
+def _shots(missing: list[str]) -> str:
+    if len(missing) == 1:
+        return f"shot {missing[0]} has"
+    return f"shots {', '.join(missing)} have"
 
 
 def _unchanged(
