@@ -58,7 +58,9 @@ _EXPORTS = {
     "TaskFailed": "errors",
     "PollTimeout": "errors",
     "ContentExpired": "errors",
+    "ResultRefused": "errors",
     "UnknownCreate": "errors",
+    "WriteError": "errors",
     "IntegrityError": "errors",
 }
 
@@ -90,6 +92,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-expo
     from .errors import PollTimeout as PollTimeout
     from .errors import Problem as Problem
     from .errors import ProviderError as ProviderError
+    from .errors import ResultRefused as ResultRefused
     from .errors import SpecError as SpecError
     from .errors import StateError as StateError
     from .errors import StateLocked as StateLocked
@@ -97,6 +100,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-expo
     from .errors import TransportError as TransportError
     from .errors import UnknownCreate as UnknownCreate
     from .errors import VidpipeError as VidpipeError
+    from .errors import WriteError as WriteError
     from .events import ShotEvent as ShotEvent
     from .loading import from_dict as from_dict
     from .loading import load as load

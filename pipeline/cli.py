@@ -47,7 +47,12 @@ def errors_to_exit_codes(func: F) -> F:
         except VidpipeError as exc:
             _fail([str(exc)], 1)
         except KeyboardInterrupt:
-            click.echo("interrupted: rerun the same command to resume", err=True)
+            click.echo(
+                "interrupted: every task already created is recorded (and any --force);"
+                " run the same command again, or a plain `vidpipe run`, to resume them"
+                " without paying twice",
+                err=True,
+            )
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
@@ -191,6 +196,8 @@ def run(
     display = PlainDisplay(order) if as_json else display_for(order)
     with display:
         result = run_storyboard(storyboard, options, on_event=display, checked=checked)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
@@ -200,7 +207,9 @@ def run(
 
 def _print_result(result: RunResult) -> None:
     counts = ", ".join(f"{n} {status}" for status, n in result.counts.items())
-    click.echo(f"{result.name}: {counts} in {result.finished_at - result.started_at:.1f} s")
+    others = f" ({len(result.others)} more not in this run)" if result.others else ""
+    seconds = result.finished_at - result.started_at
+    click.echo(f"{result.name}: {counts} in {seconds:.1f} s{others}")
     width = max([5, *(len(s) for s in result.shots)])
     for shot in result.shots.values():
         where = shot.file if shot.ok else shot.error
@@ -208,10 +217,10 @@ def _print_result(result: RunResult) -> None:
     final = result.final
     if final is not None:
         if result.final_status == "done":
-            seconds = f" ({final.duration:.1f} s)" if final.duration else ""
-            click.echo(f"  {'final':<{width}}  {'done':<8} {final.file}{seconds}")
+            seconds_text = f" ({final.duration:.1f} s)" if final.duration else ""
+            click.echo(f"  {'final':<{width}}  {'done':<8} {final.file}{seconds_text}")
         else:
-            click.echo(f"  {'final':<{width}}  not assembled: {final.error}")
+            click.echo(f"  {'final':<{width}}  {result.final_status}: {final.error}")
     click.echo(f"manifest: {result.manifest}")
     click.echo(f"report:   {result.report}")
 
@@ -257,7 +266,8 @@ def _print_plan(storyboard: Storyboard, planned: list[PlannedShot]) -> None:
     for p, info in zip(planned, doc["shots"].values(), strict=True):
         req = p.request
         click.echo("")
-        click.echo(f"{p.shot_id}  [level {p.level}, {p.state}]")
+        why = f": {p.reason}" if p.reason else ""
+        click.echo(f"{p.shot_id}  [level {p.level}, {p.state}{why}]")
         click.echo(f"  endpoint: {info['endpoint']} on {info['base_url']}")
         click.echo(f"  provider: {p.provider} (api {req.spec.api}, spec {req.spec.name})")
         click.echo(f"  model:    {req.model}")
@@ -276,7 +286,7 @@ def _print_plan(storyboard: Storyboard, planned: list[PlannedShot]) -> None:
         click.echo("  request:")
         for key, value in info["request"].items():
             click.echo(f"    {key}: {json.dumps(value)}")
-        click.echo(f"  fingerprint: {p.fingerprint}")
+        click.echo(f"  fingerprint: {p.fingerprint or 'known once its source has a task'}")
 
 
 @main.command()
@@ -335,8 +345,9 @@ def status(file: Path, state_dir: Path | None, var: tuple[str, ...], as_json: bo
     width = max((len(p.shot_id) for p in planned), default=4)
     for p in planned:
         progress = f"{p.progress} %" if p.progress is not None else ""
-        details = "  ".join(v for v in (p.task_id, p.task_status, progress, p.error) if v)
-        click.echo(f"{p.shot_id:<{width}}  {p.state:<9} {p.fingerprint[:12]}  {details}")
+        details = "  ".join(v for v in (p.task_id, p.task_status, progress, p.error, p.reason) if v)
+        short = (p.fingerprint or "-")[:12]
+        click.echo(f"{p.shot_id:<{width}}  {p.state:<9} {short:<12}  {details}")
 
 
 @main.command()

@@ -4,6 +4,7 @@ The body goes to `<dest>.part` in the destination folder, hashed (sha256) while 
 written, checked against Content-Length (or Content-Range), fsynced and only then renamed to
 `dest`. A broken or truncated transfer resumes with `Range: bytes=N-`; a server that answers
 the range with a plain 200 is followed from byte zero. The whole video is never in memory.
+A file that cannot be written (disk full, no permission) is a `WriteError`, never retried.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import BinaryIO
 import attrs
 import httpx
 
-from .errors import HTTPStatusError, IntegrityError, TransportError
+from .errors import HTTPStatusError, IntegrityError, TransportError, WriteError
 from .retry import Retries, RetryPolicy, is_retryable
 from .transport import transport_error
 
@@ -112,8 +113,34 @@ async def stream_to_file(
     `policy.attempts` bounds the failed tries in a row that brought no new bytes; a try
     that made progress resets the count. A range the server does not continue (or refuses
     with 416) starts the file again from byte zero. Raises `IntegrityError` when the file
-    is larger than announced or does not match `expected_sha256`.
+    is larger than announced or does not match `expected_sha256`, and `WriteError` when the
+    file cannot be written.
     """
+    try:
+        return await _stream_to_file(
+            open_body,
+            dest,
+            policy=policy,
+            on_progress=on_progress,
+            expected_sha256=expected_sha256,
+            max_bytes=max_bytes,
+            what=what,
+        )
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise WriteError(f"{what}: cannot write {dest}: {reason}", path=str(dest)) from exc
+
+
+async def _stream_to_file(
+    open_body: Opener,
+    dest: Path,
+    *,
+    policy: RetryPolicy,
+    on_progress: ProgressFn | None,
+    expected_sha256: str | None,
+    max_bytes: int,
+    what: str,
+) -> DownloadResult:
     part = part_path(dest)
     part.parent.mkdir(parents=True, exist_ok=True)
     done = False

@@ -5,14 +5,16 @@ Library code raises these; only the CLI turns them into messages and exit codes.
     VidpipeError
     ├── InputError            bad storyboard, template, spec or argument (exit 2, nothing sent)
     ├── SpecError             a spec in specs/ cannot be loaded or lacks a vidpipe extension
-    ├── StateError            the ledger / state dir
-    │   └── StateLocked       another run holds the state dir
+    ├── StateError            the ledger / state dir / output folder (exit 2)
+    │   └── StateLocked       another run holds the state dir or the output folder
+    ├── WriteError            a file could not be written (disk full, permission)
     └── ProviderError         anything that went wrong talking to a provider
         ├── TransportError    connection reset, timeout, truncated body
         ├── HTTPStatusError   an HTTP status the call cannot use (after retries)
         ├── TaskFailed        the provider reported the task failed
         ├── PollTimeout       the task did not finish before its deadline
-        ├── ContentExpired    the task finished but its video is gone (use --force)
+        ├── ContentExpired    the provider says the finished task's video is gone
+        ├── ResultRefused     the result URL keeps refusing the download (the task is kept)
         ├── UnknownCreate     a create was sent but its answer was lost
         └── IntegrityError    a downloaded file does not match what was expected
 """
@@ -66,10 +68,18 @@ class StateError(VidpipeError):
 
 
 class StateLocked(StateError):
-    """Another vidpipe run holds the lock on this state dir."""
+    """Another vidpipe run holds the lock on this state dir (or on the output folder)."""
 
     def __init__(self, message: str, *, state_dir: str) -> None:
         self.state_dir = state_dir
+        super().__init__(message)
+
+
+class WriteError(VidpipeError):
+    """A file could not be written: the disk is full, or writing there is not allowed."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        self.path = path
         super().__init__(message)
 
 
@@ -122,7 +132,28 @@ class PollTimeout(ProviderError):
 
 
 class ContentExpired(ProviderError):
-    """The task completed but its video can no longer be fetched."""
+    """The provider says a completed task's video is gone for good."""
+
+
+class ResultRefused(HTTPStatusError):
+    """The result URL refused the download (401, 403, 404, 410), or there was none.
+
+    `gone` is set when the answer says the content is gone for good (410, or a 404 that
+    says it expired). A refusal that outlasts the download's refresh rounds leaves the task
+    kept for the next run: the video may still be there.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        gone: bool = False,
+        body: str = "",
+        task_id: str | None = None,
+    ) -> None:
+        self.gone = gone
+        super().__init__(message, status_code=status_code, body=body, task_id=task_id)
 
 
 class UnknownCreate(ProviderError):

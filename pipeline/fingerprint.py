@@ -115,13 +115,16 @@ def fingerprint(
     request: Mapping[str, object],
     files: Mapping[str, str],
     remix_source: str | None,
+    source_task: str | None = None,
 ) -> str:
     """Hex sha256 naming one fully resolved shot request.
 
     ``files`` maps a request field to the sha256 of the local file sent in it, and
-    ``remix_source`` is the fingerprint of the shot this one remixes. Any change to any
-    input changes the result; key order does not. A trailing slash on ``base_url`` is
-    ignored because it names the same endpoint.
+    ``remix_source`` is the fingerprint of the shot this one remixes; ``source_task`` is that
+    shot's task (its generation), so regenerating a source changes its remixes' fingerprints.
+    Any change to any input changes the result; key order does not. A trailing slash on
+    ``base_url`` is ignored because it names the same endpoint. Without ``source_task`` the
+    payload is the one fingerprints had before it existed.
     """
     _require_sha256(spec_sha256, "spec_sha256")
     for field, digest in files.items():
@@ -138,6 +141,8 @@ def fingerprint(
         "files": dict(files),
         "remix_source": remix_source,
     }
+    if source_task is not None:
+        payload["source_task"] = source_task
     return sha256_bytes(canonical_json(payload))
 
 

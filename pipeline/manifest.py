@@ -2,10 +2,13 @@
 
 A `RunResult` is addressed by shot id (`result["establish"]`, `result.shots["establish"]`)
 and `RunResult.to_json()` is what `vidpipe run --json` prints. A shot's state is one of
-`RESULT_STATES`.
+`RESULT_STATES`. `shots` are the shots this run ran; `others` the last known state of the
+rest of the storyboard (`--only`), so the manifest and the report describe it whole.
 
 The manifest is enough to reproduce every request exactly: it holds each shot's resolved
-request (local files by name and sha256, never a key), the seed, the spec and its hash.
+request (local files by name and sha256, never a key), the seed, the spec and its hash, the
+fingerprint and task, and for a remix the source task it was made from. Its paths are
+relative to its own folder, so a copied output folder keeps a valid manifest.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ class ShotResult:
     model: str
     prompt: str
     request: Mapping[str, Any]
-    fingerprint: str
+    # None for a remix whose source has no task: its fingerprint names that task.
+    fingerprint: str | None
     seed: int | None
     seed_sent: bool
     remix_of: str | None = None
@@ -48,7 +52,13 @@ class ShotResult:
     sha256: str | None = None
     bytes: int | None = None
     error: str | None = None
+    # The timings of the run that made the file (seconds from that shot's start).
     timings: Mapping[str, float] = attrs.Factory(dict)
+    # A remix: the task of the source it was made from.
+    source_task: str | None = None
+    # The run that made this generation, and whether this run ran the shot at all.
+    made_in_run: int | None = None
+    in_run: bool = True
 
     @property
     def ok(self) -> bool:
@@ -67,8 +77,8 @@ class ShotResult:
             "error": self.error,
         }
 
-    def manifest_entry(self, out_dir: Path, *, remix_task_id: str | None = None) -> dict[str, Any]:
-        """This shot's manifest entry; `remix_task_id` is the source task a remix was sent."""
+    def manifest_entry(self, out_dir: Path) -> dict[str, Any]:
+        """This shot's manifest entry."""
         return {
             "status": self.status,
             "provider": self.provider,
@@ -82,19 +92,29 @@ class ShotResult:
             "seed": self.seed if self.seed_sent else None,
             "seed_reproducible": self.seed_sent,
             "remix_of": self.remix_of,
-            "remix_task_id": remix_task_id,
+            "remix_task_id": self.source_task,
             "task_id": self.task_id,
             "file": _relative(self.file, out_dir),
             "sha256": self.sha256,
             "bytes": self.bytes,
             "error": self.error,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "made_in_run": self.made_in_run,
+            "in_run": self.in_run,
         }
+
+
+FINAL_STATES = ("done", "stale", "failed")
 
 
 @attrs.frozen
 class FinalResult:
-    """The final cut, if the storyboard asked for one."""
+    """The final cut, if the storyboard asked for one.
+
+    `status` is `done` (final.mp4 joins the current videos of `shots`, whose sha256s are
+    `inputs`), `stale` (a shot has no video: there is no final.mp4, one left over was
+    removed) or `failed` (joining them failed).
+    """
 
     file: Path | None
     shots: tuple[str, ...]
@@ -103,10 +123,12 @@ class FinalResult:
     duration: float | None = None
     mode: str | None = None
     error: str | None = None
+    status: str = attrs.field(default="done", validator=attrs.validators.in_(FINAL_STATES))
+    inputs: tuple[str, ...] = ()
 
 
 def _by_id(shots: Mapping[str, ShotResult] | Iterable[ShotResult]) -> Mapping[str, ShotResult]:
-    """Shot results keyed by shot id, in run order, read-only."""
+    """Shot results keyed by shot id, in storyboard order, read-only."""
     values = shots.values() if isinstance(shots, Mapping) else shots
     return MappingProxyType({s.shot_id: s for s in values})
 
@@ -125,15 +147,22 @@ class RunResult:
     finished_at: float
     manifest: Path | None = None
     report: Path | None = None
+    # The last known state of the shots this run did not run (--only), in storyboard order.
+    others: Mapping[str, ShotResult] = attrs.field(factory=dict, converter=_by_id)
+    # The storyboard's shot order, and what is worth telling the user about this run.
+    order: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def final_status(self) -> str | None:
-        """`done`, `skipped` (a shot it needs was not selected by --only) or `failed`."""
-        if self.final is None:
-            return None
-        if self.final.file is not None and self.final.error is None:
-            return "done"
-        return "skipped" if any(s not in self.shots for s in self.final.shots) else "failed"
+        """`done`, `stale` (a shot it needs has no video) or `failed`; None without one."""
+        return None if self.final is None else self.final.status
+
+    def storyboard_shots(self) -> list[ShotResult]:
+        """Every shot of the storyboard, this run's and the others', in storyboard order."""
+        every = {**self.others, **self.shots}
+        order = list(self.order) or list(every)
+        return [every[s] for s in order if s in every]
 
     @property
     def ok(self) -> bool:
@@ -160,6 +189,7 @@ class RunResult:
         """What `vidpipe run --json` prints."""
         return {
             "name": self.name,
+            "notes": list(self.notes),
             "ok": self.ok,
             "exit_code": self.exit_code,
             "out_dir": str(self.out_dir),
@@ -201,37 +231,41 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def manifest_json(result: RunResult, *, storyboard_seed: int | None) -> dict[str, Any]:
-    """The manifest document for a run."""
+    """The manifest document for a run: the whole storyboard, paths relative to it."""
     final = result.final
-    tasks = {shot_id: s.task_id for shot_id, s in result.shots.items()}
     return {
         "vidpipe": __version__,
         "name": result.name,
-        "storyboard": str(result.storyboard),
+        "storyboard": _relative_path(result.storyboard, result.out_dir),
         "run_id": result.run_id,
         "seed": storyboard_seed,
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(result.started_at)),
         "seconds": round(result.finished_at - result.started_at, 3),
         "ok": result.ok,
-        "shots": {
-            shot_id: s.manifest_entry(
-                result.out_dir, remix_task_id=tasks.get(s.remix_of) if s.remix_of else None
-            )
-            for shot_id, s in result.shots.items()
-        },
+        "notes": list(result.notes),
+        "shots": {s.shot_id: s.manifest_entry(result.out_dir) for s in result.storyboard_shots()},
         "final": None
         if final is None
         else {
-            "status": result.final_status,
+            "status": final.status,
             "concat": list(final.shots),
             "file": _relative(final.file, result.out_dir),
             "sha256": final.sha256,
             "bytes": final.bytes,
             "duration": final.duration,
             "mode": final.mode,
+            "inputs": list(final.inputs),
             "error": final.error,
         },
     }
+
+
+def _relative_path(path: Path, base: Path) -> str:
+    """`path` relative to `base`, even when it is not below it (``../board.yaml``)."""
+    try:
+        return Path(os.path.relpath(Path(path).absolute(), Path(base).absolute())).as_posix()
+    except ValueError:  # another drive (Windows)
+        return str(path)
 
 
 def write_manifest(result: RunResult, *, storyboard_seed: int | None) -> Path:
@@ -249,14 +283,15 @@ _REPORT = jinja2.Environment(
 
 
 def write_report(result: RunResult, shots: Sequence[ShotResult] | None = None) -> Path:
-    """A self-contained report.html beside the videos (they play inline)."""
+    """A self-contained report.html beside the videos (they play inline): every shot of
+    the storyboard in its order, with the timings of the run that made it."""
     path = result.out_dir / "report.html"
     template = _REPORT.get_template("report.html.j2")
     text = template.render(
         result=result,
         shots=[
             (s, _relative(s.file, result.out_dir), json.dumps(s.request, indent=1))
-            for s in (shots or result.shots.values())
+            for s in (shots or result.storyboard_shots())
         ],
         final_file=_relative(result.final.file, result.out_dir) if result.final else None,
         escape=html.escape,

@@ -2,8 +2,14 @@
 
 The wait between polls follows the server's hint (`openai-poll-after-ms` or Retry-After on
 the status answer), else an estimate from the reported progress, else a slowly growing
-default; always within [floor, ceiling]. Every task has an overall deadline. A 429 or 5xx
-on a poll is retried inside `adapter.status` (poll scope) and never leads to a new create.
+default; always within [floor, ceiling]. Every task has a deadline, counted from the task's
+creation (`started_at`), so a rerun does not start the clock again.
+
+A 429, 5xx or broken connection on a status read is retried inside `adapter.status` (poll
+scope); when that gives up, polling backs off (capped, Retry-After honoured) and reads again,
+through any run of such failures, until the deadline. The task is paid for: nothing here
+ever leads to a new create. In testing mode (`retry.set_testing`) those backoff waits are
+not slept but still count towards the deadline.
 """
 
 from __future__ import annotations
@@ -17,9 +23,12 @@ from typing import Protocol
 import attrs
 
 from .adapters.contract import TaskSnapshot
-from .errors import PollTimeout, TaskFailed
+from .errors import PollTimeout, ProviderError, TaskFailed
+from .retry import RetryPolicies, RetryPolicy, backoff_seconds, is_retryable, is_testing
 
 __all__ = ["PollSettings", "StatusSource", "next_interval", "poll"]
+
+_POLL_ERRORS = RetryPolicies().poll_errors
 
 UpdateFn = Callable[[TaskSnapshot], Awaitable[None] | None]
 
@@ -75,23 +84,49 @@ async def poll(
     task_id: str,
     *,
     deadline_s: float,
+    started_at: float | None = None,
     on_update: UpdateFn | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     clock: Callable[[], float] = time.monotonic,
     settings: PollSettings = PollSettings(),
+    errors: RetryPolicy = _POLL_ERRORS,
 ) -> TaskSnapshot:
     """Poll `task_id` until it succeeds (returned) or fails (`TaskFailed`).
 
-    Raises `PollTimeout` when the task has not finished `deadline_s` seconds after the
-    first poll. `on_update` sees every snapshot (it may be a coroutine function).
+    Raises `PollTimeout` when the task has not finished `deadline_s` seconds after
+    `started_at` (on `clock`; default: the first poll), after at least one status read.
+    Status reads that fail with what the poll scope retries are backed off under `errors`
+    until then. `on_update` sees every snapshot (it may be a coroutine function).
     """
-    start = clock()
+    start = clock() if started_at is None else started_at
     deadline = start + deadline_s
     first_sample: _Sample | None = None
     polls = 0
+    failures = 0
+    skipped = 0.0  # backoff waits testing mode did not sleep: they count all the same
     while True:
-        snapshot = await adapter.status(task_id)
-        now = clock()
+        try:
+            snapshot = await adapter.status(task_id)
+        except ProviderError as exc:
+            if not is_retryable(exc, "poll"):
+                raise
+            now = clock() + skipped
+            if now >= deadline:
+                raise PollTimeout(
+                    f"task {task_id} has not finished {now - start:.0f} s after it was created "
+                    f"(the deadline is {deadline_s:g} s from its creation); its last status"
+                    f" read failed: {exc}",
+                    task_id=task_id,
+                ) from exc
+            failures += 1
+            wait = min(backoff_seconds(exc, errors, failures), max(deadline - now, 0.0))
+            if is_testing():
+                skipped += wait
+            else:
+                await sleep(wait)
+            continue
+        failures = 0
+        now = clock() + skipped
         if on_update is not None:
             result = on_update(snapshot)
             if inspect.isawaitable(result):
@@ -103,8 +138,9 @@ async def poll(
             raise TaskFailed(f"task {task_id} failed: {reason}", reason=reason, task_id=task_id)
         if now >= deadline:
             raise PollTimeout(
-                f"task {task_id} did not finish within {deadline_s:g} s "
-                f"(last status {snapshot.raw_status or snapshot.state})",
+                f"task {task_id} has not finished {now - start:.0f} s after it was created "
+                f"(the deadline is {deadline_s:g} s from its creation; last status "
+                f"{snapshot.raw_status or snapshot.state})",
                 task_id=task_id,
             )
         if first_sample is None and snapshot.progress is not None:

@@ -1,14 +1,20 @@
 """Retries for provider calls, with a separate scope (and policy) for submit, poll and download.
 
 The loop is stamina's (`stamina.retry_context`, 25.2 or newer: its `on` hook may return the
-wait). What is retried: connection failures and the HTTP statuses 408, 409, 429 and 5xx.
-Never 400, 401, 403 or 404. The wait is the server's `retry-after-ms`, else `Retry-After`
-(seconds or an HTTP date), capped; without one, stamina's exponential backoff with jitter.
+wait). Status reads and downloads retry connection failures and the HTTP statuses 408, 409,
+429 and 5xx; never 400, 401, 403 or 404. The wait is the server's `retry-after-ms`, else
+`Retry-After` (seconds or an HTTP date), capped; without one, stamina's exponential backoff
+with jitter.
 
-A create is not idempotent. In the submit scope, a failure after which the request may have
-reached the server without its answer coming back (read timeout, reset after sending, a
-protocol error) is never retried: it becomes `UnknownCreate`, so that nothing is paid twice.
-A connect failure (nothing sent) and a 429/5xx answer are sent again.
+A create is not idempotent. In the submit scope only what certainly did not reach the
+provider, or was answered "not taken", is sent again: a connect failure (DNS, refused, TLS:
+nothing was sent) and 429. Every other failure after the request left may hide a task that
+exists: a 5xx (a proxy's 502 often comes after its upstream took the task), 408, a read
+timeout, a reset, an unreadable answer. Those become `UnknownCreate` and are never retried,
+so that nothing is paid twice. Other 4xx answers are refusals: the task was not taken.
+
+Status reads outlast their scope's attempts in `vidpipe.polling`, which keeps backing off
+(`backoff_seconds`) until the task's deadline.
 
 Tests switch real sleeping off with `set_testing()` (stamina's testing mode, which leaves
 every wait at zero but keeps each policy's attempts); `recorded_waits()` lists, per retry,
@@ -17,6 +23,7 @@ the server's wait that was asked for, or None where stamina's backoff applied.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager
@@ -35,7 +42,10 @@ __all__ = [
     "RetryPolicies",
     "RetryPolicy",
     "Scope",
+    "backoff_seconds",
     "is_retryable",
+    "is_testing",
+    "lost_create",
     "poll_hint_seconds",
     "recorded_waits",
     "retry_after_seconds",
@@ -49,6 +59,8 @@ T = TypeVar("T")
 
 NEVER_RETRY = frozenset({400, 401, 403, 404})
 RETRY_STATUSES = frozenset({408, 409, 429})
+#: The only answer to a create that says, and is retried because, the task was not taken.
+NOT_TAKEN_RETRY = 429
 # In testing mode stamina would cap every loop at this many attempts: a loop that never
 # ends shows up as a failure instead of a hung test.
 _TESTING_ATTEMPTS_CAP = 1000
@@ -75,11 +87,19 @@ class RetryPolicy:
 
 @attrs.frozen
 class RetryPolicies:
-    """One policy per scope. Polls and downloads may try harder than creates."""
+    """One policy per scope. Polls and downloads may try harder than creates.
+
+    `refresh` paces the rounds of a download whose result URL refuses (401/403/404/410) or
+    breaks: each round reads the task again for a fresh URL (about 30 s in all by default).
+    `poll_errors` paces status reads that keep failing after the poll scope's attempts,
+    until the task's deadline.
+    """
 
     submit: RetryPolicy = RetryPolicy(attempts=3)
     poll: RetryPolicy = RetryPolicy(attempts=6)
     download: RetryPolicy = RetryPolicy(attempts=6)
+    refresh: RetryPolicy = RetryPolicy(attempts=5, wait_initial=2.0, wait_max=16.0)
+    poll_errors: RetryPolicy = RetryPolicy(wait_initial=1.0, wait_max=30.0, wait_jitter=1.0)
 
     def for_scope(self, scope: Scope) -> RetryPolicy:
         policy: RetryPolicy = getattr(self, scope)
@@ -87,6 +107,11 @@ class RetryPolicies:
 
 
 _waits: list[tuple[Scope, float | None]] = []
+
+
+def is_testing() -> bool:
+    """Whether waits are skipped (`set_testing`)."""
+    return stamina.is_testing()
 
 
 def set_testing(active: bool = True) -> AbstractContextManager[None]:
@@ -149,6 +174,8 @@ def is_retryable(exc: BaseException, scope: Scope) -> bool:
     """Whether `exc` may be retried in `scope` (submit only retries what was surely not taken)."""
     if isinstance(exc, HTTPStatusError):
         code = exc.status_code
+        if scope == "submit":
+            return code == NOT_TAKEN_RETRY
         if code in NEVER_RETRY:
             return False
         return code in RETRY_STATUSES or 500 <= code <= 599
@@ -157,6 +184,24 @@ def is_retryable(exc: BaseException, scope: Scope) -> bool:
     if isinstance(exc, TransportError):
         return scope != "submit"
     return False
+
+
+def lost_create(exc: BaseException) -> bool:
+    """Whether a failed create may have been taken by the provider all the same: a transport
+    failure after the request left, a 408 or a 5xx answer."""
+    if isinstance(exc, HTTPStatusError):
+        return exc.status_code == 408 or 500 <= exc.status_code <= 599
+    return isinstance(exc, TransportError) and not isinstance(exc, RequestNotSent)
+
+
+def backoff_seconds(exc: BaseException, policy: RetryPolicy, failures: int) -> float:
+    """The wait after the `failures`-th failure in a row: the server's (capped), else
+    exponential backoff with jitter, capped at `policy.wait_max`."""
+    wait = server_wait(exc, policy)
+    if wait is not None:
+        return wait
+    grown = policy.wait_initial * 2.0 ** max(0, failures - 1)
+    return min(policy.wait_max, grown + random.uniform(0, policy.wait_jitter))
 
 
 def server_wait(exc: BaseException, policy: RetryPolicy) -> float | None:
@@ -228,19 +273,20 @@ async def retrying(
 ) -> T:
     """Await `call()` until it succeeds, retrying what `scope` allows within `policy`.
 
-    In the submit scope a transport failure that may have reached the server is raised as
-    `UnknownCreate` (chained to the cause) instead of being retried.
+    In the submit scope a failure after which the provider may have taken the create (see
+    `lost_create`) is raised as `UnknownCreate` (chained to the cause), never retried; any
+    other error that ends a create means the task was not taken.
     """
     try:
         async for attempt in Retries(scope, policy):
             with attempt:
                 return await call()
-    except TransportError as exc:
-        if scope == "submit" and not isinstance(exc, RequestNotSent):
+    except (TransportError, HTTPStatusError) as exc:
+        if scope == "submit" and lost_create(exc):
             label = f"{what}: " if what else ""
             raise UnknownCreate(
-                f"{label}the create was sent but its answer was lost ({exc}); "
-                "it was not sent again because it might be billed twice",
+                f"{label}the create was sent but its answer was lost ({exc}); the "
+                "provider may have taken it, so it was not sent again (it might be billed twice)",
                 shot=exc.shot,
             ) from exc
         raise

@@ -19,7 +19,7 @@ import shutil
 import socket
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -30,7 +30,7 @@ from .fingerprint import is_sha256, sha256_file
 from .ledger import LEDGER_FILENAME, Ledger
 from .redact import redact_argv
 
-__all__ = ["DEFAULT_DIRNAME", "ContentCache", "StateDir"]
+__all__ = ["DEFAULT_DIRNAME", "ContentCache", "StateDir", "hold_lock"]
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +57,13 @@ class ContentCache:
             raise StateError(f"not a sha256 digest: {sha256!r}")
         return self.root / sha256[:2] / f"{sha256}.mp4"
 
-    def store(self, path: Path, sha256: str) -> Path:
-        """Put ``path`` in the cache under ``sha256`` (hard link, or copy across devices).
+    def store(self, path: Path, sha256: str, *, link: bool = True) -> Path:
+        """Put ``path`` in the cache under ``sha256``, read-only.
 
-        The file is hashed first; a mismatch raises StateError and stores nothing. Callers
-        must replace, never rewrite in place, a file they stored: a hard link shares bytes
-        (a rewrite is caught by the next ``fetch`` but loses the cached copy).
+        With `link` (for a scratch file that is removed right after) it is hard-linked, or
+        copied across devices; without, always copied, so the caller's file never shares
+        storage with the cache. The file is hashed first; a mismatch raises StateError and
+        stores nothing.
         """
         target = self.path_for(sha256)
         actual = sha256_file(path)
@@ -76,11 +77,14 @@ class ContentCache:
         tmp = target.with_name(f".{sha256}.{os.getpid()}.{time.monotonic_ns()}.tmp")
         try:
             try:
+                if not link:
+                    raise OSError(errno.EXDEV, "a copy was asked for")
                 os.link(path, tmp)
             except OSError:
                 shutil.copyfile(path, tmp)
                 with tmp.open("rb+") as f:
                     os.fsync(f.fileno())
+            os.chmod(tmp, 0o444)  # a stray write to the cache fails instead of corrupting it
             os.replace(tmp, target)
         except OSError as exc:
             raise StateError(f"cannot store {path} in the cache {self.root}: {exc}") from exc
@@ -182,40 +186,56 @@ class StateDir:
         run never leaves a stale lock behind.
         """
         self.ensure()
-        try:
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except OSError as exc:
-            raise StateError(f"cannot open the lock file {self.lock_path}: {exc}") from exc
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                    raise StateLocked(self._locked_message(fd), state_dir=str(self.path)) from None
-                raise StateError(f"cannot lock {self.lock_path}: {exc}") from exc
-            _write_holder(fd, redact_argv(sys.argv if argv is None else argv))
-            try:
-                yield
-            finally:
-                # Clear the holder first: a reader that wins the race sees "unknown", not us.
-                with suppress(OSError):
-                    os.ftruncate(fd, 0)
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
 
-    def _locked_message(self, fd: int) -> str:
-        holder = _read_holder(fd)
-        if holder is None:
-            who = "another process (it has not said which yet)"
-        else:
-            args = holder.get("argv")
-            argv = " ".join(str(a) for a in args) if isinstance(args, list) and args else "?"
-            who = f"pid {holder.get('pid', '?')} on {holder.get('host', '?')} ({argv})"
-        return (
-            f"state dir {self.path} is in use by {who}. Wait for that run to finish, or give "
-            "this one its own state dir with --state DIR."
-        )
+        def refusal(who: str) -> StateLocked:
+            return StateLocked(
+                f"state dir {self.path} is in use by {who}. Wait for that run to finish: a"
+                " second run now would race it for the same shots.",
+                state_dir=str(self.path),
+            )
+
+        with hold_lock(self.lock_path, argv, refusal):
+            yield
+
+
+@contextmanager
+def hold_lock(
+    lock_path: Path, argv: Sequence[str] | None, refusal: Callable[[str], StateError]
+) -> Iterator[None]:
+    """flock `lock_path` for this process, writing our pid and (redacted) argv into it.
+
+    When another process holds it, raise ``refusal(who)``, `who` naming that holder.
+    """
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise StateError(f"cannot open the lock file {lock_path}: {exc}") from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise refusal(_holder_text(fd)) from None
+            raise StateError(f"cannot lock {lock_path}: {exc}") from exc
+        _write_holder(fd, redact_argv(sys.argv if argv is None else argv))
+        try:
+            yield
+        finally:
+            # Clear the holder first: a reader that wins the race sees "unknown", not us.
+            with suppress(OSError):
+                os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _holder_text(fd: int) -> str:
+    holder = _read_holder(fd)
+    if holder is None:
+        return "another process (it has not said which yet)"
+    args = holder.get("argv")
+    argv = " ".join(str(a) for a in args) if isinstance(args, list) and args else "?"
+    return f"pid {holder.get('pid', '?')} on {holder.get('host', '?')} ({argv})"
 
 
 def _write_holder(fd: int, argv: list[str]) -> None:

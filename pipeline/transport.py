@@ -8,10 +8,17 @@ for result URLs on any other origin. The key is kept out of every repr and messa
 This module also turns httpx failures into vidpipe's `TransportError`s, telling apart the
 failures where nothing reached the server (`RequestNotSent`, always safe to retry) from
 those where the request may have been received (a lost answer).
+
+And it says when a request leaves: inside `on_send(callback)`, the callback runs right before
+an API request's first byte is written (httpcore's `send_request_headers` trace event; on a
+transport with no network under it, `HandOff`, when the request is handed over). The
+ledger uses it to tell "intent recorded" from "request sent".
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar, cast
 
@@ -24,10 +31,12 @@ __all__ = [
     "ApiClient",
     "ClientFactory",
     "Connection",
+    "HandOff",
     "MalformedAnswer",
     "RequestNotSent",
     "default_timeout",
     "last_response",
+    "on_send",
     "origin_of",
     "transport_error",
 ]
@@ -83,6 +92,54 @@ async def _remember(response: httpx.Response) -> None:
     last_response.set(response)
 
 
+_on_send: ContextVar[Callable[[], object] | None] = ContextVar("vidpipe_on_send", default=None)
+_SENDING = "send_request_headers.started"
+
+
+@contextmanager
+def on_send(callback: Callable[[], object]) -> Iterator[None]:
+    """Within the block, call `callback` whenever an API request is about to leave."""
+    token = _on_send.set(callback)
+    try:
+        yield
+    finally:
+        _on_send.reset(token)
+
+
+class _SendTrace:
+    """httpcore's trace extension: calls back when a request's headers start going out."""
+
+    def __init__(self, callback: Callable[[], object]) -> None:
+        self.callback = callback
+
+    async def __call__(self, name: str, info: dict[str, Any]) -> None:
+        if name.endswith(_SENDING):
+            self.callback()
+
+
+async def _trace_sending(request: httpx.Request) -> None:
+    callback = _on_send.get()
+    if callback is not None:
+        request.extensions["trace"] = _SendTrace(callback)
+
+
+class HandOff(httpx.AsyncBaseTransport):
+    """Wraps a transport with no network under it (in-process, mocks): a request leaves
+    when it is handed over, so the send trace fires then."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        trace = request.extensions.get("trace")
+        if trace is not None:
+            await trace(f"handoff.{_SENDING}", {"request": request})
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 def _check_key(api_key: str) -> None:
     # A control character in a header value makes h11 raise with the value in its message.
     if any(ord(c) < 0x21 or ord(c) == 0x7F for c in api_key):
@@ -115,7 +172,8 @@ class Connection:
         connection: one per class, built on first use and closed by `aclose`."""
         client = self._api_clients.get(factory)
         if client is None:
-            httpx_args: dict[str, Any] = {"event_hooks": {"response": [_remember]}}
+            hooks = {"request": [_trace_sending], "response": [_remember]}
+            httpx_args: dict[str, Any] = {"event_hooks": hooks}
             if self.transport is not None:
                 httpx_args["transport"] = self.transport
             client = factory(

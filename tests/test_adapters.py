@@ -29,6 +29,7 @@ from vidpipe.errors import (
     HTTPStatusError,
     InputError,
     ProviderError,
+    ResultRefused,
     TransportError,
     UnknownCreate,
 )
@@ -711,15 +712,59 @@ async def test_expired_cdn_url_falls_back_to_the_content_route(
     assert got.size == len(MP4) and len(server.requests) == 2
 
 
-@pytest.mark.parametrize("code", [404, 410])
-async def test_gone_content_is_content_expired(
-    server: Server, conn: Connection, tmp_path: Path, code: int
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(410, json={"error": {}}),
+        httpx.Response(404, json={"error": {"message": "The content of v1 has expired."}}),
+    ],
+)
+async def test_content_the_provider_says_is_gone_is_content_expired(
+    server: Server, conn: Connection, tmp_path: Path, answer: httpx.Response
 ) -> None:
-    server.on("GET", f"{API}/v1/videos/v1/content", httpx.Response(code, json={"error": {}}))
+    server.on("GET", f"{API}/v1/videos/v1/content", answer)
     with pytest.raises(ContentExpired):
         await adapter("apifree", conn).download(snap("v1"), tmp_path / "a.mp4")
     assert not (tmp_path / "a.mp4").exists() and not (tmp_path / "a.mp4.part").exists()
     assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("code", [401, 403, 404])
+async def test_a_refused_result_url_is_read_again_and_retried(
+    server: Server, conn: Connection, tmp_path: Path, code: int
+) -> None:
+    refusal = httpx.Response(code, text="<Error><Code>AccessDenied</Code></Error>")
+    server.on("GET", f"{CDN}/old.mp4", refusal)
+    fresh = envelope("SUCCESS", result_url=f"{CDN}/new.mp4")
+    server.on("GET", f"{API}/v1/video/generations/cgt-1", fresh)
+    server.on("GET", f"{CDN}/new.mp4", refusal, httpx.Response(200, content=MP4))
+    a = adapter("anyfast_seedance", conn)
+    got = await a.download(snap("cgt-1", f"{CDN}/old.mp4"), tmp_path / "a.mp4")
+    assert got.path.read_bytes() == MP4
+    status = "/v1/video/generations/cgt-1"
+    # the old URL; a status read for a fresh one, refused; read again, and the video
+    assert [r.url.path for r in server.requests] == [
+        "/old.mp4",
+        status,
+        "/new.mp4",
+        status,
+        "/new.mp4",
+    ]
+    assert retry.recorded_waits("download") == [None, None]  # backoff between the rounds
+
+
+async def test_a_result_url_that_keeps_refusing_is_not_called_expired(
+    server: Server, conn: Connection, tmp_path: Path
+) -> None:
+    server.on("GET", f"{CDN}/v.mp4", httpx.Response(403, text="Request has expired"))
+    fresh = envelope("SUCCESS", result_url=f"{CDN}/v.mp4")
+    server.on("GET", f"{API}/v1/video/generations/cgt-1", fresh)
+    a = adapter("anyfast_seedance", conn, refresh=RetryPolicy(attempts=3))
+    with pytest.raises(ResultRefused) as info:
+        await a.download(snap("cgt-1", f"{CDN}/v.mp4"), tmp_path / "a.mp4")
+    assert info.value.status_code == 403 and not isinstance(info.value, ContentExpired)
+    assert [r.url.path for r in server.requests].count("/v.mp4") == 3
+    assert not (tmp_path / "a.mp4").exists()
 
 
 async def test_generations_download_refreshes_a_missing_result_url(
@@ -780,7 +825,8 @@ async def test_smoke_against_the_embedded_emulator(tmp_path: Path) -> None:
         pytest.skip("the embedded emulator is not available")
     from vidpipe.polling import PollSettings, poll
 
-    faults = "429=0.25,503=0.15,truncate=0.4"
+    # 5xx only on status reads: a 5xx answering a create may hide a task, so it is not resent
+    faults = "429=0.25,burst-503=0.15x2,truncate=0.4"
     emu = emulator.EmbeddedEmulator(emulator.EmulatorConfig(job_seconds=0, faults=faults, seed=3))
     hard = RetryPolicy(attempts=10)
     async with Connection(emu.api_base_url("newapi"), "k", transport=emu.transport()) as c:

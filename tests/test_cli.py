@@ -93,11 +93,11 @@ def test_a_provider_failure_exits_1_while_the_other_shots_finish(tmp_path: Path)
     assert f"  three  done     {out / 'three.mp4'}" in result.stdout
     (failed,) = [line for line in result.stdout.splitlines() if line.startswith("  two ")]
     assert re.fullmatch(r"  two    failed   two: the provider failed task \S+: .+", failed)
-    assert "  final  not assembled: shots two not done" in result.stdout
+    assert "  final  stale: shot two has no video" in result.stdout
     assert not (out / "final.mp4").exists()
     assert "\x1b[" not in result.output
     report = (out / "report.html").read_text()
-    assert "Not assembled: shots two not done" in report
+    assert "stale: shot two has no video" in report
 
 
 def test_json_prints_one_summary_with_every_shot(tmp_path: Path) -> None:
@@ -117,10 +117,10 @@ def test_json_prints_one_summary_with_every_shot(tmp_path: Path) -> None:
     two = summary["shots"]["two"]
     assert Path(two["file"]).is_file() and two["provider"] == "gateway"
     final = summary["final"]
-    assert final["status"] == "failed" and final["file"] is None
-    assert final["error"] == "shots one, three not done"
+    assert final["status"] == "stale" and final["file"] is None
+    assert final["error"] == "shots one, three have no video"
     manifest = json.loads(Path(summary["manifest"]).read_text())
-    assert manifest["ok"] is False and manifest["final"]["status"] == "failed"
+    assert manifest["ok"] is False and manifest["final"]["status"] == "stale"
     assert manifest["shots"]["one"]["status"] == "failed"
     # Progress still goes to stderr, as plain lines.
     assert re.search(r"^\[\s*\d+\.\ds\] one\s+failed", result.stderr, re.M)
@@ -128,17 +128,22 @@ def test_json_prints_one_summary_with_every_shot(tmp_path: Path) -> None:
 
 def test_only_runs_the_named_shots_and_their_remix_sources(tmp_path: Path) -> None:
     result = run_tiny(tiny(tmp_path), "--only", "three", "--json")
-    # Every shot asked for is done; a final cut needing unselected shots is skipped, not failed.
+    # Every shot asked for is done; a final cut needing a shot never made is stale, not failed.
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert {s: v["status"] for s, v in summary["shots"].items()} == {
         "one": "done",
         "three": "done",
     }
-    assert summary["final"]["status"] == "skipped"
-    assert summary["final"]["error"] == "shots two not selected"
+    assert summary["final"]["status"] == "stale"
+    assert summary["final"]["error"] == "shot two has no video"
     assert not (tmp_path / "out" / "tiny" / "two.mp4").exists()
     assert "two" not in result.stderr
+    # The manifest still describes the whole storyboard, in its order.
+    manifest = json.loads(Path(summary["manifest"]).read_text())
+    assert list(manifest["shots"]) == ["one", "two", "three"]
+    assert manifest["shots"]["two"]["in_run"] is False
+    assert manifest["shots"]["two"]["status"] == "skipped"
 
 
 def test_a_rerun_reuses_every_shot(tmp_path: Path) -> None:
@@ -180,7 +185,9 @@ def test_an_interrupted_run_says_how_to_resume(
     monkeypatch.setattr(api_module, "run", interrupted)
     result = run_tiny(tiny(tmp_path))
     assert result.exit_code == 130
-    assert result.stderr.strip().endswith("rerun the same command to resume")
+    message = result.stderr.strip()
+    assert message.startswith("interrupted: every task already created is recorded")
+    assert "run the same command again" in message and "without paying twice" in message
 
 
 # -- plan, validate, status, history ----------------------------------------------------------

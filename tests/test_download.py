@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -12,7 +13,7 @@ import pytest
 
 from vidpipe import retry
 from vidpipe.download import part_path, stream_to_file
-from vidpipe.errors import HTTPStatusError, IntegrityError, TransportError
+from vidpipe.errors import HTTPStatusError, IntegrityError, TransportError, WriteError
 from vidpipe.retry import RetryPolicy
 
 URL = "http://cdn.test/v.mp4"
@@ -229,3 +230,35 @@ async def test_progress_reports_bytes_and_total(tmp_path: Path) -> None:
     )
     assert seen[0] == (0, len(BODY)) and seen[-1] == (len(BODY), len(BODY))
     assert [d for d, _ in seen] == [*range(0, len(BODY) + 1, 8192), len(BODY)]
+
+
+async def test_a_full_disk_is_a_write_error_never_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vidpipe import download
+
+    written = 0
+    real_write = download._Partial.write
+
+    def fill(self: download._Partial, chunk: bytes) -> None:
+        nonlocal written
+        written += len(chunk)
+        if written > 64_000:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(self, chunk)
+
+    monkeypatch.setattr(download._Partial, "write", fill)
+    origin = Origin(resume)
+    dest = tmp_path / "v.mp4"
+    with pytest.raises(WriteError, match=r"cannot write .*No space left on device") as info:
+        await stream_to_file(origin.opener(), dest, policy=RetryPolicy(attempts=5))
+    assert info.value.path == str(dest)
+    assert origin.ranges == [None]  # one try: a full disk is not a network failure
+    assert not dest.exists() and not part_path(dest).exists()
+
+
+async def test_a_destination_that_cannot_be_opened_is_a_write_error(tmp_path: Path) -> None:
+    dest = tmp_path / "v.mp4"
+    part_path(dest).mkdir()  # in the way of the partial file
+    with pytest.raises(WriteError, match="Is a directory"):
+        await stream_to_file(Origin(resume).opener(), dest, policy=RetryPolicy())

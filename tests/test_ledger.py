@@ -10,6 +10,7 @@ import textwrap
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -112,19 +113,20 @@ def test_migrations_apply_in_order_and_a_failing_one_rolls_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     Ledger.open(tmp_path).close()
-    bad = (*ledger_mod.MIGRATIONS, ("CREATE TABLE extra (x INTEGER)", "THIS IS NOT SQL"))
+    released = ledger_mod.MIGRATIONS
+    bad = (*released, ("CREATE TABLE extra (x INTEGER)", "THIS IS NOT SQL"))
     monkeypatch.setattr(ledger_mod, "MIGRATIONS", bad)
     monkeypatch.setattr(ledger_mod, "SCHEMA_VERSION", len(bad))
     with pytest.raises(StateError, match="syntax error"):
         Ledger.open(tmp_path)
     conn = sqlite3.connect(tmp_path / LEDGER_FILENAME)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
     assert "extra" not in names
     conn.close()
 
     good = (
-        *ledger_mod.MIGRATIONS[:1],
+        *released,
         ("CREATE TABLE extra (x INTEGER)",),
         ("INSERT INTO extra VALUES (2)",),
     )
@@ -132,7 +134,7 @@ def test_migrations_apply_in_order_and_a_failing_one_rolls_back(
     monkeypatch.setattr(ledger_mod, "SCHEMA_VERSION", len(good))
     Ledger.open(tmp_path).close()
     conn = sqlite3.connect(tmp_path / LEDGER_FILENAME)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 2
     assert conn.execute("SELECT x FROM extra").fetchall() == [(2,)]
     conn.close()
 
@@ -334,6 +336,7 @@ def test_a_second_intent_is_refused_when_it_could_pay_twice(
     led: Ledger, run_id: int, prior: str
 ) -> None:
     intent(led, run_id)
+    led.record_sent(FP)
     if prior in ("running", "done"):
         led.record_task(FP, "t1", "queued")
     if prior == "unknown":
@@ -545,3 +548,158 @@ def test_calls_from_several_threads(led: Ledger, run_id: int) -> None:
 def _wal_bytes(path: Path) -> bytes:
     wal = path.with_name(path.name + "-wal")
     return wal.read_bytes() if wal.exists() else b""
+
+
+# -- schema 2: sent or not, forces, restore, adoption, unreadable rows ----------------------
+
+
+def test_an_intent_that_never_left_can_be_sent_later(led: Ledger, run_id: int) -> None:
+    intent(led, run_id)
+    rec = led.lookup(FP)
+    assert rec is not None and rec.sent_at is None and not rec.sent
+    intent(led, run_id)  # allowed: nothing reached the provider
+    assert led.record_sent(FP) is True
+    assert led.record_sent(FP) is False  # a retried send (429) changes nothing
+    rec = led.lookup(FP)
+    assert rec is not None and rec.sent and rec.attempts == 2
+    with pytest.raises(StateError, match="submitting"):
+        intent(led, run_id)  # it may have been taken now
+    assert [e.kind for e in led.events(FP)] == ["intent", "intent", "sent"]
+
+
+def test_a_task_records_when_it_came_and_timings_when_the_file_did(
+    led: Ledger, run_id: int
+) -> None:
+    intent(led, run_id)
+    led.record_task(FP, "t1", "queued")
+    rec = led.lookup(FP)
+    assert rec is not None and rec.task_at is not None and rec.sent_at == rec.task_at
+    assert rec.task_at > rec.created_at
+    led.record_download(FP, path="a", sha256="1" * 64, size=1, timings={"seconds": 1.23456})
+    rec = led.lookup(FP)
+    assert rec is not None and rec.timings == {"seconds": 1.235}
+
+
+def test_forces_are_owed_until_a_run_that_carried_them_out_ends(led: Ledger) -> None:
+    r1 = led.start_run("s.yaml", "film", [])
+    intent(led, r1)
+    led.record_task(FP, "t-old", "queued")
+    led.request_forces("film", r1, ["establish"])
+    (force,) = led.open_forces("film").values()
+    assert (force.shot_id, force.run_id, force.applied_to) == ("establish", r1, None)
+    led.apply_force(force, FP)
+    assert led.lookup(FP) is None  # the old generation is set aside, kept in the audit log
+    led.apply_force(force, FP)  # once only
+    assert [e.kind for e in led.events(FP)].count("forget") == 1
+    # Interrupted, then the same command: the force is adopted, not requested again.
+    r2 = led.start_run("s.yaml", "film", [])
+    led.request_forces("film", r2, ["establish"])
+    (again,) = led.open_forces("film").values()
+    assert again.id == force.id and again.applied_to == FP
+    led.settle_forces("film", ["establish"])
+    assert led.open_forces("film") == {}
+    # A completed forced run: the same command forces again.
+    r3 = led.start_run("s.yaml", "film", [])
+    led.request_forces("film", r3, ["establish"])
+    (fresh,) = led.open_forces("film").values()
+    assert fresh.id != force.id and fresh.applied_to is None
+    led.settle_forces("film", ["establish"])  # not carried out: still owed
+    assert set(led.open_forces("film")) == {"establish"}
+    assert led.open_forces("other film") == {}
+
+
+def test_restore_writes_back_a_lost_row_once(led: Ledger, run_id: int) -> None:
+    common: dict[str, Any] = {
+        "run_id": run_id,
+        "shot_id": "establish",
+        "fingerprint": FP,
+        "api": "anyfast",
+        "model": "sora-2",
+        "request": REQUEST,
+        "task_id": "t1",
+    }
+    assert led.restore(state=ShotState.DONE, sha256="2" * 64, size=3, path="c.mp4", **common)
+    assert not led.restore(state=ShotState.RUNNING, **common)
+    rec = led.lookup(FP)
+    assert rec is not None and (rec.state, rec.task_id, rec.sha256) == ("done", "t1", "2" * 64)
+    assert led.known_task_ids() == {"t1"}
+    assert [e.kind for e in led.events(FP)] == ["restore"]
+    with pytest.raises(StateError):
+        led.restore(state=ShotState.FAILED, **{**common, "fingerprint": fp("x")})
+
+
+def test_a_legacy_row_is_adopted_under_its_new_fingerprint(tmp_path: Path) -> None:
+    with Ledger.open(tmp_path) as led:
+        run_id = led.start_run("s.yaml", "n", [])
+        intent(led, run_id)
+        led.record_task(FP, "t1", "queued")
+        new = fp("with its source task")
+        assert not led.adopt(FP, new, "src-task")  # not a legacy row
+        led._connection().execute("UPDATE shots SET legacy = 1")
+        assert led.adopt(FP, new, "src-task")
+        assert led.lookup(FP) is None
+        rec = led.lookup(new)
+        assert rec is not None and (rec.task_id, rec.source_task, rec.legacy) == (
+            "t1",
+            "src-task",
+            False,
+        )
+
+
+def test_a_version_1_ledger_is_migrated_and_its_submitting_rows_count_as_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ledger_mod, "MIGRATIONS", ledger_mod.MIGRATIONS[:1])
+    monkeypatch.setattr(ledger_mod, "SCHEMA_VERSION", 1)
+    with Ledger.open(tmp_path) as old:
+        conn = old._connection()
+        conn.execute(
+            "INSERT INTO runs (storyboard, name, argv, pid, status, started_at)"
+            " VALUES ('s.yaml', 'n', '[]', 1, 'ok', 1.0)"
+        )
+        for name, state, task in (("a", "submitting", None), ("b", "done", "t-b")):
+            conn.execute(
+                "INSERT INTO shots (fingerprint, run_id, shot_id, api, model, request, task_id,"
+                " state, created_at, updated_at, seq) VALUES (?, 1, ?, 'x', 'm', '{}', ?, ?,"
+                " 10.0, 20.0, 1)",
+                (fp(name), name, task, state),
+            )
+        conn.execute(
+            "INSERT INTO events (at, fingerprint, kind, task_id) VALUES (15.0, ?, 'task', 't-b')",
+            (fp("b"),),
+        )
+    monkeypatch.undo()
+    with Ledger.open(tmp_path) as led:
+        a, b = led.lookup(fp("a")), led.lookup(fp("b"))
+        assert a is not None and a.sent and a.legacy  # it may have left: never sent again
+        assert b is not None and b.task_at is not None and b.task_at.timestamp() == 15.0
+        assert led.open_forces("n") == {}
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "problem"),
+    [
+        ("state", "bogus", "unknown state 'bogus'"),
+        ("request", "{oops", "column request is not JSON"),
+        ("request", "[1]", "not a JSON object"),
+    ],
+)
+def test_an_unreadable_row_names_itself_and_the_way_out(
+    led: Ledger, run_id: int, column: str, value: str, problem: str
+) -> None:
+    intent(led, run_id)
+    led.record_task(FP, "t9", "queued")
+    led._connection().execute(f"UPDATE shots SET {column} = ?", (value,))
+    with pytest.raises(StateError) as info:
+        led.check_rows()
+    message = str(info.value)
+    assert f"shot row {FP[:16]}… (shot 'establish')" in message and problem in message
+    assert "names task t9" in message and f"mv {led.path} {led.path}.broken" in message
+    with pytest.raises(StateError, match=problem):
+        led.lookup(FP)
+
+
+def test_an_unreadable_run_row_is_named_too(led: Ledger, run_id: int) -> None:
+    led._connection().execute("UPDATE runs SET argv = 'nope'")
+    with pytest.raises(StateError, match=f"run row {run_id} cannot be read"):
+        led.check_rows()

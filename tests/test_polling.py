@@ -10,7 +10,7 @@ import pytest
 
 from vidpipe import retry
 from vidpipe.adapters import TaskSnapshot, TaskState, make_adapter
-from vidpipe.errors import PollTimeout, TaskFailed
+from vidpipe.errors import HTTPStatusError, PollTimeout, TaskFailed, TransportError
 from vidpipe.polling import PollSettings, poll
 from vidpipe.specs import default_registry
 from vidpipe.transport import Connection
@@ -156,3 +156,65 @@ async def test_busy_polls_are_retried_and_never_create() -> None:
     assert got.state == "succeeded"
     assert methods == ["GET"] * 5
     assert retry.recorded_waits("poll")[0] == 3.0 and len(retry.recorded_waits("poll")) == 3
+
+
+class Failing:
+    """An adapter whose status reads raise `errors` first, then answer `snaps`."""
+
+    def __init__(self, errors: list[Exception], *snaps: TaskSnapshot) -> None:
+        self.errors = errors
+        self.snaps = list(snaps)
+        self.asked = 0
+
+    async def status(self, task_id: str) -> TaskSnapshot:
+        self.asked += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return self.snaps.pop(0) if len(self.snaps) > 1 else self.snaps[0]
+
+
+def busy(code: int = 502) -> HTTPStatusError:
+    return HTTPStatusError(f"status: HTTP {code}", status_code=code)
+
+
+async def test_status_reads_that_keep_failing_are_backed_off_until_they_answer() -> None:
+    adapter = Failing([busy(502), busy(429), TransportError("reset")] * 4, snap("succeeded"))
+    got = await run(adapter, FakeClock())
+    assert got.state == "succeeded" and adapter.asked == 13
+
+
+async def test_failing_status_reads_end_at_the_deadline_with_the_task_kept() -> None:
+    adapter = Failing([busy(503)] * 10_000, snap("succeeded"))
+    clock = FakeClock()
+    with pytest.raises(PollTimeout, match=r"deadline is 120 s from its creation.*HTTP 503"):
+        await run(adapter, clock, deadline=120.0)
+    # Testing mode skips the backoff waits but counts them: a handful of reads, not 10 000.
+    assert 3 < adapter.asked < 30 and clock.sleeps == []
+
+
+async def test_a_status_read_that_is_refused_for_good_is_not_retried() -> None:
+    adapter = Failing([busy(401)], snap("succeeded"))
+    with pytest.raises(HTTPStatusError):
+        await run(adapter, FakeClock())
+    assert adapter.asked == 1
+
+
+async def test_the_deadline_counts_from_the_tasks_creation() -> None:
+    clock = FakeClock()
+    adapter = Scripted(snap("running", poll_after=1.0))
+    # Created 590 s ago with a 600 s deadline: ten seconds of polling are left.
+    with pytest.raises(PollTimeout, match="has not finished 600 s after it was created"):
+        await poll(
+            adapter,
+            "t1",
+            deadline_s=600.0,
+            started_at=clock.now - 590.0,
+            sleep=clock.sleep,
+            clock=clock,
+        )
+    assert sum(clock.sleeps) == 10.0
+    # Past its deadline already: one look, then the report.
+    late = Scripted(snap("running"))
+    with pytest.raises(PollTimeout):
+        await poll(late, "t1", deadline_s=60.0, started_at=0.0, sleep=clock.sleep, clock=clock)
+    assert len(late.asked) == 1

@@ -176,11 +176,11 @@ def test_a_lost_create_answer_is_unknown_and_only_sent_again_when_forced(
     assert stats["creates"]["by_model"] == {"veo3": 1}  # kite only: field stays unknown
     assert _statuses(forced)["kite"] == "done" and _statuses(forced)["field"] == "unknown"
     with Ledger.open(tmp_path / "state") as ledger:
-        kite = ledger.lookup(forced["kite"].fingerprint)
+        kite = ledger.lookup(str(forced["kite"].fingerprint))
         assert kite is not None and kite.state == ShotState.DONE
         # The audit log keeps the lost attempt that --force set aside.
         kinds = [e.kind for e in ledger.events(kite.fingerprint)]
-        assert kinds[:3] == ["intent", "unknown", "forget"]
+        assert kinds[:4] == ["intent", "sent", "unknown", "forget"]
 
 
 def test_a_running_task_is_reattached_not_created_again(tmp_path: Path) -> None:
@@ -259,21 +259,23 @@ def test_expired_content_is_reported_and_regenerated_only_when_forced(tmp_path: 
     assert forced.ok and stats["creates"]["total"] == len(SHOTS)
 
 
-def test_force_regenerates_only_the_named_shot(tmp_path: Path) -> None:
+def test_force_regenerates_the_named_shot_and_what_is_built_on_it(tmp_path: Path) -> None:
     board = write_tiny(tmp_path / "board")
     emu = InProcess.start()
     first = run_board(board, emu, tmp_path)
     emu.take_stats()
     forced = run_board(board, emu, tmp_path, force=("dusk",))
     stats = emu.take_stats()
-    assert stats["creates"]["total"] == 1 and stats["creates"]["remix"] == 1
+    # dusk again, and night, which remixes dusk: it is made from dusk's new task.
+    assert stats["creates"]["total"] == 2 and stats["creates"]["remix"] == 2
     assert _statuses(forced) == {
         "kite": "cached",
         "field": "cached",
         "dusk": "done",
-        "night": "cached",
+        "night": "done",
     }
     assert forced["dusk"].task_id != first["dusk"].task_id
+    assert forced["night"].source_task == forced["dusk"].task_id
     # The emulator renders the same request to the same bytes.
     assert forced["dusk"].sha256 == first["dusk"].sha256
 
@@ -290,7 +292,7 @@ def test_only_runs_the_named_shots_and_their_sources(tmp_path: Path) -> None:
     stats = emu.take_stats()
     assert [s.shot_id for s in partial.shots.values()] == ["field", "dusk"]
     assert stats["creates"]["total"] == 2
-    assert partial.final_status == "skipped"
+    assert partial.final_status == "stale"  # kite and night have no video yet
     assert _states(board, tmp_path) == {
         "kite": "new",
         "field": "cached",
@@ -326,7 +328,7 @@ def test_a_cached_remix_survives_its_source_going_missing(tmp_path: Path) -> Non
     first = run_board(board, InProcess.start(store_dir=tasks), tmp_path)
     # Only field's file is lost, and its content has expired since.
     with Ledger.open(tmp_path / "state") as ledger:
-        field = ledger.lookup(first["field"].fingerprint)
+        field = ledger.lookup(str(first["field"].fingerprint))
         assert field is not None and field.path is not None
     Path(field.path).unlink()
     emu = InProcess.start(store_dir=tasks, clock=lambda: time.time() + 90_000)
@@ -339,3 +341,70 @@ def test_a_cached_remix_survives_its_source_going_missing(tmp_path: Path) -> Non
         "night": "cached",
     }
     assert manifest(tmp_path / "out", "tiny")["shots"]["dusk"]["sha256"] == first["dusk"].sha256
+
+
+def test_remixes_recorded_before_lineage_are_adopted_not_paid_again(tmp_path: Path) -> None:
+    """A ledger from before a remix's fingerprint named its source's task: its remix rows
+    are keyed by the older fingerprints. They are adopted while their source is the task
+    they were made from, and made again once it is not."""
+    import sqlite3
+
+    from vidpipe.requests import build_requests
+    from vidpipe.runner import fingerprints
+    from vidpipe.specs import default_registry
+
+    board = write_tiny(tmp_path / "board")
+    emu = InProcess.start()
+    first = run_board(board, emu, tmp_path)
+    emu.take_stats()
+    loaded = load_board(board)
+    legacy = fingerprints(loaded, build_requests(loaded, default_registry()))
+    conn = sqlite3.connect(tmp_path / "state" / "ledger.sqlite3")
+    for shot_id in ("dusk", "night"):
+        conn.execute(
+            "UPDATE shots SET fingerprint = ?, source_task = NULL WHERE fingerprint = ?",
+            (legacy[shot_id], first[shot_id].fingerprint),
+        )
+    conn.execute("UPDATE shots SET legacy = 1")
+    conn.commit()
+    conn.close()
+    assert _states(board, tmp_path) == dict.fromkeys(SHOTS, "cached")
+    again = run_board(board, emu, tmp_path)
+    assert emu.take_stats()["creates"]["total"] == 0
+    assert _statuses(again) == dict.fromkeys(SHOTS, "cached")
+    assert again["night"].source_task == first["dusk"].task_id
+    with Ledger.open(tmp_path / "state") as ledger:
+        dusk = ledger.lookup(str(first["dusk"].fingerprint))
+        assert dusk is not None and dusk.source_task == first["field"].task_id
+    forced = run_board(board, emu, tmp_path, force=("field",))
+    assert emu.take_stats()["creates"]["total"] == 3  # field, and both remixes built on it
+    assert forced["dusk"].source_task == forced["field"].task_id != first["field"].task_id
+
+
+def test_a_fully_cached_rerun_keeps_the_timings_of_the_run_that_made_each_shot(
+    tmp_path: Path,
+) -> None:
+    import json
+
+    board = write_tiny(tmp_path / "board")
+    emu = InProcess.start()
+    first = run_board(board, emu, tmp_path)
+    again = run_board(board, emu, tmp_path)
+    assert _statuses(again) == dict.fromkeys(SHOTS, "cached")
+    doc = manifest(tmp_path / "out", "tiny")
+    for shot_id in SHOTS:
+        entry = doc["shots"][shot_id]
+        made = {k: round(v, 3) for k, v in first[shot_id].timings.items()}
+        assert entry["timings"] == made and entry["made_in_run"] == first.run_id
+        assert made["submitted"] > 0
+    # Paths are relative: the output folder can be moved with its manifest.
+    assert doc["storyboard"] == "../../board/tiny.yaml"
+    assert (tmp_path / "out" / "tiny" / doc["storyboard"]).resolve() == board.resolve()
+    assert all(e["file"] == f"{s}.mp4" for s, e in doc["shots"].items())
+    report = (tmp_path / "out" / "tiny" / "report.html").read_text()
+    assert f"made in run #{first.run_id}: submitted" in report
+    positions = [report.index(f"<strong>{s}</strong>") for s in SHOTS]
+    assert positions == sorted(positions)  # storyboard order
+    assert json.loads(json.dumps(doc))["final"]["inputs"] == [
+        doc["shots"][s]["sha256"] for s in SHOTS
+    ]

@@ -78,11 +78,13 @@ def test_poll_hint_prefers_openai_poll_after_ms() -> None:
         (status(401), False, False),
         (status(403), False, False),
         (status(404), False, False),
-        (status(408), True, True),
-        (status(409), True, True),
+        # A create answered 408 or 5xx may have been taken: never sent again.
+        (status(408), False, True),
+        (status(409), False, True),
         (status(429), True, True),
-        (status(500), True, True),
-        (status(503), True, True),
+        (status(500), False, True),
+        (status(502), False, True),
+        (status(503), False, True),
         (status(422), False, False),
         (RequestNotSent("connect refused"), True, True),
         (TransportError("reset after sending"), False, True),
@@ -142,11 +144,28 @@ async def test_submit_raises_unknown_create_when_the_answer_was_lost() -> None:
 
 
 async def test_submit_retries_what_was_never_sent_and_busy_answers() -> None:
-    call = Script(RequestNotSent("refused"), status(429, retry_after=4), status(502))
+    call = Script(RequestNotSent("refused"), status(429, retry_after=4), status(429))
     assert await retrying("submit", call, policy=RetryPolicy(attempts=4)) == "ok"
     assert call.calls == 4
     waits = retry.recorded_waits("submit")
     assert len(waits) == 3 and waits[1] == 4.0
+
+
+@pytest.mark.parametrize("code", [408, 500, 502, 503, 504])
+async def test_a_create_answered_408_or_5xx_is_unknown_and_never_resent(code: int) -> None:
+    call = Script(status(code))
+    with pytest.raises(UnknownCreate, match=f"HTTP {code}.*may have taken it") as info:
+        await retrying("submit", call, policy=RetryPolicy(attempts=5), what="create s1")
+    assert call.calls == 1 and isinstance(info.value.__cause__, HTTPStatusError)
+
+
+@pytest.mark.parametrize("code", [400, 401, 403, 404, 409, 422])
+async def test_a_create_refused_with_4xx_was_not_taken(code: int) -> None:
+    call = Script(status(code))
+    with pytest.raises(HTTPStatusError) as info:
+        await retrying("submit", call, policy=RetryPolicy(attempts=5))
+    assert call.calls == 1 and not isinstance(info.value, UnknownCreate)
+    assert info.value.status_code == code
 
 
 async def test_poll_retries_a_reset_connection() -> None:

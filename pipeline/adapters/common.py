@@ -13,7 +13,7 @@ import hashlib
 import json
 import random
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
 from enum import Enum
 from io import BytesIO
@@ -29,9 +29,19 @@ from ..errors import (
     HTTPStatusError,
     InputError,
     ProviderError,
+    ResultRefused,
+    TransportError,
     UnknownCreate,
 )
-from ..retry import RetryPolicies, Scope, poll_hint_seconds, retry_after_seconds, retrying
+from ..retry import (
+    Retries,
+    RetryPolicies,
+    Scope,
+    is_retryable,
+    poll_hint_seconds,
+    retry_after_seconds,
+    retrying,
+)
 from ..specs import Spec
 from ..transport import Connection, MalformedAnswer, last_response, transport_error
 from .contract import (
@@ -430,11 +440,6 @@ class BaseAdapter(Generic[C, B, R, A]):
         )
         return self.snapshot(answer, task_id)
 
-    async def download(
-        self, snapshot: TaskSnapshot, dest: Path, *, on_progress: ProgressFn | None = None
-    ) -> DownloadResult:
-        raise NotImplementedError
-
     # -- create bodies --------------------------------------------------------------------
 
     def _check_request(self, req: CreateRequest) -> None:
@@ -500,12 +505,17 @@ class BaseAdapter(Generic[C, B, R, A]):
     # -- downloads ------------------------------------------------------------------------
 
     def _download_error(
-        self, status_code: int, headers: httpx.Headers, body: bytes, *, on_api: bool, task_id: str
+        self, status_code: int, headers: httpx.Headers, body: bytes, *, task_id: str
     ) -> ProviderError:
-        if status_code in (404, 410) or (status_code == 403 and not on_api):
-            return ContentExpired(
-                f"download {task_id}: HTTP {status_code}: the video is no longer available "
-                "(it may have expired); regenerate the shot to get it again",
+        if status_code in _REFUSALS:
+            text = self.connection.redact(body[:2000].decode("utf-8", "replace"))
+            message = _error_message(body) or " ".join(text.split())[:200]
+            gone = status_code == 410 or (status_code == 404 and "expired" in text.lower())
+            return ResultRefused(
+                f"download {task_id}: HTTP {status_code}" + (f": {message}" if message else ""),
+                status_code=status_code,
+                gone=gone,
+                body=text,
                 task_id=task_id,
             )
         return self._status_error(
@@ -545,7 +555,7 @@ class BaseAdapter(Generic[C, B, R, A]):
                         else:
                             body = await _read_some(response)
                             raise self._download_error(
-                                code, response.headers, body, on_api=on_api, task_id=task_id
+                                code, response.headers, body, task_id=task_id
                             )
                 except httpx.HTTPError as exc:
                     raise transport_error(
@@ -558,6 +568,33 @@ class BaseAdapter(Generic[C, B, R, A]):
 
         return open_body
 
+    async def targets(self, snapshot: TaskSnapshot) -> list[str]:
+        """Where the finished task's video can be fetched, in the order to try."""
+        raise NotImplementedError
+
+    async def download(
+        self, snapshot: TaskSnapshot, dest: Path, *, on_progress: ProgressFn | None = None
+    ) -> DownloadResult:
+        """Stream the finished task's video to `dest`.
+
+        A result URL that refuses (401, 403, 404, 410) or breaks is not the end: the task is
+        read again for a fresh URL and the download tried again, with backoff, for the
+        `refresh` policy's rounds. `ContentExpired` only when every source says the video is
+        gone for good; `ResultRefused` (or the transport error) when the rounds run out.
+        """
+        task_id = check_task_id(snapshot.task_id)
+        rounds = Retries("download", self.retries.refresh, retryable=_refreshable)
+        fresh = False
+        async for attempt in rounds:
+            with attempt:
+                if fresh:
+                    snapshot = await self.status(task_id)
+                fresh = True
+                return await self._download_from(
+                    await self.targets(snapshot), dest, task_id=task_id, on_progress=on_progress
+                )
+        raise AssertionError("unreachable: stamina either returns or raises")
+
     async def _download_from(
         self,
         targets: list[str],
@@ -566,12 +603,15 @@ class BaseAdapter(Generic[C, B, R, A]):
         task_id: str,
         on_progress: ProgressFn | None,
     ) -> DownloadResult:
-        """Try each source in turn; the next is used only when one is gone (expired)."""
+        """Try each source in turn; the next is used when one refuses or breaks."""
         if not targets:
-            raise ContentExpired(
-                f"download {task_id}: the task finished without a video URL", task_id=task_id
+            raise ResultRefused(
+                f"download {task_id}: the finished task names no video URL",
+                status_code=404,
+                task_id=task_id,
             )
-        for index, target in enumerate(targets):
+        failures: list[ProviderError] = []
+        for target in targets:
             try:
                 return await stream_to_file(
                     self.opener(target, task_id=task_id),
@@ -580,7 +620,127 @@ class BaseAdapter(Generic[C, B, R, A]):
                     on_progress=on_progress,
                     what=f"download {task_id}",
                 )
-            except ContentExpired:
-                if index == len(targets) - 1:
+            except (ResultRefused, TransportError) as exc:
+                failures.append(exc)
+            except HTTPStatusError as exc:
+                if not is_retryable(exc, "download"):
                     raise
-        raise AssertionError("unreachable")
+                failures.append(exc)
+        refusals = [f for f in failures if not (isinstance(f, ResultRefused) and f.gone)]
+        if not refusals:
+            raise ContentExpired(
+                f"download {task_id}: the provider says the video is gone ({failures[-1]})",
+                task_id=task_id,
+            ) from failures[-1]
+        raise refusals[-1]
+
+    # -- finding a task whose create answer was lost ---------------------------------------
+
+    async def find_task(
+        self,
+        req: CreateRequest,
+        *,
+        since: float,
+        known: Collection[str],
+        remix_task_id: str | None = None,
+    ) -> TaskSnapshot | None:
+        """The task a create made although its answer was lost, or None.
+
+        Only where the spec offers a way: a `list` operation and `x-vidpipe.reattach.match`,
+        which names, for every request field, the field of a listed task that shows it. The
+        task must show every field sent with the same value, be created no earlier than
+        `since` (unix seconds, less `_SKEW` for the clocks), not be one of the `known` task
+        ids, and be the only one that does; anything else is None (the shot stays unknown).
+        """
+        match = _reattach_match(self.spec)
+        sent = self.sent_fields(req, remix_task_id)
+        if match is None or sent is None or not set(sent) <= set(match):
+            return None
+        op = self.spec.operation("list")
+        names = {p.get("name") for p in op.definition.get("parameters", [])}
+        params: dict[str, str | int] = {}
+        if "limit" in names:
+            params["limit"] = 100
+        if "order" in names:
+            params["order"] = "desc"
+        found: list[Any] = []
+        for _page in range(_LIST_PAGES):
+            page = await self._list_page(op.path, params)
+            items = self.read(page, "data")
+            if not isinstance(items, list):
+                break
+            older = False
+            for item in items:
+                created = self.read(item, "created_at")
+                if isinstance(created, int | float) and created < since - _SKEW:
+                    older = True
+                    continue
+                task = self.read(item, "id")
+                if task is None or str(task) in known:
+                    continue
+                if all(str(self.read(item, match[k])) == str(v) for k, v in sent.items()):
+                    found.append(item)
+            last = self.read(page, "last_id")
+            if older or not self.read(page, "has_more") or not last or "after" not in names:
+                break
+            params["after"] = str(last)
+        if len(found) != 1:
+            return None
+        return self.snapshot(Answer(200, httpx.Headers(), found[0]))
+
+    def sent_fields(
+        self, req: CreateRequest, remix_task_id: str | None
+    ) -> dict[str, object] | None:
+        """The fields a create sends, as a listed task could show them; None when they
+        cannot be compared (files, or a remix through its own endpoint)."""
+        if req.files or (req.remix_of is not None and req.remix_via != "create-field"):
+            return None
+        fields: dict[str, object] = {**req.fields, "model": req.model}
+        if req.remix_of is not None:
+            if not req.remix_field or remix_task_id is None:
+                return None
+            fields[req.remix_field] = remix_task_id
+        return fields
+
+    async def _list_page(self, path: str, params: Mapping[str, str | int]) -> object:
+        client = self.client.get_async_httpx_client()
+
+        async def call() -> Answer:
+            try:
+                response = await client.get(path, params=dict(params))
+            except httpx.HTTPError as exc:
+                raise transport_error(exc, what="list", connection=self.connection) from exc
+            if response.status_code != 200:
+                raise self._status_error(
+                    "list", response.status_code, response.headers, response.content
+                )
+            doc = _json_object(response.content)
+            if doc is None:
+                raise MalformedAnswer("list: the answer is not a JSON object")
+            return Answer(200, response.headers, doc)
+
+        return (await self._retrying("poll", "list", call)).body
+
+
+#: Result-URL answers that refuse a download; each sends the download to its next source.
+_REFUSALS = frozenset({401, 403, 404, 410})
+#: How far a listed task's creation may precede the intent (clocks differ), in seconds.
+_SKEW = 600.0
+_LIST_PAGES = 10
+
+
+def _refreshable(exc: Exception) -> bool:
+    """What a download round may try again after reading the task for a fresh URL."""
+    return isinstance(exc, ResultRefused | TransportError) or (
+        isinstance(exc, HTTPStatusError) and is_retryable(exc, "download")
+    )
+
+
+def _reattach_match(spec: Spec) -> Mapping[str, str] | None:
+    """`x-vidpipe.reattach.match` (request field -> listed field) when the spec has a list."""
+    ext = spec.doc.get("x-vidpipe")
+    how = ext.get("reattach") if isinstance(ext, Mapping) else None
+    match = how.get("match") if isinstance(how, Mapping) else None
+    if not spec.has("list") or not isinstance(match, Mapping) or not match:
+        return None
+    return {str(k): str(v) for k, v in match.items()}

@@ -10,7 +10,7 @@ classes, the client class and `File`. The adapters reach a generated client only
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Collection, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, Self, TypeAlias, TypeVar
 
@@ -68,6 +68,15 @@ class Adapter(Protocol):
     async def download(
         self, snapshot: TaskSnapshot, dest: Path, *, on_progress: ProgressFn | None = None
     ) -> DownloadResult: ...
+
+    async def find_task(
+        self,
+        req: CreateRequest,
+        *,
+        since: float,
+        known: Collection[str],
+        remix_task_id: str | None = None,
+    ) -> TaskSnapshot | None: ...
 
 
 # -- what a generated client offers (structural: every package has its own classes) --------

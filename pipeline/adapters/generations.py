@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 import attrs
 
-from ..download import DownloadResult, ProgressFn
 from ..errors import InputError
 from ..retry import poll_hint_seconds
 from ..transport import MalformedAnswer
@@ -94,14 +92,10 @@ class GenerationsAdapter(BaseAdapter[C, B, R, A]):
         create = self.index.create
         return await self._submit(req, "create", lambda: create(client=self.client, body=body))
 
-    async def download(
-        self, snapshot: TaskSnapshot, dest: Path, *, on_progress: ProgressFn | None = None
-    ) -> DownloadResult:
-        """Stream the result URL to `dest` (Authorization only if it is on the API origin)."""
-        task_id = check_task_id(snapshot.task_id)
+    async def targets(self, snapshot: TaskSnapshot) -> list[str]:
+        """The result URL (Authorization only if it is on the API origin); a snapshot
+        without one is read again for it."""
         url = http_url(snapshot.result_url)
         if url is None:
-            url = http_url((await self.status(task_id)).result_url)
-        return await self._download_from(
-            [url] if url else [], dest, task_id=task_id, on_progress=on_progress
-        )
+            url = http_url((await self.status(check_task_id(snapshot.task_id))).result_url)
+        return [url] if url else []

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ..download import DownloadResult, ProgressFn
 from ..errors import InputError
 from .common import Answer, BaseAdapter, check_task_id, http_url
 from .contract import A, B, C, CreateRequest, R, TaskSnapshot
@@ -68,14 +66,9 @@ class VideosAdapter(BaseAdapter[C, B, R, A]):
         path = self.spec.operation("content").path
         return re.sub(r"\{[^}]+\}", lambda _m: quote(task_id, safe=""), path, count=1)
 
-    async def download(
-        self, snapshot: TaskSnapshot, dest: Path, *, on_progress: ProgressFn | None = None
-    ) -> DownloadResult:
-        """Stream the video to `dest`.
-
-        A result URL on another origin (`metadata.url`, `video_url`) is fetched first,
-        without Authorization; the content route is the fallback, or the only source.
-        """
+    async def targets(self, snapshot: TaskSnapshot) -> list[str]:
+        """A result URL on another origin (`metadata.url`, `video_url`) first, fetched
+        without Authorization; the content route next, or the result URL alone."""
         task_id = check_task_id(snapshot.task_id)
         targets: list[str] = []
         url = http_url(snapshot.result_url)
@@ -85,4 +78,4 @@ class VideosAdapter(BaseAdapter[C, B, R, A]):
             targets.append(self.content_path(task_id))
         elif url is not None:
             targets.append(url)
-        return await self._download_from(targets, dest, task_id=task_id, on_progress=on_progress)
+        return targets

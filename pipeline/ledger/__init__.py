@@ -2,14 +2,14 @@
 
 store        the `Ledger` itself: opening, runs, shot writes and queries
 transitions  the state machine: which call may move a shot from which state
-records      the rows as read back (`ShotRecord`, `RunRecord`, `EventRecord`)
+records      the rows as read back (`ShotRecord`, `RunRecord`, `ForceRecord`, `EventRecord`)
 migrations   the schema and its ordered migrations
 """
 
 from __future__ import annotations
 
 from .migrations import MIGRATIONS, SCHEMA_VERSION
-from .records import EventRecord, RunRecord, ShotRecord
+from .records import EventRecord, ForceRecord, RunRecord, ShotRecord
 from .store import LEDGER_FILENAME, Ledger
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "EventRecord",
+    "ForceRecord",
     "Ledger",
     "RunRecord",
     "ShotRecord",

@@ -69,6 +69,40 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         "CREATE INDEX events_by_fingerprint ON events (fingerprint, id)",
     ),
+    (
+        # When the create request left (NULL: only the intent is recorded, nothing was sent).
+        "ALTER TABLE shots ADD COLUMN sent_at REAL",
+        # When the task id was recorded: the poll deadline counts from here.
+        "ALTER TABLE shots ADD COLUMN task_at REAL",
+        # The task of the shot a remix was made from (its fingerprint includes it).
+        "ALTER TABLE shots ADD COLUMN source_task TEXT",
+        # Rows from before source tasks were part of a remix's fingerprint.
+        "ALTER TABLE shots ADD COLUMN legacy INTEGER NOT NULL DEFAULT 0",
+        # The timings of the run that made the file (seconds from the shot's start).
+        "ALTER TABLE shots ADD COLUMN timings TEXT",
+        # An older row in `submitting` may have been sent: count every older row as sent.
+        "UPDATE shots SET legacy = 1, sent_at = updated_at",
+        """
+        UPDATE shots SET task_at = COALESCE(
+            (SELECT MAX(e.at) FROM events e
+             WHERE e.fingerprint = shots.fingerprint AND e.kind = 'task'),
+            updated_at)
+        WHERE task_id IS NOT NULL
+        """,
+        # `--force` as a recorded intent: owed until a run that carried it out ends.
+        """
+        CREATE TABLE forces (
+            id           INTEGER PRIMARY KEY AUTOINCREMENT,
+            name         TEXT NOT NULL,
+            shot_id      TEXT NOT NULL,
+            run_id       INTEGER NOT NULL REFERENCES runs(id),
+            requested_at REAL NOT NULL,
+            applied_to   TEXT,
+            settled_at   REAL
+        )
+        """,
+        "CREATE INDEX forces_by_shot ON forces (name, shot_id, settled_at)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -79,8 +113,8 @@ def check_version(conn: sqlite3.Connection, path: Path) -> None:
     if version > SCHEMA_VERSION:
         raise StateError(
             f"ledger {path} has schema version {version}, but this vidpipe knows versions up"
-            f" to {SCHEMA_VERSION}: it was written by a newer vidpipe. Upgrade vidpipe or"
-            " use another --state dir."
+            f" to {SCHEMA_VERSION}: it was written by a newer vidpipe. Upgrade vidpipe to use"
+            " it (a new state dir would not know its tasks, and would pay for them again)."
         )
 
 

@@ -1,4 +1,8 @@
-"""The ledger's rows as read back: runs, shots and the audit log."""
+"""The ledger's rows as read back: runs, shots, forces and the audit log.
+
+A row that cannot be read back (an unknown state, broken JSON) raises `CorruptRow`, which
+names the table and the row; the ledger adds its path and the way out.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,18 @@ from typing import Any, TypeVar
 import attrs
 
 from ..fingerprint import canonical_json
-from ..states import ShotState
+from ..states import LEDGER_STATES, ShotState
 
-__all__ = ["EventRecord", "RunRecord", "ShotRecord", "to_json"]
+__all__ = ["CorruptRow", "EventRecord", "ForceRecord", "RunRecord", "ShotRecord", "to_json"]
+
+
+class CorruptRow(Exception):
+    """A ledger row that cannot be read: `where` names it, `problem` says what is wrong."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        self.where = where
+        self.problem = problem
+        super().__init__(f"{where}: {problem}")
 
 
 def _dt(ts: float | None) -> datetime | None:
@@ -34,6 +47,28 @@ def _build(cls: type[_R], row: sqlite3.Row, **converted: object) -> _R:
 
 def to_json(obj: object) -> str:
     return canonical_json(obj).decode("utf-8")
+
+
+def _json(row: sqlite3.Row, column: str, where: str) -> Any:
+    raw = row[column]
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except (TypeError, ValueError) as exc:
+        raise CorruptRow(where, f"column {column} is not JSON ({exc})") from None
+
+
+def _state(row: sqlite3.Row, where: str) -> ShotState:
+    word = row["state"]
+    if word not in LEDGER_STATES:
+        raise CorruptRow(where, f"unknown state {word!r}")
+    return ShotState(word)
+
+
+def shot_where(row: sqlite3.Row) -> str:
+    """How a message names a shot row."""
+    return f"shot row {str(row['fingerprint'])[:16]}… (shot {row['shot_id']!r})"
 
 
 @attrs.frozen
@@ -58,16 +93,39 @@ class ShotRecord:
     error: str | None
     created_at: datetime
     updated_at: datetime
+    # When the create left (None: only the intent is recorded) and when the task id came.
+    sent_at: datetime | None = None
+    task_at: datetime | None = None
+    # A remix: the task of the shot it was made from.
+    source_task: str | None = None
+    # Written before source tasks were part of a remix's fingerprint.
+    legacy: bool = False
+    # The timings of the run that made the file.
+    timings: dict[str, float] | None = None
+
+    @property
+    def sent(self) -> bool:
+        """Whether a create may have left: a `submitting` row that was never sent was not."""
+        return self.state != ShotState.SUBMITTING or self.sent_at is not None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> ShotRecord:
+        where = shot_where(row)
+        request = _json(row, "request", where)
+        if not isinstance(request, dict):
+            raise CorruptRow(where, "column request is not a JSON object")
+        timings = _json(row, "timings", where)
         return _build(
             cls,
             row,
-            request=json.loads(row["request"]),
-            state=ShotState(row["state"]),
+            request=request,
+            state=_state(row, where),
             created_at=_dt_req(row["created_at"]),
             updated_at=_dt_req(row["updated_at"]),
+            sent_at=_dt(row["sent_at"]),
+            task_at=_dt(row["task_at"]),
+            legacy=bool(row["legacy"]),
+            timings=timings if isinstance(timings, dict) else None,
         )
 
 
@@ -87,13 +145,40 @@ class RunRecord:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> RunRecord:
+        where = f"run row {row['id']}"
+        argv = _json(row, "argv", where)
+        if not isinstance(argv, list):
+            raise CorruptRow(where, "column argv is not a JSON list")
         return _build(
             cls,
             row,
-            argv=tuple(json.loads(row["argv"])),
-            summary=None if row["summary"] is None else json.loads(row["summary"]),
+            argv=tuple(argv),
+            summary=_json(row, "summary", where),
             started_at=_dt_req(row["started_at"]),
             finished_at=_dt(row["finished_at"]),
+        )
+
+
+@attrs.frozen
+class ForceRecord:
+    """A `--force` that a run recorded: owed until a run that carried it out ends."""
+
+    id: int
+    name: str
+    shot_id: str
+    run_id: int
+    requested_at: datetime
+    # The fingerprint whose earlier generation it set aside; None until the shot is reached.
+    applied_to: str | None
+    settled_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> ForceRecord:
+        return _build(
+            cls,
+            row,
+            requested_at=_dt_req(row["requested_at"]),
+            settled_at=_dt(row["settled_at"]),
         )
 
 
@@ -118,5 +203,5 @@ class EventRecord:
             cls,
             row,
             at=_dt_req(row["at"]),
-            detail=None if row["detail"] is None else json.loads(row["detail"]),
+            detail=_json(row, "detail", f"event row {row['id']}"),
         )

@@ -14,22 +14,25 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import StateError
 from ..fingerprint import is_sha256
 from ..redact import find_secrets, redact_argv
 from ..states import IN_FLIGHT, ShotState
 from .migrations import check_version, migrate
-from .records import EventRecord, RunRecord, ShotRecord, to_json
+from .records import CorruptRow, EventRecord, ForceRecord, RunRecord, ShotRecord, to_json
 from .transitions import check_state
 
 __all__ = ["LEDGER_FILENAME", "Ledger"]
 
 LEDGER_FILENAME = "ledger.sqlite3"
+
+
+_Rec = TypeVar("_Rec", ShotRecord, RunRecord, EventRecord)
 
 
 def _refuse_secrets(what: str, paths: list[str]) -> None:
@@ -79,7 +82,8 @@ class Ledger:
             if str(mode).lower() != "wal":
                 raise StateError(
                     f"ledger {path}: the file system does not support SQLite WAL mode "
-                    f"(got {mode!r}); use --state to put the state dir on a local disk"
+                    f"(got {mode!r}): move the state dir, with everything in it, to a local"
+                    " disk and name its new place with --state"
                 )
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
@@ -185,6 +189,25 @@ class Ledger:
             check_state(row, fingerprint, action)
             self._update(conn, row, changes, action.removeprefix("record_"), detail)
 
+    def _insert(
+        self,
+        conn: sqlite3.Connection,
+        values: Mapping[str, object],
+        kind: str,
+        detail: Mapping[str, object] | None,
+    ) -> None:
+        """Insert a shot row (its first attempt) and log its audit event."""
+        now = self._clock()
+        values = {**values, "attempts": 1, "created_at": now, "updated_at": now}
+        cols = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        conn.execute(
+            f"INSERT INTO shots ({cols}, seq)"
+            f" VALUES ({marks}, (SELECT COALESCE(MAX(seq), 0) + 1 FROM shots))",
+            tuple(values.values()),
+        )
+        self._event(conn, values, kind, detail)
+
     def _update(
         self,
         conn: sqlite3.Connection,
@@ -244,12 +267,12 @@ class Ledger:
     def runs(self, limit: int = 20) -> list[RunRecord]:
         """The most recent runs, newest first."""
         rows = self._read("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))
-        return [RunRecord.from_row(r) for r in rows]
+        return [self._record(RunRecord, r) for r in rows]
 
     def run(self, run_id: int) -> RunRecord | None:
         """One run by id."""
         rows = self._read("SELECT * FROM runs WHERE id = ?", (run_id,))
-        return RunRecord.from_row(rows[0]) if rows else None
+        return self._record(RunRecord, rows[0]) if rows else None
 
     # -- shots -----------------------------------------------------------------------------
 
@@ -262,11 +285,14 @@ class Ledger:
         api: str,
         model: str,
         request: dict[str, Any],
+        source_task: str | None = None,
     ) -> None:
-        """Record that a create is about to be sent (state ``submitting``).
+        """Record that a create is about to be sent (state ``submitting``, not yet sent).
 
-        Call it before the create. Refused (StateError) for a shot that already has a
-        task, an uncertain create or a file: re-sending those could pay twice.
+        Call it before the create, and `record_sent` as its request leaves. Refused
+        (StateError) for a shot that already has a task, a create that may have been taken
+        or a file: re-sending those could pay twice. `source_task` is, for a remix, the
+        task of the shot it is made from.
         """
         if not is_sha256(fingerprint):
             raise StateError(f"not a fingerprint: {fingerprint!r}")
@@ -291,24 +317,30 @@ class Ledger:
                 "sha256": None,
                 "size": None,
                 "error": None,
+                "sent_at": None,
+                "task_at": None,
+                "source_task": source_task,
+                "legacy": 0,
+                "timings": None,
             }
             if row is None:
-                now = self._clock()
-                values = {**changes, "fingerprint": fingerprint, "attempts": 1}
-                values |= {"created_at": now, "updated_at": now}
-                cols = ", ".join(values)
-                marks = ", ".join("?" for _ in values)
-                conn.execute(
-                    f"INSERT INTO shots ({cols}, seq)"
-                    f" VALUES ({marks}, (SELECT COALESCE(MAX(seq), 0) + 1 FROM shots))",
-                    tuple(values.values()),
-                )
-                self._event(conn, values, "intent")
+                self._insert(conn, {**changes, "fingerprint": fingerprint}, "intent", None)
             else:
                 check_state(row, fingerprint, "record_intent")
                 self._update(
                     conn, row, {**changes, "attempts": row["attempts"] + 1}, "intent", None
                 )
+
+    def record_sent(self, fingerprint: str) -> bool:
+        """Record that the create's request is leaving (it may reach the provider from now
+        on). Returns False when it was already recorded."""
+        with self._write() as conn:
+            row = _fetch_shot(conn, fingerprint)
+            check_state(row, fingerprint, "record_sent")
+            if row["sent_at"] is not None:
+                return False
+            self._update(conn, row, {"sent_at": self._clock()}, "sent", None)
+            return True
 
     def record_task(self, fingerprint: str, task_id: str, status: str) -> None:
         """Record the task id the provider gave (state ``running``). Call it right away."""
@@ -322,11 +354,14 @@ class Ledger:
                     f" refusing to record a second task {task_id!r}"
                 )
             check_state(row, fingerprint, "record_task")
+            now = self._clock()
             changes = {
                 "task_id": task_id,
                 "state": ShotState.RUNNING.value,
                 "status": status,
                 "error": None,
+                "task_at": now,
+                "sent_at": row["sent_at"] if row["sent_at"] is not None else now,
             }
             self._update(conn, row, changes, "task", None)
 
@@ -362,29 +397,44 @@ class Ledger:
 
     def record_unknown(self, fingerprint: str, reason: str) -> None:
         """Record that a create was sent but its answer was lost (state ``unknown``)."""
-        self._transition(
-            fingerprint,
-            "record_unknown",
-            {"state": ShotState.UNKNOWN.value, "error": reason},
-            detail={"reason": reason},
-        )
+        with self._write() as conn:
+            row = _fetch_shot(conn, fingerprint)
+            check_state(row, fingerprint, "record_unknown")
+            changes = {
+                "state": ShotState.UNKNOWN.value,
+                "error": reason,
+                "sent_at": row["sent_at"] if row["sent_at"] is not None else self._clock(),
+            }
+            self._update(conn, row, changes, "unknown", {"reason": reason})
 
-    def record_download(self, fingerprint: str, *, path: str, sha256: str, size: int) -> None:
-        """Record the verified downloaded file (state ``done``)."""
+    def record_download(
+        self,
+        fingerprint: str,
+        *,
+        path: str,
+        sha256: str,
+        size: int,
+        timings: Mapping[str, float] | None = None,
+    ) -> None:
+        """Record the verified downloaded file (state ``done``) and the timings of the run
+        that made it (kept when a later run only downloads it again)."""
         if not is_sha256(sha256):
             raise StateError(f"not a sha256: {sha256!r}")
         if size < 0:
             raise StateError(f"negative file size {size}")
+        changes: dict[str, object] = {
+            "state": ShotState.DONE.value,
+            "path": str(path),
+            "sha256": sha256,
+            "size": size,
+            "error": None,
+        }
+        if timings:
+            changes["timings"] = to_json({k: round(v, 3) for k, v in timings.items()})
         self._transition(
             fingerprint,
             "record_download",
-            {
-                "state": ShotState.DONE.value,
-                "path": str(path),
-                "sha256": sha256,
-                "size": size,
-                "error": None,
-            },
+            changes,
             detail={"path": str(path), "sha256": sha256, "size": size},
         )
 
@@ -402,33 +452,156 @@ class Ledger:
         Returns False when there was nothing to forget.
         """
         with self._write() as conn:
-            row = _find_shot(conn, fingerprint)
-            if row is None:
-                return False
-            snapshot = dict(row)
+            return self._forget(conn, fingerprint)
+
+    def _forget(self, conn: sqlite3.Connection, fingerprint: str) -> bool:
+        row = _find_shot(conn, fingerprint)
+        if row is None:
+            return False
+        snapshot = dict(row)
+        with suppress(TypeError, ValueError):  # else kept as the text it was
             snapshot["request"] = json.loads(snapshot["request"])
-            self._event(conn, snapshot, "forget", {"row": snapshot})
-            conn.execute("DELETE FROM shots WHERE fingerprint = ?", (fingerprint,))
+        self._event(conn, snapshot, "forget", {"row": snapshot})
+        conn.execute("DELETE FROM shots WHERE fingerprint = ?", (fingerprint,))
+        return True
+
+    def restore(
+        self,
+        *,
+        run_id: int,
+        shot_id: str,
+        fingerprint: str,
+        state: ShotState,
+        api: str,
+        model: str,
+        request: dict[str, Any],
+        task_id: str | None = None,
+        source_task: str | None = None,
+        path: str | None = None,
+        sha256: str | None = None,
+        size: int | None = None,
+        error: str | None = None,
+        source: str = "",
+    ) -> bool:
+        """Write back a row that was lost (a ledger rebuilt from a manifest and the verified
+        files). Returns False, writing nothing, when the fingerprint already has a row."""
+        if not is_sha256(fingerprint):
+            raise StateError(f"not a fingerprint: {fingerprint!r}")
+        if state not in (ShotState.DONE, ShotState.RUNNING, ShotState.UNKNOWN):
+            raise StateError(f"cannot restore a shot as {state}")
+        if sha256 is not None and not is_sha256(sha256):
+            raise StateError(f"not a sha256: {sha256!r}")
+        _refuse_secrets(f"the request of shot {shot_id!r}", find_secrets(request))
+        with self._write() as conn:
+            if _find_shot(conn, fingerprint) is not None:
+                return False
+            now = self._clock()
+            values: dict[str, object] = {
+                "fingerprint": fingerprint,
+                "run_id": run_id,
+                "shot_id": shot_id,
+                "api": api,
+                "model": model,
+                "request": to_json(request),
+                "task_id": task_id,
+                "state": state.value,
+                "status": None,
+                "path": path,
+                "sha256": sha256,
+                "size": size,
+                "error": error,
+                "sent_at": now,
+                "task_at": now if task_id else None,
+                "source_task": source_task,
+            }
+            self._insert(conn, values, "restore", {"from": source})
             return True
+
+    def adopt(self, legacy: str, fingerprint: str, source_task: str) -> bool:
+        """Give a row written before a remix's fingerprint named its source's task (a
+        `legacy` row under `legacy`) its fingerprint now, made from `source_task`."""
+        with self._write() as conn:
+            row = _find_shot(conn, legacy)
+            if row is None or not row["legacy"] or _find_shot(conn, fingerprint) is not None:
+                return False
+            conn.execute(
+                "UPDATE shots SET fingerprint = ?, source_task = ?, legacy = 0"
+                " WHERE fingerprint = ?",
+                (fingerprint, source_task, legacy),
+            )
+            self._event(conn, {**dict(row), "fingerprint": fingerprint}, "adopt", {"was": legacy})
+            return True
+
+    # -- forces ----------------------------------------------------------------------------
+
+    def open_forces(self, name: str) -> dict[str, ForceRecord]:
+        """The forces a storyboard still owes, by shot id (not yet settled)."""
+        rows = self._read(
+            "SELECT * FROM forces WHERE name = ? AND settled_at IS NULL ORDER BY id", (name,)
+        )
+        return {r["shot_id"]: ForceRecord.from_row(r) for r in rows}
+
+    def request_forces(self, name: str, run_id: int, shot_ids: Sequence[str]) -> None:
+        """Record that run `run_id` forces these shots, except those an earlier run's force
+        still covers (that run was interrupted: repeating its command resumes it)."""
+        with self._write() as conn:
+            owed = {
+                r["shot_id"]
+                for r in conn.execute(
+                    "SELECT shot_id FROM forces WHERE name = ? AND settled_at IS NULL", (name,)
+                )
+            }
+            for shot_id in dict.fromkeys(shot_ids):
+                if shot_id not in owed:
+                    conn.execute(
+                        "INSERT INTO forces (name, shot_id, run_id, requested_at)"
+                        " VALUES (?, ?, ?, ?)",
+                        (name, shot_id, run_id, self._clock()),
+                    )
+
+    def apply_force(self, force: ForceRecord, fingerprint: str) -> None:
+        """Carry out a force: set aside the generation `fingerprint` has (the old row goes to
+        the audit log) and note that it was done, in one transaction."""
+        with self._write() as conn:
+            current = conn.execute(
+                "SELECT applied_to FROM forces WHERE id = ?", (force.id,)
+            ).fetchone()
+            if current is None or current["applied_to"] is not None:
+                return
+            self._forget(conn, fingerprint)
+            conn.execute("UPDATE forces SET applied_to = ? WHERE id = ?", (fingerprint, force.id))
+
+    def settle_forces(self, name: str, shot_ids: Sequence[str]) -> None:
+        """A run that reached these shots ended: their carried-out forces are settled (the
+        same command forces them again)."""
+        marks = ", ".join("?" for _ in shot_ids)
+        if not shot_ids:
+            return
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE forces SET settled_at = ? WHERE name = ? AND settled_at IS NULL"
+                f" AND applied_to IS NOT NULL AND shot_id IN ({marks})",
+                (self._clock(), name, *shot_ids),
+            )
 
     # -- queries ---------------------------------------------------------------------------
 
     def lookup(self, fingerprint: str) -> ShotRecord | None:
         """The shot with this fingerprint, or None if it is new."""
         rows = self._read("SELECT * FROM shots WHERE fingerprint = ?", (fingerprint,))
-        return ShotRecord.from_row(rows[0]) if rows else None
+        return self._record(ShotRecord, rows[0]) if rows else None
 
     def shots_for_run(self, run_id: int) -> list[ShotRecord]:
         """Shots whose latest attempt belongs to this run, in the order first recorded."""
         rows = self._read("SELECT * FROM shots WHERE run_id = ? ORDER BY rowid", (run_id,))
-        return [ShotRecord.from_row(r) for r in rows]
+        return [self._record(ShotRecord, r) for r in rows]
 
     def latest_for_shot(self, shot_id: str) -> ShotRecord | None:
         """The most recently written row for a shot id, whatever its fingerprint."""
         rows = self._read(
             "SELECT * FROM shots WHERE shot_id = ? ORDER BY seq DESC LIMIT 1", (shot_id,)
         )
-        return ShotRecord.from_row(rows[0]) if rows else None
+        return self._record(ShotRecord, rows[0]) if rows else None
 
     def in_flight(self) -> list[ShotRecord]:
         """Shots in submitting, running or unknown: what a resume must look at first."""
@@ -437,12 +610,46 @@ class Ledger:
             f"SELECT * FROM shots WHERE state IN ({marks}) ORDER BY rowid",
             tuple(sorted(IN_FLIGHT)),
         )
-        return [ShotRecord.from_row(r) for r in rows]
+        return [self._record(ShotRecord, r) for r in rows]
 
     def events(self, fingerprint: str) -> list[EventRecord]:
         """The audit log of one fingerprint, oldest first (it outlives ``forget``)."""
         rows = self._read("SELECT * FROM events WHERE fingerprint = ? ORDER BY id", (fingerprint,))
-        return [EventRecord.from_row(r) for r in rows]
+        return [self._record(EventRecord, r) for r in rows]
+
+    def known_task_ids(self) -> set[str]:
+        """Every task id this ledger ever recorded (rows and audit log)."""
+        rows = self._read(
+            "SELECT task_id FROM shots WHERE task_id IS NOT NULL"
+            " UNION SELECT task_id FROM events WHERE task_id IS NOT NULL"
+        )
+        return {str(r["task_id"]) for r in rows}
+
+    def is_empty(self) -> bool:
+        """Whether the ledger holds no shot at all (new, or lost and created again)."""
+        return not self._read("SELECT 1 FROM shots LIMIT 1")
+
+    def check_rows(self) -> None:
+        """Read back every shot and run row; raise StateError naming the first unreadable
+        one and the way out (before a run sends anything)."""
+        for row in self._read("SELECT * FROM shots ORDER BY rowid"):
+            self._record(ShotRecord, row)
+        for row in self._read("SELECT * FROM runs ORDER BY id"):
+            self._record(RunRecord, row)
+
+    def _record(self, cls: type[_Rec], row: sqlite3.Row) -> _Rec:
+        """A record from a row; an unreadable row is a StateError with the way out."""
+        try:
+            return cls.from_row(row)
+        except CorruptRow as exc:
+            task = row["task_id"] if cls is ShotRecord else None
+            named = f" The row names task {task}." if task else ""
+            raise StateError(
+                f"ledger {self._path}: {exc.where} cannot be read: {exc.problem}. Nothing was"
+                f" sent.{named} Move the ledger aside (mv {self._path} {self._path}.broken)"
+                " and run again: it is rebuilt from manifest.json and the verified files in"
+                " the output folder, so no finished shot is paid for again."
+            ) from None
 
 
 def _find_shot(conn: sqlite3.Connection, fingerprint: str) -> sqlite3.Row | None:

@@ -3,9 +3,11 @@
 Shots are keyed by fingerprint. Their states (the ledger subset of `ShotState`), and the
 calls that move between them:
 
-    (new)                      ─record_intent──> submitting
+    (new)                      ─record_intent──> submitting  (intent recorded, not sent)
+    submitting                 ─record_sent────> submitting  (the request is leaving)
+    submitting, never sent     ─record_intent──> submitting  (a later run sends it)
     submitting                 ─record_task────> running
-    submitting                 ─record_unknown─> unknown     (create answer lost)
+    submitting, sent           ─record_unknown─> unknown     (create answer lost)
     unknown                    ─record_task────> running     (the task was found after all)
     running                    ─record_status──> running     (skipped when nothing changed)
     running, done              ─record_download> done
@@ -14,10 +16,11 @@ calls that move between them:
     failed, expired            ─record_intent──> submitting  (a new attempt)
     any state                  ─forget─────────> (new)       (old row kept in the audit log)
 
-A shot in ``submitting`` when a run starts was being created when the last run stopped:
-its create may have reached the provider, so it is as uncertain as ``unknown``. The
-ledger refuses a new intent for a shot in submitting, running, unknown or done; only
-``forget`` (``--force``) makes such a shot new again.
+A shot in ``submitting`` whose request left (``sent_at`` is set) when a run starts was being
+created when the last run stopped: its create may have reached the provider, so it is as
+uncertain as ``unknown``. One whose request never left is simply sent by the next run. The
+ledger refuses a new intent for a shot that was sent, is running, unknown or done; only
+``forget`` (``--force``, recorded as a force) makes such a shot new again.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ _S = ShotState
 #: For each call, the states it may move a shot from.
 ALLOWED_FROM: dict[str, frozenset[ShotState]] = {
     "record_intent": frozenset({_S.FAILED, _S.EXPIRED}),
+    "record_sent": frozenset({_S.SUBMITTING}),
     "record_task": frozenset({_S.SUBMITTING, _S.UNKNOWN, _S.RUNNING}),
     "record_status": frozenset({_S.RUNNING}),
     "record_failure": frozenset({_S.SUBMITTING, _S.RUNNING, _S.UNKNOWN, _S.FAILED}),
@@ -42,12 +46,17 @@ ALLOWED_FROM: dict[str, frozenset[ShotState]] = {
 }
 
 
+def _unsent(row: sqlite3.Row) -> bool:
+    return bool(row["state"] == _S.SUBMITTING and row["sent_at"] is None)
+
+
 def check_state(row: sqlite3.Row, fingerprint: str, action: str) -> None:
     """Raise StateError unless the shot's current state allows `action`."""
     state = row["state"]
-    if state not in ALLOWED_FROM[action]:
-        hint = " (use --force to regenerate it)" if action == "record_intent" else ""
-        raise StateError(
-            f"shot {row['shot_id']!r} ({fingerprint[:12]}) is {state};"
-            f" {action} is not allowed from that state{hint}"
-        )
+    if state in ALLOWED_FROM[action] or (action == "record_intent" and _unsent(row)):
+        return
+    hint = " (use --force to regenerate it)" if action == "record_intent" else ""
+    raise StateError(
+        f"shot {row['shot_id']!r} ({fingerprint[:12]}) is {state};"
+        f" {action} is not allowed from that state{hint}"
+    )

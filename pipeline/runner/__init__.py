@@ -1,7 +1,8 @@
 """Run a storyboard: submit, poll, remix, download and assemble, never paying twice.
 
     checks       what a run checks before it sends anything (`check`, `Checked`)
-    planned      what a run would do: fingerprints and `PlannedShot`s (`plan`)
+    lineage      fingerprints, and a remix's on its source's generation
+    planned      what a run would do: `PlannedShot`s (`plan`)
     options      `RunOptions`, the CLI's flags as one value
     connections  one connection per provider; the embedded gateway comes from the caller
     executor     one shot from the ledger's answer to a verified file
@@ -16,8 +17,9 @@ from __future__ import annotations
 
 from .checks import Checked, check
 from .connections import EmbeddedGateway, GatewayFactory
+from .lineage import fingerprints
 from .options import RunOptions
-from .planned import PlannedShot, fingerprints, plan
+from .planned import PlannedShot, plan
 from .run import run_async
 
 __all__ = [

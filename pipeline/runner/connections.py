@@ -18,7 +18,7 @@ import httpx
 from ..errors import InputError, Problem
 from ..model import ProviderConfig, Storyboard
 from ..ratelimit import RateLimitedTransport, RateLimiter
-from ..transport import Connection
+from ..transport import Connection, HandOff
 
 __all__ = ["EmbeddedGateway", "GatewayFactory", "TransportFor", "connections", "need_gateway"]
 
@@ -85,6 +85,9 @@ async def connections(
             else:
                 base_url = provider.base_url if not provider.is_embedded else "http://embedded"
                 api_key = provider.api_key
+            if transport is not None and not isinstance(transport, httpx.AsyncHTTPTransport):
+                # No network under it: a request leaves when it is handed over.
+                transport = HandOff(transport)
             if provider.rate is not None:
                 limiter = RateLimiter(provider.rate)
                 inner = transport or httpx.AsyncHTTPTransport()

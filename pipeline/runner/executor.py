@@ -1,45 +1,62 @@
 """The executor: one shot's way from the ledger's answer to a verified file.
 
-For every shot it asks the ledger first:
+A remix first waits for its source: its fingerprint names the source's task (lineage), so a
+regenerated source makes it again. A forced shot (`--force`, recorded in the ledger) first
+sets its current generation aside, once. Then, for every shot, the ledger decides:
 
-    done, verified file in the cache      -> reuse it (no remote call)
-    done, file gone                       -> download again from the task, if it still exists
-    running (a task id is known)          -> re-attach and poll
-    submitting / unknown (answer lost)    -> report `unknown`; only --force sends it again
-    expired (the provider dropped it)     -> report `expired`; only --force creates it again
-    new or failed                         -> record the intent, create, record the task id
+    done, verified file in the cache     -> reuse it (a copy in the output folder)
+    done, file gone                      -> download again from the task
+    running (a task id is known)         -> re-attach and poll (the deadline counts from
+                                            the task's creation)
+    submitting, request never left      -> send it: nothing reached the provider
+    submitting (sent) / unknown          -> look the task up where the spec offers a way,
+                                            else report `unknown` and what resolving costs
+    expired (the provider dropped it)    -> report `expired`; only --force creates it again
+    new or failed                        -> record the intent, create (recording the moment
+                                            its request leaves), record the task id
 
-Shots with identical requests (one fingerprint) share one task: they run one after another,
-so the second finds the first's file. A remix whose own file is cached keeps it even when
-its source could not be had this time. Writes to the ledger are durable before the next
-remote call. Shots run concurrently up to `--concurrency` and each provider's own
-`concurrency`; a remix waits for its source.
+A create is sent again only when it certainly never reached the provider; a failure after
+it left makes the shot `unknown` (see `vidpipe.retry`). Downloads that fail after the task
+finished keep the task: the next run downloads with no create. Shots with identical requests
+(one fingerprint) share one task: they run one after another, so the second finds the
+first's file. Writes to the ledger are durable before the next remote call.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import attrs
 
 from ..adapters import Adapter, TaskSnapshot, make_adapter
-from ..errors import ContentExpired, PollTimeout, ProviderError, TaskFailed, UnknownCreate
+from ..errors import (
+    ContentExpired,
+    PollTimeout,
+    ProviderError,
+    ResultRefused,
+    StateError,
+    TaskFailed,
+    UnknownCreate,
+    WriteError,
+)
 from ..events import EventSink, ShotEvent
-from ..fingerprint import safe_filename, sha256_file
-from ..ledger import Ledger
+from ..fingerprint import sha256_file
+from ..ledger import ForceRecord, Ledger, ShotRecord
 from ..manifest import ShotResult
 from ..model import Storyboard
+from ..outdir import OutDir
 from ..polling import poll
 from ..requests import CreateRequest
 from ..statedir import StateDir
 from ..states import ShotState
-from ..transport import Connection
+from ..transport import Connection, on_send
+from .known import shot_result
+from .lineage import adoptable, fingerprints, request_print
 from .options import RunOptions
 
 __all__ = ["Executor"]
@@ -47,29 +64,51 @@ __all__ = ["Executor"]
 _FAILABLE = (ShotState.SUBMITTING, ShotState.RUNNING)
 
 
+class _Done(Exception):
+    """A shot's way ends early with this result (unknown, expired, refused...)."""
+
+    def __init__(self, result: ShotResult) -> None:
+        self.result = result
+        super().__init__(result.error or result.status)
+
+
+@attrs.frozen
+class _Task:
+    """The task a shot waits for, and when it was created (unix seconds, for its deadline)."""
+
+    task_id: str
+    created_at: float
+    downloaded_before: bool = False
+
+
 @attrs.define
 class Executor:
     storyboard: Storyboard
     options: RunOptions
     requests: Mapping[str, CreateRequest]
-    prints: Mapping[str, str]
-    selected: set[str]
     ledger: Ledger
     state: StateDir
+    out: OutDir
     conns: Mapping[str, Connection]
     on_event: EventSink
     run_id: int
-    out_dir: Path
+    forces: dict[str, ForceRecord] = attrs.Factory(dict)
     results: dict[str, asyncio.Future[ShotResult]] = attrs.Factory(dict)
+    # Each shot's fingerprint, once known (a remix's needs its source's task).
+    prints: dict[str, str] = attrs.Factory(dict)
     slots: asyncio.Semaphore = attrs.field(init=False)
     provider_slots: dict[str, asyncio.Semaphore] = attrs.Factory(dict)
     adapters: dict[str, Adapter] = attrs.Factory(dict)
     fingerprint_locks: dict[str, asyncio.Lock] = attrs.Factory(dict)
+    known_tasks: set[str] = attrs.field(init=False)
+    legacy: dict[str, str] = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         self.slots = asyncio.Semaphore(max(1, self.options.concurrency))
         for name, provider in self.storyboard.providers.items():
             self.provider_slots[name] = asyncio.Semaphore(max(1, provider.concurrency))
+        self.known_tasks = self.ledger.known_task_ids()
+        self.legacy = fingerprints(self.storyboard, self.requests)
 
     def emit(self, shot_id: str, phase: ShotState, **kw: Any) -> None:
         self.on_event(ShotEvent(shot_id, phase, **kw))
@@ -83,77 +122,92 @@ class Executor:
         return self.adapters[key]
 
     def result(self, shot_id: str, status: ShotState, **kw: Any) -> ShotResult:
-        shot = self.storyboard.shot(shot_id)
-        req = self.requests[shot_id]
-        return ShotResult(
-            shot_id=shot_id,
-            status=status,
-            provider=shot.provider,
-            api=req.spec.api,
-            spec=req.spec.name,
-            spec_sha256=req.spec.sha256,
-            model=req.model,
-            prompt=shot.prompt,
-            request=req.public_fields(),
-            fingerprint=self.prints[shot_id],
-            seed=req.seed,
-            seed_sent=req.seed_sent,
-            remix_of=req.remix_of,
-            **kw,
-        )
+        kw.setdefault("fingerprint", self.prints.get(shot_id))
+        kw.setdefault("made_in_run", self.run_id)
+        return shot_result(self.storyboard, self.requests[shot_id], status, **kw)
 
-    def place(self, shot_id: str, cached: Path) -> Path:
-        """Put a verified cache file at out/<name>/<shot>.mp4 (link, else copy)."""
-        target = self.out_dir / f"{safe_filename(shot_id)}.mp4"
-        if target.exists() and os.path.samefile(target, cached):
-            return target
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.unlink(missing_ok=True)
-        try:
-            os.link(cached, tmp)
-        except OSError:
-            shutil.copyfile(cached, tmp)
-        os.replace(tmp, target)
-        return target
+    def ended(self, shot_id: str, status: ShotState, message: str, **kw: Any) -> _Done:
+        """End a shot's way with `status` and `message` (shown live, kept in the result)."""
+        phase = ShotState.FAILED if status == ShotState.EXPIRED else status
+        self.emit(shot_id, phase, message=message, task_id=kw.get("task_id"))
+        return _Done(self.result(shot_id, status, error=message, **kw))
+
+    # -- one shot -----------------------------------------------------------------------
 
     async def shot(self, shot_id: str) -> ShotResult:
+        """Run one shot to its result; a remix waits for its source's first."""
+        try:
+            return await self._remix_or_shot(shot_id)
+        except _Done as done:
+            return done.result
+
+    async def _remix_or_shot(self, shot_id: str) -> ShotResult:
         req = self.requests[shot_id]
-        source_task: str | None = None
+        source: ShotResult | None = None
         if req.remix_of:
             source = await self.results[req.remix_of]
-            if not source.ok:
-                # This shot's own file still stands: its fingerprint covers the source's.
-                cached = None if self.forced(shot_id) else self.cached(shot_id)
-                if cached is not None:
-                    return cached
-                self.emit(
-                    shot_id, ShotState.SKIPPED, message=f"remix source {req.remix_of} not done"
-                )
-                return self.result(
-                    shot_id, ShotState.SKIPPED, error=f"{req.remix_of} did not finish"
-                )
-            source_task = source.task_id
+            if source.fingerprint is None or source.task_id is None:
+                message = f"{req.remix_of} did not finish"
+                self.emit(shot_id, ShotState.SKIPPED, message=message)
+                return self.result(shot_id, ShotState.SKIPPED, error=message)
+        fp = request_print(
+            self.storyboard,
+            req,
+            remix_source=source.fingerprint if source else None,
+            source_task=source.task_id if source else None,
+        )
+        self.prints[shot_id] = fp
+        source_task = source.task_id if source else None
+        if source is not None and not source.ok:
+            # This shot's own file still stands: its fingerprint names the source's task.
+            cached = None if self.forced(shot_id) else self.cached(shot_id, fp)
+            if cached is not None:
+                return cached
+            message = f"{req.remix_of} did not finish"
+            self.emit(shot_id, ShotState.SKIPPED, message=message)
+            return self.result(shot_id, ShotState.SKIPPED, error=message, source_task=source_task)
         provider = self.storyboard.shot(shot_id).provider
         self.emit(shot_id, ShotState.PENDING)
         # Shots whose requests are identical share one fingerprint, hence one task and one
         # file: the second waits for the first and then finds its file in the cache.
-        same_request = self.fingerprint_locks.setdefault(self.prints[shot_id], asyncio.Lock())
+        same_request = self.fingerprint_locks.setdefault(fp, asyncio.Lock())
         async with same_request, self.slots, self.provider_slots[provider]:
-            return await self._shot(shot_id, source_task)
+            return await self._shot(shot_id, fp, source_task)
 
     def forced(self, shot_id: str) -> bool:
-        """Whether --force or --force-all asks for this shot to be generated again."""
-        return self.options.force_all or shot_id in self.options.force
+        """Whether a recorded force still has to set this shot's generation aside."""
+        force = self.forces.get(shot_id)
+        return force is not None and force.applied_to is None
 
-    def cached(self, shot_id: str) -> ShotResult | None:
+    def apply_force(self, shot_id: str, fp: str) -> None:
+        force = self.forces.get(shot_id)
+        if force is not None and force.applied_to is None:
+            self.ledger.apply_force(force, fp)
+            self.forces[shot_id] = attrs.evolve(force, applied_to=fp)
+
+    def record(self, shot_id: str, fp: str, source_task: str | None) -> ShotRecord | None:
+        """The ledger's row for this generation; a remix's row from before lineage is
+        adopted when it was made from its source's current task."""
+        record = self.ledger.lookup(fp)
+        req = self.requests[shot_id]
+        if record is not None or req.remix_of is None or source_task is None:
+            return record
+        old = self.ledger.lookup(self.legacy[shot_id])
+        source_fp = self.prints.get(req.remix_of)
+        source = self.ledger.lookup(source_fp) if source_fp else None
+        if adoptable(old, source) and self.ledger.adopt(self.legacy[shot_id], fp, source_task):
+            return self.ledger.lookup(fp)
+        return None
+
+    def cached(self, shot_id: str, fp: str) -> ShotResult | None:
         """The shot's result from a verified file of an earlier run, placed in the output."""
-        record = self.ledger.lookup(self.prints[shot_id])
+        record = self.ledger.lookup(fp)
         if record is None or record.state != ShotState.DONE or not record.sha256:
             return None
         cached = self.state.cache.fetch(record.sha256, size=record.size)
         if cached is None:
             return None
-        path = self.place(shot_id, cached)
+        path = self.place(shot_id, cached, record.sha256, record.task_id)
         self.emit(shot_id, ShotState.CACHED, progress=100, task_id=record.task_id)
         return self.result(
             shot_id,
@@ -162,75 +216,39 @@ class Executor:
             file=path,
             sha256=record.sha256,
             bytes=record.size,
+            timings=record.timings or {},
+            source_task=record.source_task,
+            made_in_run=record.run_id,
         )
 
-    async def _shot(self, shot_id: str, source_task: str | None) -> ShotResult:
-        fp = self.prints[shot_id]
+    def place(self, shot_id: str, cached: Path, sha256: str, task_id: str | None) -> Path:
+        """A copy of the cached video in the output folder; a write error ends the shot."""
+        try:
+            return self.out.place(shot_id, cached, sha256)
+        except WriteError as exc:
+            raise self.ended(
+                shot_id,
+                ShotState.FAILED,
+                f"{exc}; the video is safe in the cache: free space (or fix the permission)"
+                " and rerun to put it there (nothing is sent)",
+                task_id=task_id,
+            ) from exc
+
+    async def _shot(self, shot_id: str, fp: str, source_task: str | None) -> ShotResult:
         timings: dict[str, float] = {}
         start = time.monotonic()
-        if self.forced(shot_id):
-            self.ledger.forget(fp)
-        cached = self.cached(shot_id)
+        self.apply_force(shot_id, fp)
+        record = self.record(shot_id, fp, source_task)
+        cached = self.cached(shot_id, fp)
         if cached is not None:
             return cached
-        record = self.ledger.lookup(fp)
-        if record and record.state in (ShotState.SUBMITTING, ShotState.UNKNOWN):
-            message = (
-                "a create was sent but its answer was lost; check the provider for the task, "
-                f"then rerun with --force {shot_id} to send it again"
-            )
-            self.emit(shot_id, ShotState.UNKNOWN, message=message)
-            return self.result(shot_id, ShotState.UNKNOWN, error=message)
-        if record and record.state == ShotState.EXPIRED:
-            # Generating it again is a new, paid task: only on request.
-            message = (
-                f"the provider no longer serves the video of task {record.task_id}; rerun "
-                f"with --force {shot_id} to generate it again"
-            )
-            self.emit(shot_id, ShotState.FAILED, message=message)
-            return self.result(shot_id, ShotState.EXPIRED, error=message, task_id=record.task_id)
         adapter = self.adapter(shot_id)
-        try:
-            if record and record.task_id and record.state in (ShotState.RUNNING, ShotState.DONE):
-                task_id = record.task_id
-            else:
-                task_id = await self.create(shot_id, adapter, source_task)
-                timings["submitted"] = time.monotonic() - start
-            # A done task whose file is gone is only looked up again for its video URL.
-            again = record is not None and record.state == ShotState.DONE
-            snapshot = await self.wait(shot_id, adapter, task_id, record_status=not again)
-            timings["completed"] = time.monotonic() - start
-            path, digest, size = await self.download(shot_id, adapter, snapshot)
-            timings["downloaded"] = time.monotonic() - start
-        except UnknownCreate as exc:
-            self.ledger.record_unknown(fp, str(exc))
-            self.emit(shot_id, ShotState.UNKNOWN, message=str(exc))
-            return self.result(shot_id, ShotState.UNKNOWN, error=str(exc))
-        except ContentExpired as exc:
-            self.ledger.record_expired(fp)
-            message = f"{exc}; rerun with --force {shot_id} to generate it again"
-            self.emit(shot_id, ShotState.FAILED, message=message)
-            return self.result(shot_id, ShotState.EXPIRED, error=message, task_id=exc.task_id)
-        except PollTimeout as exc:  # the task may still finish: the next run re-attaches
-            self.emit(shot_id, ShotState.FAILED, message=str(exc))
-            return self.result(shot_id, ShotState.FAILED, error=str(exc), task_id=exc.task_id)
-        except ProviderError as exc:
-            state = self.ledger.lookup(fp)
-            definitive = isinstance(exc, TaskFailed) or (
-                state is not None and state.state == ShotState.SUBMITTING
-            )
-            message = str(exc)
-            if definitive and state is not None and state.state in _FAILABLE:
-                # The provider said no (a failed task, or a create it refused): a rerun
-                # may try again.
-                self.ledger.record_failure(fp, message)
-            elif state is not None and state.state == ShotState.RUNNING:
-                # A poll or download broke after the task was created: the task may still
-                # finish, so the ledger keeps it and the next run re-attaches.
-                message = f"{message}; rerun to resume task {state.task_id}"
-            self.emit(shot_id, ShotState.FAILED, message=message)
-            return self.result(shot_id, ShotState.FAILED, error=message, task_id=exc.task_id)
-        timings["seconds"] = time.monotonic() - start
+        task = await self.task(shot_id, fp, adapter, record, source_task)
+        if record is None or record.state not in (ShotState.RUNNING, ShotState.DONE):
+            timings["submitted"] = time.monotonic() - start
+        snapshot = await self.wait(shot_id, adapter, task)
+        timings["completed"] = time.monotonic() - start
+        path, digest, size = await self.download(shot_id, fp, adapter, snapshot, timings, start)
         self.emit(shot_id, ShotState.DONE, progress=100, task_id=snapshot.task_id)
         return self.result(
             shot_id,
@@ -240,11 +258,50 @@ class Executor:
             sha256=digest,
             bytes=size,
             timings=timings,
+            source_task=source_task,
         )
 
-    async def create(self, shot_id: str, adapter: Adapter, source_task: str | None) -> str:
+    # -- the task -----------------------------------------------------------------------
+
+    async def task(
+        self,
+        shot_id: str,
+        fp: str,
+        adapter: Adapter,
+        record: ShotRecord | None,
+        source_task: str | None,
+    ) -> _Task:
+        """The task this shot's generation has, or gets: re-attached, found, or created."""
+        if record is not None and record.state == ShotState.EXPIRED:
+            raise self.ended(
+                shot_id,
+                ShotState.EXPIRED,
+                f"the provider no longer serves the video of task {record.task_id}. "
+                + _force_costs(shot_id),
+                task_id=record.task_id,
+            )
+        if (
+            record is not None
+            and record.task_id
+            and record.state
+            in (
+                ShotState.RUNNING,
+                ShotState.DONE,
+            )
+        ):
+            created = record.task_at or record.updated_at
+            return _Task(record.task_id, created.timestamp(), record.state == ShotState.DONE)
+        uncertain = (ShotState.SUBMITTING, ShotState.UNKNOWN)
+        if record is not None and record.state in uncertain and record.sent:
+            sent = record.sent_at or record.updated_at
+            why = record.error or "the last run stopped while its create was being sent"
+            return await self.recover(shot_id, fp, adapter, why, sent.timestamp(), source_task)
+        return await self.create(shot_id, fp, adapter, source_task)
+
+    async def create(
+        self, shot_id: str, fp: str, adapter: Adapter, source_task: str | None
+    ) -> _Task:
         req = self.requests[shot_id]
-        fp = self.prints[shot_id]
         self.ledger.record_intent(
             run_id=self.run_id,
             shot_id=shot_id,
@@ -252,50 +309,177 @@ class Executor:
             api=req.spec.api,
             model=req.model,
             request=req.public_fields(),
+            source_task=source_task,
         )
         self.emit(shot_id, ShotState.SUBMITTING)
-        snapshot = await adapter.create(req, remix_task_id=source_task)
+        sent_at = time.time()
+        try:
+            with on_send(lambda: self.ledger.record_sent(fp)):
+                snapshot = await adapter.create(req, remix_task_id=source_task)
+        except UnknownCreate as exc:
+            self.ledger.record_unknown(fp, str(exc))
+            return await self.recover(shot_id, fp, adapter, str(exc), sent_at, source_task)
+        except ProviderError as exc:
+            # Refused (4xx), or it never left: the provider did not take it.
+            message = f"{exc}; the provider did not take this create: a rerun sends it again"
+            self.ledger.record_failure(fp, message)
+            raise self.ended(shot_id, ShotState.FAILED, message) from exc
         self.ledger.record_task(fp, snapshot.task_id, snapshot.raw_status)
+        self.known_tasks.add(snapshot.task_id)
         self.emit(shot_id, ShotState.QUEUED, task_id=snapshot.task_id, progress=snapshot.progress)
-        return snapshot.task_id
+        return _Task(snapshot.task_id, time.time())
 
-    async def wait(
-        self, shot_id: str, adapter: Adapter, task_id: str, *, record_status: bool = True
-    ) -> TaskSnapshot:
+    async def recover(
+        self,
+        shot_id: str,
+        fp: str,
+        adapter: Adapter,
+        why: str,
+        sent_at: float,
+        source_task: str | None,
+    ) -> _Task:
+        """After a create whose answer was lost: find its task where the spec offers a way
+        (re-attach), else end the shot `unknown` with what resolving it costs."""
+        req = self.requests[shot_id]
+        try:
+            found = await adapter.find_task(
+                req, since=sent_at, known=self.known_tasks, remix_task_id=source_task
+            )
+        except ProviderError as exc:
+            found = None
+            why = f"{why}; the provider's task list could not be read ({exc})"
+        if found is not None:
+            self.ledger.record_task(fp, found.task_id, found.raw_status)
+            self.known_tasks.add(found.task_id)
+            message = f"re-attached: the create's answer was lost, its task {found.task_id} found"
+            self.emit(shot_id, ShotState.QUEUED, task_id=found.task_id, message=message)
+            return _Task(found.task_id, sent_at)
+        when = datetime.fromtimestamp(sent_at, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        raise self.ended(
+            shot_id,
+            ShotState.UNKNOWN,
+            f"{why}. The create may have been taken: look for a {req.model} task created"
+            f" around {when} at the provider. `--force {shot_id}` sends a new create, and"
+            " pays twice if that task exists.",
+        )
+
+    async def wait(self, shot_id: str, adapter: Adapter, task: _Task) -> TaskSnapshot:
+        """Poll until the task finished; the deadline counts from the task's creation."""
         fp = self.prints[shot_id]
 
         def update(snap: TaskSnapshot) -> None:
-            if record_status:
+            if not task.downloaded_before:
                 self.ledger.record_status(fp, snap.state, snap.progress, snap.raw_status)
             phase = ShotState.QUEUED if snap.state == "queued" else ShotState.RUNNING
-            self.emit(shot_id, phase, progress=snap.progress, task_id=task_id)
+            self.emit(shot_id, phase, progress=snap.progress, task_id=task.task_id)
 
         try:
             return await poll(
-                adapter, task_id, deadline_s=self.options.poll_deadline, on_update=update
+                adapter,
+                task.task_id,
+                deadline_s=self.options.poll_deadline,
+                started_at=task.created_at,
+                clock=time.time,
+                on_update=update,
             )
         except TaskFailed as exc:
-            raise TaskFailed(
-                f"{shot_id}: the provider failed task {task_id}: {exc.reason or exc}",
-                reason=exc.reason,
-                shot=shot_id,
-                task_id=task_id,
+            message = f"{shot_id}: the provider failed task {task.task_id}: {exc.reason or exc}"
+            record = self.ledger.lookup(fp)
+            if record is not None and record.state in _FAILABLE:
+                self.ledger.record_failure(fp, message)
+            raise self.ended(shot_id, ShotState.FAILED, message, task_id=task.task_id) from exc
+        except PollTimeout as exc:
+            raise self.ended(
+                shot_id,
+                ShotState.FAILED,
+                f"{exc}. The task is kept: rerun to keep waiting (a longer --poll-deadline"
+                " waits longer; it counts from the task's creation)",
+                task_id=task.task_id,
+            ) from exc
+        except ProviderError as exc:
+            raise self.ended(
+                shot_id,
+                ShotState.FAILED,
+                f"{exc}; the task is kept: rerun to resume task {task.task_id}",
+                task_id=task.task_id,
             ) from exc
 
     async def download(
-        self, shot_id: str, adapter: Adapter, snapshot: TaskSnapshot
+        self,
+        shot_id: str,
+        fp: str,
+        adapter: Adapter,
+        snapshot: TaskSnapshot,
+        timings: dict[str, float],
+        start: float,
     ) -> tuple[Path, str, int]:
-        fp = self.prints[shot_id]
+        """Download, verify and cache the video, then place a copy in the output folder."""
         self.emit(shot_id, ShotState.DOWNLOADING, task_id=snapshot.task_id)
+        task_id = snapshot.task_id
         tmp = self.state.tmp_dir / f"{fp}.mp4"
 
         def progress(done: int, total: int | None) -> None:
             pct = int(done * 100 / total) if total else None
-            self.emit(shot_id, ShotState.DOWNLOADING, progress=pct, task_id=snapshot.task_id)
+            self.emit(shot_id, ShotState.DOWNLOADING, progress=pct, task_id=task_id)
 
-        got = await adapter.download(snapshot, tmp, on_progress=progress)
-        digest = got.sha256 or sha256_file(got.path)
-        cached = self.state.cache.store(got.path, digest)
-        got.path.unlink(missing_ok=True)
-        self.ledger.record_download(fp, path=str(cached), sha256=digest, size=got.size)
-        return self.place(shot_id, cached), digest, got.size
+        kept = f"task {task_id} is kept"
+        try:
+            got = await adapter.download(snapshot, tmp, on_progress=progress)
+            digest = got.sha256 or sha256_file(got.path)
+            cached = self.state.cache.store(got.path, digest)
+            got.path.unlink(missing_ok=True)
+        except ContentExpired as exc:
+            self.ledger.record_expired(fp)
+            raise self.ended(
+                shot_id, ShotState.EXPIRED, f"{exc}. {_force_costs(shot_id)}", task_id=task_id
+            ) from exc
+        except ResultRefused as exc:
+            raise self.ended(
+                shot_id,
+                ShotState.FAILED,
+                f"{exc} (and after reading the task again for a fresh URL); {kept}: rerun to"
+                " try the download again (no new create)",
+                task_id=task_id,
+            ) from exc
+        except (WriteError, StateError) as exc:
+            raise self.ended(
+                shot_id,
+                ShotState.FAILED,
+                f"{exc}; {kept}: free space (or fix the permission) and rerun to download it"
+                " (no new create)",
+                task_id=task_id,
+            ) from exc
+        except ProviderError as exc:
+            raise self.ended(
+                shot_id, ShotState.FAILED, f"{exc}; {kept}: rerun to resume it", task_id=task_id
+            ) from exc
+        timings["downloaded"] = timings["seconds"] = time.monotonic() - start
+        self.ledger.record_download(
+            fp, path=str(cached), sha256=digest, size=got.size, timings=timings
+        )
+        return self.place(shot_id, cached, digest, task_id), digest, got.size
+
+    # -- the unexpected -----------------------------------------------------------------
+
+    def crashed(self, shot_id: str, exc: Exception) -> ShotResult:
+        """The result of a shot whose way ended in an unexpected error: that shot fails
+        with its message, the others go on. A create that never left is left to be sent
+        by the next run; one that may have left is `unknown`."""
+        message = f"unexpected error: {type(exc).__name__}: {exc}"
+        fp = self.prints.get(shot_id)
+        record = self.ledger.lookup(fp) if fp else None
+        if fp is not None and record is not None and record.state == ShotState.SUBMITTING:
+            if record.sent:
+                self.ledger.record_unknown(fp, message)
+                message += "; its create had been sent, so the shot is unknown"
+            else:
+                message += "; its create never left: the next run sends it"
+        elif record is not None and record.task_id:
+            message += f"; task {record.task_id} is kept: rerun to resume it"
+        self.emit(shot_id, ShotState.FAILED, message=message)
+        task_id = record.task_id if record else None
+        return self.result(shot_id, ShotState.FAILED, error=message, task_id=task_id)
+
+
+def _force_costs(shot_id: str) -> str:
+    return f"`--force {shot_id}` creates a new task, which is paid for again."

@@ -1,9 +1,15 @@
-"""The final cut: the storyboard's `final.concat` shots joined into final.mp4."""
+"""The final cut: the storyboard's `final.concat` shots joined into final.mp4.
+
+It always describes the current videos: made again whenever one of its inputs changed (its
+inputs' sha256s are recorded in the manifest), kept as it is when none did, and removed
+(`stale`) when an input has no video, so a final.mp4 on disk never holds an old shot.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from ..assemble import concat
 from ..errors import InputError
@@ -13,24 +19,45 @@ from ..model import Storyboard
 
 __all__ = ["final_cut"]
 
+FINAL_FILENAME = "final.mp4"
+
 
 def final_cut(
-    storyboard: Storyboard, results: Mapping[str, ShotResult], out_dir: Path, selected: set[str]
+    storyboard: Storyboard,
+    shots: Mapping[str, ShotResult],
+    out_dir: Path,
+    previous: Mapping[str, Any] | None = None,
 ) -> FinalResult | None:
-    """Assemble the final cut when every shot it needs is done; None when none is asked for."""
+    """The final cut of the storyboard's current videos (`shots`: every shot, this run's
+    and the last known state of the others); None when none is asked for. `previous` is
+    the final entry of the manifest already in `out_dir`, if any."""
     final = storyboard.final
     if final is None:
         return None
-    missing = [s for s in final.concat if s not in results or not results[s].ok]
+    target = out_dir / FINAL_FILENAME
+    missing = [
+        s for s in final.concat if s not in shots or not shots[s].ok or shots[s].file is None
+    ]
     if missing:
-        why = "not selected" if any(s not in selected for s in missing) else "not done"
-        return FinalResult(None, final.concat, error=f"shots {', '.join(missing)} {why}")
-    files = [results[s].file for s in final.concat]
-    target = out_dir / "final.mp4"
+        removed = target.exists()
+        target.unlink(missing_ok=True)
+        gone = "; the earlier final.mp4 was removed" if removed else ""
+        return FinalResult(
+            None,
+            final.concat,
+            status="stale",
+            error=f"{_shots(missing)} no video{gone}",
+        )
+    inputs = tuple(str(shots[s].sha256) for s in final.concat)
+    kept = _unchanged(previous, final.concat, inputs, target)
+    if kept is not None:
+        return kept
+    files = [shots[s].file for s in final.concat]
     try:
         cut = concat([f for f in files if f is not None], target)
     except InputError as exc:
-        return FinalResult(None, final.concat, error=str(exc))
+        target.unlink(missing_ok=True)
+        return FinalResult(None, final.concat, error=str(exc), status="failed", inputs=inputs)
     return FinalResult(
         target,
         final.concat,
@@ -38,4 +65,36 @@ def final_cut(
         bytes=target.stat().st_size,
         duration=cut.duration,
         mode=cut.mode,
+        inputs=inputs,
+    )
+
+
+def _shots(missing: list[str]) -> str:
+    if len(missing) == 1:
+        return f"shot {missing[0]} has"
+    return f"shots {', '.join(missing)} have"
+
+
+def _unchanged(
+    previous: Mapping[str, Any] | None,
+    concat_of: tuple[str, ...],
+    inputs: tuple[str, ...],
+    target: Path,
+) -> FinalResult | None:
+    """The final cut already on disk, when it was made from exactly these inputs."""
+    if not previous or previous.get("status") != "done" or not target.is_file():
+        return None
+    if tuple(previous.get("inputs") or ()) != inputs or previous.get("sha256") is None:
+        return None
+    if sha256_file(target) != previous["sha256"]:
+        return None
+    duration, mode = previous.get("duration"), previous.get("mode")
+    return FinalResult(
+        target,
+        concat_of,
+        sha256=str(previous["sha256"]),
+        bytes=target.stat().st_size,
+        duration=float(duration) if isinstance(duration, int | float) else None,
+        mode=str(mode) if mode else None,
+        inputs=inputs,
     )

@@ -1,4 +1,4 @@
-"""What a run would do, shot by shot: fingerprints and each shot's state in the ledger.
+"""What a run would do, shot by shot: each shot's generation and state in the ledger.
 
 `plan` sends nothing; `vidpipe plan` and `vidpipe status` print it. A planned shot's state
 is one of `PLANNED_STATES`.
@@ -14,15 +14,15 @@ from typing import Any
 import attrs
 
 from ..dag import plan_order
-from ..fingerprint import fingerprint
-from ..ledger import Ledger, ShotRecord
+from ..ledger import ForceRecord, Ledger, ShotRecord
 from ..model import Storyboard
 from ..requests import CreateRequest, build_requests
 from ..specs import SpecRegistry, default_registry
 from ..statedir import StateDir
 from ..states import PLANNED_STATES, ShotState
+from .lineage import Generation, generations
 
-__all__ = ["PlannedShot", "fingerprints", "plan"]
+__all__ = ["PlannedShot", "plan"]
 
 
 @attrs.frozen
@@ -34,13 +34,16 @@ class PlannedShot:
     provider: str
     base_url: str
     request: CreateRequest
-    fingerprint: str
+    # None for a remix whose source has no task yet: its fingerprint names that task.
+    fingerprint: str | None
     state: ShotState = attrs.field(validator=attrs.validators.in_(PLANNED_STATES))
     # What the ledger holds for this fingerprint: the task, its last status word and error.
     task_id: str | None = None
     task_status: str | None = None
     progress: int | None = None
     error: str | None = None
+    # Why it is made again when its state does not say ("source regenerated", "forced").
+    reason: str | None = None
 
     def status_json(self) -> dict[str, Any]:
         """This shot's entry in `vidpipe status --json`: its state in the ledger."""
@@ -50,6 +53,7 @@ class PlannedShot:
             "task_status": self.task_status,
             "progress": self.progress,
             "error": self.error,
+            "reason": self.reason,
             "fingerprint": self.fingerprint,
         }
 
@@ -76,37 +80,38 @@ def _endpoint(req: CreateRequest) -> str:
     return f"{op.method} {op.path}"
 
 
-def fingerprints(storyboard: Storyboard, requests: Mapping[str, CreateRequest]) -> dict[str, str]:
-    """Each shot's fingerprint; a remix includes its source's, so edits flow downstream."""
-    result: dict[str, str] = {}
-    for level in plan_order(storyboard):
-        for shot_id in level:
-            req = requests[shot_id]
-            provider = storyboard.provider_for(storyboard.shot(shot_id))
-            result[shot_id] = fingerprint(
-                api=req.spec.api,
-                base_url=provider.base_url,
-                spec_sha256=req.spec.sha256,
-                model=req.model,
-                request={
-                    "content_type": req.content_type,
-                    "fields": req.fingerprint_fields(),
-                    "remix_via": req.remix_via,
-                },
-                files={k: f.sha256 for k, f in req.files.items()},
-                remix_source=result[req.remix_of] if req.remix_of else None,
-            )
-    return result
-
-
 def _plan_state(record: ShotRecord | None, cache_ok: bool) -> ShotState:
     if record is None:
         return ShotState.NEW
     if record.state == ShotState.DONE:
         return ShotState.CACHED if cache_ok else ShotState.DOWNLOAD
     if record.state == ShotState.SUBMITTING:
-        return ShotState.UNKNOWN
+        # Sent: it may have been taken. Never sent: the next run simply sends it.
+        return ShotState.UNKNOWN if record.sent else ShotState.NEW
     return record.state
+
+
+def _reason(
+    storyboard: Storyboard,
+    ledger: Ledger | None,
+    shot_id: str,
+    gen: Generation,
+    gens: Mapping[str, Generation],
+    force: ForceRecord | None,
+) -> str | None:
+    """Why a shot is made again, when that is not plain from its state."""
+    if force is not None and force.applied_to is None:
+        return f"forced (--force, run #{force.run_id})"
+    source = storyboard.shot(shot_id).remix
+    if source is None or gen.record is not None:
+        return None
+    if gen.fingerprint is None:
+        return f"made once {source} has a task"
+    earlier = ledger.latest_for_shot(shot_id) if ledger else None
+    if earlier is not None and earlier.source_task != gens[source].task_id:
+        was = f" (this shot was made from {earlier.source_task})" if earlier.source_task else ""
+        return f"source regenerated: {source} is now task {gens[source].task_id}{was}"
+    return None
 
 
 def plan(
@@ -115,16 +120,21 @@ def plan(
     state_dir: str | os.PathLike[str] | None = None,
     registry: SpecRegistry | None = None,
 ) -> list[PlannedShot]:
-    """What a run would do, shot by shot, in DAG order; sends nothing."""
+    """What a run would do, shot by shot, in DAG order; sends nothing, writes nothing."""
     requests = build_requests(storyboard, registry or default_registry())
-    prints = fingerprints(storyboard, requests)
     state = StateDir.for_storyboard(storyboard.path, None if state_dir is None else Path(state_dir))
     ledger = Ledger.open(state.path) if state.ledger_path.exists() else None
     planned = []
     try:
+        gens = generations(storyboard, requests, ledger)
+        forces = ledger.open_forces(storyboard.name) if ledger else {}
         for level_no, level in enumerate(plan_order(storyboard)):
             for shot_id in level:
-                record = ledger.lookup(prints[shot_id]) if ledger else None
+                gen = gens[shot_id]
+                record = gen.record
+                force = forces.get(shot_id)
+                if force is not None and force.applied_to is None:
+                    record = None  # the next run sets this generation aside
                 cache_ok = bool(
                     record
                     and record.sha256
@@ -138,12 +148,13 @@ def plan(
                         shot.provider,
                         storyboard.provider_for(shot).base_url,
                         requests[shot_id],
-                        prints[shot_id],
+                        gen.fingerprint,
                         _plan_state(record, cache_ok),
                         task_id=record.task_id if record else None,
                         task_status=record.status if record else None,
                         progress=record.progress if record else None,
                         error=record.error if record else None,
+                        reason=_reason(storyboard, ledger, shot_id, gen, gens, force),
                     )
                 )
     finally:

@@ -1,4 +1,12 @@
-"""One run: check, lock the state dir, execute every selected shot, cut, write the manifest."""
+"""One run: check, lock the state dir and the output folder, execute every selected shot,
+cut, write the manifest and the report.
+
+Before anything is sent the ledger is read back whole (a corrupt row stops the run), and a
+ledger that is missing or empty is rebuilt from the output folder's manifest and verified
+files. `--force` is recorded in the ledger: a run that is interrupted leaves it owed, so the
+same command (or a plain run) resumes the forced shots' new tasks instead of forcing them
+again. Shots run in one `asyncio.TaskGroup`: an unexpected error fails only its own shot.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +17,19 @@ import attrs
 
 from ..errors import InputError
 from ..events import EventSink, ignore
-from ..manifest import RunResult, write_manifest, write_report
+from ..manifest import RunResult, ShotResult, write_manifest, write_report
 from ..model import Storyboard
+from ..outdir import OutDir
 from ..specs import SpecRegistry
 from ..statedir import StateDir
+from ..states import ShotState
 from .checks import Checked, check
 from .connections import connections, need_gateway
 from .executor import Executor
 from .final import final_cut
+from .known import last_known
 from .options import RunOptions
-from .planned import fingerprints
+from .rebuild import previous_manifest, rebuild_ledger
 
 __all__ = ["run_async"]
 
@@ -47,16 +58,25 @@ async def run_async(
         missing = need_gateway(storyboard, names, options.transport_for)
         if missing:
             raise InputError(missing)
-    prints = fingerprints(storyboard, requests)
-    out_dir = options.out_dir / storyboard.name
+    out = OutDir(options.out_dir / storyboard.name)
     state = StateDir.for_storyboard(storyboard.path, options.state_dir)
     state.ensure()
-    with state.lock(list(options.argv)), state.open_ledger() as ledger:
-        out_dir.mkdir(parents=True, exist_ok=True)
+    argv = list(options.argv)
+    with state.lock(argv), out.claim(state, argv) as notes, state.open_ledger() as ledger:
+        ledger.check_rows()  # a corrupt row stops the run here, before anything is sent
         ledger.end_abandoned_runs()  # runs killed before they could say how they ended
-        run_id = ledger.start_run(str(storyboard.path), storyboard.name, list(options.argv))
+        was_empty = ledger.is_empty()
+        run_id = ledger.start_run(str(storyboard.path), storyboard.name, argv)
         status = "crashed"
         try:
+            manifest = previous_manifest(out, storyboard)
+            if was_empty and manifest is not None:
+                note = rebuild_ledger(ledger, state, out, manifest, run_id)
+                if note:
+                    notes.append(note)
+            forced = [s for s in order if options.force_all or s in options.force]
+            forced += [s for s in options.force if s not in forced]
+            ledger.request_forces(storyboard.name, run_id, forced)
             async with connections(
                 storyboard,
                 names,
@@ -68,40 +88,64 @@ async def run_async(
                     storyboard,
                     options,
                     requests,
-                    prints,
-                    selected,
                     ledger,
                     state,
+                    out,
                     conns,
                     on_event,
                     run_id,
-                    out_dir,
+                    forces=ledger.open_forces(storyboard.name),
                 )
-                loop = asyncio.get_running_loop()
-                for shot_id in order:
-                    executor.results[shot_id] = loop.create_future()
-
-                async def one(shot_id: str) -> None:
-                    result = await executor.shot(shot_id)
-                    executor.results[shot_id].set_result(result)
-
-                await asyncio.gather(*(one(s) for s in order))
-            results = {s: executor.results[s].result() for s in order}
-            final = final_cut(storyboard, results, out_dir, selected)
+                await _run_shots(executor, order)
+            ran = {s: executor.results[s].result() for s in storyboard.shot_ids if s in selected}
+            others = last_known(storyboard, requests, ran, ledger, state, out)
+            previous = manifest.get("final") if manifest else None
+            final = final_cut(storyboard, {**others, **ran}, out.path, previous)
             result = RunResult(
                 name=storyboard.name,
                 storyboard=storyboard.path,
-                out_dir=out_dir,
+                out_dir=out.path,
                 run_id=run_id,
-                shots=results,
+                shots=ran,
                 final=final,
                 started_at=started,
                 finished_at=time.time(),
+                others=others,
+                order=storyboard.shot_ids,
+                notes=tuple(notes),
             )
-            manifest = write_manifest(result, storyboard_seed=storyboard.seed)
+            manifest_path = write_manifest(result, storyboard_seed=storyboard.seed)
             report = write_report(result)
-            result = attrs.evolve(result, manifest=manifest, report=report)
+            result = attrs.evolve(result, manifest=manifest_path, report=report)
+            ledger.settle_forces(storyboard.name, list(ran))
             status = "ok" if result.ok else "failed"
             return result
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            status = "interrupted"
+            raise
         finally:
             ledger.finish_run(run_id, status, {"status": status})
+
+
+async def _run_shots(executor: Executor, order: list[str]) -> None:
+    """Every shot in one task group. A shot's unexpected error fails that shot with its
+    message and the others go on; an interruption cancels them all."""
+    loop = asyncio.get_running_loop()
+    for shot_id in order:
+        executor.results[shot_id] = loop.create_future()
+
+    async def one(shot_id: str) -> None:
+        result: ShotResult
+        try:
+            result = await executor.shot(shot_id)
+        except Exception as exc:  # one shot's bug must not stop the others
+            try:
+                result = executor.crashed(shot_id, exc)
+            except Exception as again:  # the ledger itself failed
+                message = f"unexpected error: {type(exc).__name__}: {exc}; then: {again}"
+                result = executor.result(shot_id, ShotState.FAILED, error=message)
+        executor.results[shot_id].set_result(result)
+
+    async with asyncio.TaskGroup() as group:
+        for shot_id in order:
+            group.create_task(one(shot_id), name=f"shot {shot_id}")
