@@ -14,7 +14,9 @@ Library code raises these; only the CLI turns them into messages and exit codes.
         ├── PollTimeout       the task did not finish before its deadline
         ├── ContentExpired    the task finished but its video is gone (use --force)
         ├── UnknownCreate     a create was sent but its answer was lost
+        ├── UnsafeURL         a result URL that is not fetched (not http(s), a private address)
         └── IntegrityError    a downloaded file does not match what was expected
+            └── NotAVideo     what arrived is not a video (an HTML page, a JSON error)
 """
 
 from __future__ import annotations
@@ -131,3 +133,12 @@ class UnknownCreate(ProviderError):
 
 class IntegrityError(ProviderError):
     """A downloaded file does not match its expected size or digest."""
+
+
+class UnsafeURL(ProviderError):
+    """A result URL (or a redirect) vidpipe does not fetch: not http(s), or on a loopback,
+    private, link-local or metadata address the provider is not allowed to send it to."""
+
+
+class NotAVideo(IntegrityError):
+    """A download brought something other than a video; the message says what arrived."""
