@@ -93,11 +93,11 @@ def test_a_provider_failure_exits_1_while_the_other_shots_finish(tmp_path: Path)
     assert f"  three  done     {out / 'three.mp4'}" in result.stdout
     (failed,) = [line for line in result.stdout.splitlines() if line.startswith("  two ")]
     assert re.fullmatch(r"  two    failed   two: the provider failed task \S+: .+", failed)
-    assert "  final  not assembled: shots two not done" in result.stdout
+    assert "  final  not assembled: shot two not done" in result.stdout
     assert not (out / "final.mp4").exists()
     assert "\x1b[" not in result.output
     report = (out / "report.html").read_text()
-    assert "Not assembled: shots two not done" in report
+    assert "Not assembled: shot two not done" in report
 
 
 def test_json_prints_one_summary_with_every_shot(tmp_path: Path) -> None:
@@ -136,7 +136,7 @@ def test_only_runs_the_named_shots_and_their_remix_sources(tmp_path: Path) -> No
         "three": "done",
     }
     assert summary["final"]["status"] == "skipped"
-    assert summary["final"]["error"] == "shots two not selected"
+    assert summary["final"]["error"] == "shot two not selected"
     assert not (tmp_path / "out" / "tiny" / "two.mp4").exists()
     assert "two" not in result.stderr
 

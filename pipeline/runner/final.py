@@ -23,8 +23,7 @@ def final_cut(
         return None
     missing = [s for s in final.concat if s not in results or not results[s].ok]
     if missing:
-        why = "not selected" if any(s not in selected for s in missing) else "not done"
-        return FinalResult(None, final.concat, error=f"shots {', '.join(missing)} {why}")
+        return FinalResult(None, final.concat, error=_missing_text(missing, selected))
     files = [results[s].file for s in final.concat]
     target = out_dir / "final.mp4"
     try:
@@ -39,3 +38,15 @@ def final_cut(
         duration=cut.duration,
         mode=cut.mode,
     )
+
+
+def _missing_text(missing: list[str], selected: set[str]) -> str:
+    """ "shot one not done; shots two, three not selected"."""
+    parts = []
+    for why, ids in (
+        ("not done", [s for s in missing if s in selected]),
+        ("not selected", [s for s in missing if s not in selected]),
+    ):
+        if ids:
+            parts.append(f"{'shot' if len(ids) == 1 else 'shots'} {', '.join(ids)} {why}")
+    return "; ".join(parts)

@@ -13,7 +13,7 @@ from ..manifest import RunResult, write_manifest, write_report
 from ..model import Storyboard
 from ..specs import SpecRegistry
 from ..statedir import StateDir
-from .checks import Checked, check
+from .checks import Checked, check, check_outputs
 from .connections import connections, need_gateway
 from .executor import Executor
 from .final import final_cut
@@ -48,6 +48,7 @@ async def run_async(
         if missing:
             raise InputError(missing)
     prints = fingerprints(storyboard, requests)
+    check_outputs(storyboard, options.out_dir, order)
     out_dir = options.out_dir / storyboard.name
     state = StateDir.for_storyboard(storyboard.path, options.state_dir)
     state.ensure()
