@@ -158,7 +158,9 @@ class ImageRules:
         if unknown:
             raise ValueError(f"x-vidpipe.image has unknown keys: {', '.join(unknown)}")
         types = data.get("media-types", COMMON_IMAGE_TYPES)
-        if not isinstance(types, Sequence) or not all(isinstance(t, str) for t in types):
+        if isinstance(types, str) or not isinstance(types, Sequence):
+            raise ValueError("x-vidpipe.image.media-types must be a list of media types")
+        if not all(isinstance(t, str) for t in types):
             raise ValueError("x-vidpipe.image.media-types must be a list of media types")
         numbers = {}
         for key in cls.KEYS[1:]:

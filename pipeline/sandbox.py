@@ -56,7 +56,7 @@ def value_size(value: object, limit: int = MAX_RENDER_CHARS) -> int:
         elif isinstance(item, bool) or item is None:
             total += 1
         elif isinstance(item, int):
-            total += item.bit_length() // 3 + 1  # about its decimal digits
+            total += _digits(item.bit_length())
         elif isinstance(item, Mapping):
             total += 1
             stack.extend(item.keys())
@@ -67,6 +67,11 @@ def value_size(value: object, limit: int = MAX_RENDER_CHARS) -> int:
         else:
             total += 1
     return total
+
+
+def _digits(bits: int) -> int:
+    """About how many decimal digits a number of `bits` bits has."""
+    return bits * 30103 // 100000 + 1
 
 
 def _check(value: object, what: str) -> object:
@@ -109,13 +114,13 @@ def _binop_size(operator: str, left: Any, right: Any) -> tuple[int, str]:
     """About how large `left <operator> right` would be, and what to call it."""
     if operator == "*":
         if _count(left) is not None and _count(right) is not None:
-            return (left.bit_length() + right.bit_length()) // 3, "a product"
+            return _digits(left.bit_length() + right.bit_length()), "a product"
         times, other = (left, right) if _count(left) is not None else (right, left)
         if _count(times) is not None and not isinstance(other, int | float):
             return times * value_size(other), f"repeating a value {times:,} times"
     elif operator == "**" and _count(left) is not None and _count(right) is not None:
         if right > 0 and abs(left) > 1:
-            return right * abs(left).bit_length() // 3, "a power"
+            return _digits(right * abs(left).bit_length()), "a power"
     elif operator == "+" and not isinstance(left, int | float):
         return value_size(left) + value_size(right), "joining two values"
     elif operator == "%" and isinstance(left, str):

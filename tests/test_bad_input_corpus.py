@@ -25,7 +25,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from vidpipe.limits import MAX_SHOTS, MAX_STORYBOARD_BYTES
+from vidpipe.limits import MAX_SHOTS
 from vidpipe.templating import project_templates_dir
 
 from .images import image_bytes
