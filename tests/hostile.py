@@ -48,15 +48,21 @@ class Gateway:
             {"id": TASK, "object": "video", "status": "completed", "progress": 100, **fields}
         )
 
-    def endless(self, path: str, prefix: bytes, content_type: str = "application/json") -> None:
-        """`path` answers 200 with `prefix` and then bytes, up to 1 GiB."""
+    def endless(
+        self, path: str, prefix: bytes, content_type: str = "application/json", size: int = 1 << 30
+    ) -> None:
+        """`path` answers 200 with `prefix` and then filler, `size` bytes in all, in chunks
+        (no Content-Length), made as they are sent: the server never holds the answer."""
 
         async def body() -> AsyncIterator[bytes]:
             yield prefix
             block = b"x" * (256 << 10)
-            for _ in range(4096):
-                self.sent += len(block)
-                yield block
+            left = size - len(prefix)
+            while left > 0:
+                chunk = block[:left]
+                left -= len(chunk)
+                self.sent += len(chunk)
+                yield chunk
                 await asyncio.sleep(0)  # lets the server notice that the client left
 
         self.routes[path] = lambda request: StreamingResponse(body(), media_type=content_type)
