@@ -24,7 +24,6 @@ from typing import IO, Any, TypeAlias
 
 import attrs
 import httpx
-from PIL import Image, UnidentifiedImageError
 
 from .errors import NotAVideo
 from .limits import MAX_IMAGE_BYTES, size_text
@@ -79,6 +78,8 @@ class ImageInfo:
 
 
 def _read_image(stream: IO[bytes], size: int) -> ImageInfo:
+    from PIL import Image, UnidentifiedImageError  # a tenth of a second: only when needed
+
     head = stream.read(HEAD_BYTES)
     stream.seek(0)
     try:

@@ -17,11 +17,11 @@ seconds keeps a storyboard's result the same on a fast machine and a slow one.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import sys
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sized
 from types import FrameType
 from typing import Any
 
@@ -64,6 +64,8 @@ def value_size(value: object, limit: int = MAX_RENDER_CHARS) -> int:
         elif isinstance(item, list | tuple | set | frozenset):
             total += 1
             stack.extend(item)
+        elif isinstance(item, Sized):  # a range, a dict view: as long as what it stands for
+            total += max(1, len(item))
         else:
             total += 1
     return total
@@ -231,7 +233,7 @@ def _finalize(value: Any) -> Any:
     return _check(value, "a printed value")
 
 
-@contextmanager
+@contextlib.contextmanager
 def _step_budget(env: jinja2.Environment, steps: int) -> Iterator[None]:
     """Count the lines of `env`'s template code run in this thread; raise past `steps`."""
     count = 0
@@ -256,11 +258,22 @@ def _step_budget(env: jinja2.Environment, steps: int) -> Iterator[None]:
         sys.settrace(previous)
 
 
-def render_bounded(template: jinja2.Template, context: Mapping[str, Any]) -> str:
-    """`template.render(context)`, stopped by `RenderLimit` past the step or size bound."""
+def render_bounded(
+    template: jinja2.Template, context: Mapping[str, Any], *, statements: bool = True
+) -> str:
+    """`template.render(context)`, stopped by `RenderLimit` past the step or size bound.
+
+    `statements=False` says the template has no `{% %}` tags: without a loop, a macro or an
+    include, its steps are bounded by its own length, and they are not counted.
+    """
     parts: list[str] = []
     size = 0
-    with _step_budget(template.environment, MAX_RENDER_STEPS):
+    budget = (
+        _step_budget(template.environment, MAX_RENDER_STEPS)
+        if statements
+        else contextlib.nullcontext()
+    )
+    with budget:
         for part in template.generate(dict(context)):
             size += len(part)
             if size > MAX_RENDER_CHARS:

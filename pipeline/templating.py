@@ -312,7 +312,9 @@ def render_prompt(
             ) from None
 
     try:
-        text = render_bounded(tpl, context)
+        text = render_bounded(
+            tpl, context, statements=template is not None or "{%" in (prompt or "")
+        )
     except jinja2.TemplateNotFound as exc:  # a missing {% include %}
         raise InputError(
             Problem(f"shot {shot_id!r}: {what} includes missing template {exc.name!r}", file, line)

@@ -80,32 +80,31 @@ def assert_failed(result: Result, summary: dict[str, Any], tmp_path: Path, messa
     return error
 
 
-def test_an_html_page_answering_200_is_not_saved_as_the_video(
-    gateway: Gateway, tmp_path: Path
+@pytest.mark.parametrize(
+    ("body", "media_type", "message"),
+    [
+        (
+            HTML,
+            "text/html",
+            "not a video: Content-Type text/html, an HTML page (54 bytes) starting "
+            "'<!DOCTYPE html><html><body>Access denied'",
+        ),
+        (HTML, "video/mp4", "not a video: an HTML page (54 bytes)"),  # the bytes decide
+        (
+            b'{"error": {"message": "quota exceeded"}}',
+            "application/octet-stream",
+            "not a video: JSON (40 bytes) starting",
+        ),
+    ],
+)
+def test_what_is_not_a_video_is_never_saved_as_the_shot(
+    gateway: Gateway, tmp_path: Path, body: bytes, media_type: str, message: str
 ) -> None:
     gateway.completed()
-    gateway.routes[CONTENT] = lambda request: Response(HTML, media_type="text/html")
+    gateway.routes[CONTENT] = lambda request: Response(body, media_type=media_type)
     result, summary = run(gateway, tmp_path)
-    error = assert_failed(result, summary, tmp_path, "not a video: Content-Type text/html")
-    assert "an HTML page (54 bytes) starting '<!DOCTYPE html><html><body>Access denied" in error
+    assert_failed(result, summary, tmp_path, message)
     assert gateway.count(CONTENT) > 1  # retried like a broken transfer, then reported
-
-
-def test_an_html_page_claiming_to_be_video_mp4_is_refused_by_its_bytes(
-    gateway: Gateway, tmp_path: Path
-) -> None:
-    gateway.completed()
-    gateway.routes[CONTENT] = lambda request: Response(HTML, media_type="video/mp4")
-    result, summary = run(gateway, tmp_path)
-    assert_failed(result, summary, tmp_path, "not a video: an HTML page (54 bytes)")
-
-
-def test_a_json_error_with_status_200_is_not_a_video(gateway: Gateway, tmp_path: Path) -> None:
-    gateway.completed()
-    body = b'{"error": {"message": "quota exceeded"}}'
-    gateway.routes[CONTENT] = lambda request: Response(body, media_type="application/octet-stream")
-    result, summary = run(gateway, tmp_path)
-    assert_failed(result, summary, tmp_path, "not a video: JSON (40 bytes) starting")
 
 
 def test_a_status_answer_without_end_is_read_only_up_to_the_cap(

@@ -13,7 +13,7 @@ import pytest
 
 from vidpipe import limits, sandbox
 from vidpipe.sandbox import RenderLimit, render_bounded, value_size
-from vidpipe.templating import make_environment
+from vidpipe.templating import build_context, make_environment, render_prompt
 
 LIMIT = limits.MAX_RENDER_CHARS
 
@@ -71,6 +71,7 @@ def test_ordinary_templates_render_as_before(source: str, expected: str) -> None
         ("{{ ('x' * 60000) | replace('x', 'xx') }}", "the replace filter"),
         ("{{ '%099999999d' | format(1) }}", "the format filter"),
         ("{% set big = ['x' * 99999] %}{{ big * 2 }}", "repeating a value 2 times"),
+        ("{{ ([range(99999)] * 50000) | map('list') | list }}", "repeating a value 50,000 times"),
     ],
 )
 def test_what_would_grow_past_the_limit_is_stopped_before_it_is_made(
@@ -142,5 +143,27 @@ def test_value_size_counts_shared_parts_each_time_and_stops_early() -> None:
     assert value_size([part, part]) == 2001
     assert value_size({"k": part}) == 1002
     assert value_size(10**300) in range(300, 310)
+    assert value_size(range(5000)) == 5000 and value_size({"a": 1}.keys()) == 1
     huge = [[part] * 1000] * 1000  # a billion characters, in a few kilobytes
     assert LIMIT < value_size(huge) < LIMIT + 2000
+
+
+def test_steps_are_counted_only_where_a_prompt_has_statements(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without `{% %}` a prompt cannot loop: it is rendered without the step counter."""
+    counted: list[str] = []
+    real = sandbox._step_budget
+
+    def counting(env: Any, steps: int) -> Any:
+        counted.append("budget")
+        return real(env, steps)
+
+    monkeypatch.setattr(sandbox, "_step_budget", counting)
+    env = make_environment(Path("/nonexistent"))
+    context = build_context(storyboard={}, shot={"id": "s"}, variables={"hero": "a cat"})
+    kwargs: dict[str, Any] = {"context": context, "file": "f.yaml", "line": 1}
+    assert render_prompt(env, prompt="{{ hero | upper }}", **kwargs) == "A CAT"
+    assert counted == []
+    assert render_prompt(env, prompt="{% if hero %}{{ hero }}{% endif %}", **kwargs) == "a cat"
+    assert counted == ["budget"]
