@@ -51,7 +51,8 @@ def _stale_clients(
     """Specs in use whose generated client is missing or was made from another version."""
     problems: list[Problem] = []
     seen: set[str] = set()
-    for shot_id in sorted(shots & set(requests), key=storyboard.shot_ids.index):
+    position = {shot_id: index for index, shot_id in enumerate(storyboard.shot_ids)}
+    for shot_id in sorted(shots & set(requests), key=position.__getitem__):
         spec = requests[shot_id].spec
         if spec.name in seen:
             continue
