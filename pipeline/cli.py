@@ -27,6 +27,11 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _count(number: int, word: str) -> str:
+    """ "1 shot", "3 shots"."""
+    return f"{number} {word}" if number == 1 else f"{number} {word}s"
+
+
 def _fail(lines: list[str], code: int) -> None:
     for line in lines:
         click.echo(f"error: {line}", err=True)
@@ -123,7 +128,7 @@ def main() -> None:
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=click.Path(path_type=Path),  # checked with the other outputs, before anything is sent
     default=Path("out"),
     show_default=True,
     help="Output root; files go to OUT/<name>/.",
@@ -256,7 +261,7 @@ def _print_plan(storyboard: Storyboard, planned: list[PlannedShot]) -> None:
     doc = _plan_json(storyboard, planned)
     levels = doc["levels"]
     click.echo(
-        f"{storyboard.name}: {len(planned)} shots in {len(levels)} levels "
+        f"{storyboard.name}: {_count(len(planned), 'shot')} in {_count(len(levels), 'level')} "
         "(a shot waits only for the shot it remixes); nothing is sent"
     )
     sources = {p.shot_id: p.request.remix_of for p in planned}
@@ -315,7 +320,8 @@ def validate(file: Path, var: tuple[str, ...]) -> None:
     """Check a storyboard against its providers' specs. Sends nothing."""
     storyboard, checked = _checked(file, var)
     providers = {storyboard.shot(s).provider for s in checked.order}
-    click.echo(f"{file}: ok ({len(checked.order)} shots, {len(providers)} providers)")
+    shots, used = _count(len(checked.order), "shot"), _count(len(providers), "provider")
+    click.echo(f"{file}: ok ({shots}, {used})")
 
 
 @main.command()

@@ -5,6 +5,8 @@ written, checked against Content-Length (or Content-Range), fsynced and only the
 `dest`. A broken or truncated transfer resumes with `Range: bytes=N-`; a server that answers
 the range with a plain 200 is followed from byte zero. The whole video is never in memory.
 A file that cannot be written (disk full, no permission) is a `WriteError`, never retried.
+A `check_start` (such as `media.check_video`) sees the response and its first bytes before
+anything is written, and may refuse them: an HTML page is not saved as a video.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import contextlib
 import hashlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import BinaryIO
@@ -22,7 +24,8 @@ from typing import BinaryIO
 import attrs
 import httpx
 
-from .errors import HTTPStatusError, IntegrityError, TransportError, WriteError
+from .errors import HTTPStatusError, IntegrityError, NotAVideo, TransportError, WriteError
+from .media import HEAD_BYTES, StartCheck
 from .retry import Retries, RetryPolicy, is_retryable
 from .transport import transport_error
 
@@ -107,6 +110,7 @@ async def stream_to_file(
     expected_sha256: str | None = None,
     max_bytes: int = 16 << 30,
     what: str = "download",
+    check_start: StartCheck | None = None,
 ) -> DownloadResult:
     """Stream the body `open_body` yields into `dest`, resuming within the download scope.
 
@@ -125,6 +129,7 @@ async def stream_to_file(
             expected_sha256=expected_sha256,
             max_bytes=max_bytes,
             what=what,
+            check_start=check_start,
         )
     except OSError as exc:
         reason = exc.strerror or str(exc)
@@ -140,6 +145,7 @@ async def _stream_to_file(
     expected_sha256: str | None,
     max_bytes: int,
     what: str,
+    check_start: StartCheck | None,
 ) -> DownloadResult:
     part = part_path(dest)
     part.parent.mkdir(parents=True, exist_ok=True)
@@ -149,14 +155,18 @@ async def _stream_to_file(
             state = _Partial(fh)
 
             def retryable(exc: Exception) -> bool:
-                return isinstance(exc, _Restart | _RangeRefused) or is_retryable(exc, "download")
+                if isinstance(exc, _Restart | _RangeRefused | NotAVideo):
+                    return True
+                return is_retryable(exc, "download")
 
             retries = Retries("download", policy, retryable=retryable)
             async for attempt in retries:
                 with attempt:
                     offset = state.written
                     try:
-                        await _one_try(open_body, state, offset, on_progress, max_bytes, what)
+                        await _one_try(
+                            open_body, state, offset, on_progress, max_bytes, what, check_start
+                        )
                     except httpx.HTTPError as exc:
                         raise transport_error(exc, what=what) from exc
                     except HTTPStatusError as exc:
@@ -192,6 +202,7 @@ async def _one_try(
     on_progress: ProgressFn | None,
     max_bytes: int,
     what: str,
+    check_start: StartCheck | None = None,
 ) -> None:
     async with open_body(offset) as response:
         start, total = _body_plan(response, offset)
@@ -203,7 +214,8 @@ async def _one_try(
             raise IntegrityError(f"{what}: the file announces {total} bytes, over the limit")
         if on_progress is not None:
             on_progress(state.written, total)
-        async for chunk in response.aiter_bytes():
+        checked = None if state.written else check_start  # only a body from byte zero
+        async for chunk in _checked_chunks(response, checked):
             state.write(chunk)
             if state.written > max_bytes:
                 raise IntegrityError(f"{what}: more than {max_bytes} bytes, stopped")
@@ -213,6 +225,27 @@ async def _one_try(
                 on_progress(state.written, total)
     if total is not None and state.written < total:
         raise TransportError(f"{what}: body cut short at {state.written} of {total} bytes")
+
+
+async def _checked_chunks(
+    response: httpx.Response, check: StartCheck | None
+) -> AsyncIterator[bytes]:
+    """The body's chunks; with `check`, its first bytes are shown to it before any is given."""
+    head = b""
+    async for chunk in response.aiter_bytes():
+        if check is None:
+            yield chunk
+            continue
+        head += chunk
+        if len(head) >= HEAD_BYTES:
+            check(response, head[:HEAD_BYTES])
+            check = None
+            yield head
+            head = b""
+    if check is not None:
+        check(response, head)
+        if head:
+            yield head
 
 
 def _fsync_dir(path: Path) -> None:

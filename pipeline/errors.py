@@ -16,7 +16,9 @@ Library code raises these; only the CLI turns them into messages and exit codes.
         ├── ContentExpired    the provider says the finished task's video is gone
         ├── ResultRefused     the result URL keeps refusing the download (the task is kept)
         ├── UnknownCreate     a create was sent but its answer was lost
+        ├── UnsafeURL         a result URL that is not fetched (not http(s), a private address)
         └── IntegrityError    a downloaded file does not match what was expected
+            └── NotAVideo     what arrived is not a video (an HTML page, a JSON error)
 """
 
 from __future__ import annotations
@@ -162,3 +164,12 @@ class UnknownCreate(ProviderError):
 
 class IntegrityError(ProviderError):
     """A downloaded file does not match its expected size or digest."""
+
+
+class UnsafeURL(ProviderError):
+    """A result URL (or a redirect) vidpipe does not fetch: not http(s), or on a loopback,
+    private, link-local or metadata address the provider is not allowed to send it to."""
+
+
+class NotAVideo(IntegrityError):
+    """A download brought something other than a video; the message says what arrived."""

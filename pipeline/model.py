@@ -88,6 +88,9 @@ class ProviderConfig:
     api_key: str = attrs.field(default="", repr=False)
     concurrency: int = 4
     rate: float | None = None  # requests per second to the API origin; None: no limit
+    # Result URLs on loopback, private, link-local or metadata addresses are downloaded
+    # even when base_url is not on one (see `vidpipe.resulturls`).
+    allow_private_urls: bool = False
     line: int | None = None
     lines: Mapping[str, int] = attrs.field(factory=FrozenDict, converter=_int_mapping, eq=False)
 

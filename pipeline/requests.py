@@ -20,8 +20,10 @@ from typing import Any
 import attrs
 import jsonschema
 
-from .errors import InputError, Problem
+from .errors import InputError, Problem, SpecError
 from .fingerprint import derive_seed, sha256_file
+from .limits import MAX_PROMPT_CHARS
+from .media import ImageInfo, ImageRules, NotAnImage, image_of_data_url, image_of_file
 from .model import Shot, Storyboard, thaw
 from .specs import Spec, SpecRegistry, schema_types
 
@@ -38,15 +40,38 @@ class LocalFile:
     size: int
 
     @classmethod
-    def of(cls, path: Path) -> LocalFile:
-        """The file as it is now (hashed once while its size and time stay the same)."""
-        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    def of(cls, path: Path, mime: str | None = None) -> LocalFile:
+        """The file as it is now (hashed once while its size and time stay the same).
+
+        `mime` is its media type as read from its bytes; without it, guessed from its name.
+        """
+        mime = mime or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         stat = path.stat()
         return cls(path, _digest(path, stat.st_size, stat.st_mtime_ns), mime, stat.st_size)
 
     def public(self) -> dict[str, Any]:
         """What manifests and the ledger record in place of the bytes."""
         return {"file": self.path.name, "sha256": self.sha256, "bytes": self.size}
+
+
+@functools.lru_cache(maxsize=64)
+def image_rules(spec: Spec) -> ImageRules:
+    """What `spec`'s API accepts as an input image (`x-vidpipe.image`, else the defaults)."""
+    extension = spec.doc.get("x-vidpipe", {}).get("image")
+    try:
+        return ImageRules.from_extension(extension)
+    except ValueError as exc:
+        raise SpecError(str(exc), spec=spec.name) from None
+
+
+def prompt_limit(spec: Spec, field: str, content_type: str | None = None) -> int:
+    """The longest prompt `spec` takes: its field's `maxLength`, else `MAX_PROMPT_CHARS`."""
+    schema = spec.field_schema(field, content_type)
+    if schema.get("type") == "array":  # a content item list: the text item's own limit
+        item = schema.get("items", {})
+        schema = item.get("properties", {}).get("text", {}) if isinstance(item, dict) else {}
+    limit = schema.get("maxLength")
+    return limit if isinstance(limit, int) and limit > 0 else MAX_PROMPT_CHARS
 
 
 @functools.lru_cache(maxsize=256)
@@ -142,10 +167,13 @@ def _size_from(resolution: str, ratio: str | None) -> str | None:
 
 
 class _Builder:
-    def __init__(self, storyboard: Storyboard, shot: Shot, spec: Spec) -> None:
+    def __init__(
+        self, storyboard: Storyboard, shot: Shot, spec: Spec, source_spec: Spec | None = None
+    ) -> None:
         self.storyboard = storyboard
         self.shot = shot
         self.spec = spec
+        self.source_spec = source_spec  # the spec of the shot this one remixes
         self.problems: list[Problem] = []
         self.fields: dict[str, Any] = {}
         self.files: dict[str, LocalFile] = {}
@@ -181,6 +209,15 @@ class _Builder:
     def prompt(self) -> None:
         rule = self.rule("prompt")
         if rule is None:
+            return
+        limit = prompt_limit(self.spec, rule.field)
+        if len(self.shot.prompt) > limit:
+            self.problem(
+                f"the prompt is {len(self.shot.prompt):,} characters; {self.where()} takes at "
+                f"most {limit:,}",
+                "prompt" if "prompt" in self.shot.lines else "template",
+            )
+            self.reported.add("prompt")
             return
         if rule.form == "text-item":
             self.content_item({"type": "text", "text": self.shot.prompt}, rule.field, "prompt")
@@ -283,12 +320,25 @@ class _Builder:
         ref: Any
         if isinstance(image, Path):
             try:
-                ref = LocalFile.of(image)
+                info = image_of_file(image)
+                ref = LocalFile.of(image, info.mime)
+            except NotAnImage as exc:
+                self.problem(f"image {self.shown(image)}: {exc}", "image")
+                return
             except OSError as exc:
                 self.problem(f"cannot read image {image}: {exc.strerror}", "image")
                 return
         else:
             ref = image
+            info = None
+            if image.lower().startswith("data:"):
+                try:
+                    info = image_of_data_url(image)
+                except NotAnImage as exc:
+                    self.problem(f"image: {exc}", "image")
+                    return
+        if info is not None and not self.image_fits(info, image):
+            return
         if rule.form == "file":
             if not isinstance(ref, LocalFile):
                 self.problem(
@@ -304,6 +354,21 @@ class _Builder:
         else:
             self.put("image", rule.field, ref)
 
+    def shown(self, path: Path) -> str:
+        """A local file as the storyboard names it: relative to its folder when inside it."""
+        try:
+            return str(path.relative_to(self.storyboard.base_dir))
+        except ValueError:
+            return str(path)
+
+    def image_fits(self, info: ImageInfo, image: Path | str) -> bool:
+        """Whether the API takes this image; a problem per reason when it does not."""
+        found = image_rules(self.spec).problems(info)
+        name = self.shown(image) if isinstance(image, Path) else "(data: URL)"
+        for reason in found:
+            self.problem(f"image {name} ({info.summary()}): {reason} ({self.where()})", "image")
+        return not found
+
     def remix(self) -> tuple[str | None, str | None]:
         source = self.shot.remix
         if source is None:
@@ -317,6 +382,14 @@ class _Builder:
             self.problem(
                 f"remixes {source!r}, which runs on provider {other.provider!r}; a remix must "
                 f"use the same provider ({self.shot.provider!r})",
+                "remix",
+            )
+        elif self.source_spec is not None and self.source_spec.family != self.spec.family:
+            theirs = f"{other.model} on {self.source_spec.api} ({self.source_spec.name})"
+            self.problem(
+                f"remixes {source!r}, made by {theirs}, whose tasks {self.where()} cannot "
+                f"reference: a remix source must come from the same API family "
+                f"({self.spec.family})",
                 "remix",
             )
         if via == "create-field":
@@ -347,6 +420,9 @@ class _Builder:
             field = str(error.absolute_path[0]) if error.absolute_path else None
             if error.validator == "required":
                 missing = error.message.split("'")[1] if "'" in error.message else error.message
+                rules = self.spec.fields.values()
+                if any(r.field == missing and r.unified in self.reported for r in rules):
+                    continue  # left out because its value was already reported
                 hint = "image" if missing in {r.field for r in self._image_rules()} else missing
                 self.problem(f"{self.where()} requires {hint!r}", "line")
                 continue
@@ -389,6 +465,18 @@ def _short(error: jsonschema.ValidationError) -> str:
     return str(error.message).splitlines()[0]
 
 
+def _source_spec(storyboard: Storyboard, shot: Shot, registry: SpecRegistry) -> Spec | None:
+    """The spec of the shot `shot` remixes (None without a remix, or when it has no spec)."""
+    if shot.remix is None:
+        return None
+    try:
+        source = storyboard.shot(shot.remix)
+    except KeyError:
+        return None
+    api = storyboard.provider_for(source).api
+    return registry.find(api, source.model) if source.model else None
+
+
 def build_request(storyboard: Storyboard, shot: Shot, registry: SpecRegistry) -> CreateRequest:
     """The create request for one shot; raises InputError listing every problem."""
     provider = storyboard.provider_for(shot)
@@ -410,7 +498,7 @@ def build_request(storyboard: Storyboard, shot: Shot, registry: SpecRegistry) ->
                 line,
             )
         )
-    b = _Builder(storyboard, shot, spec)
+    b = _Builder(storyboard, shot, spec, _source_spec(storyboard, shot, registry))
     b.put("model", "model", shot.model)
     b.prompt()
     b.image()

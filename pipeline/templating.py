@@ -4,6 +4,9 @@ Templates are looked up in `templates/` next to the storyboard first, then in th
 project's own `templates/`. Inline prompts use the same environment, so filters and
 `{% include %}` work in both. Every rendered prompt is whitespace-normalised.
 
+Renders are bounded in steps and size (`vidpipe.sandbox`), so a template that loops for
+ever or makes megabytes of text is an input problem with a line, not a hang.
+
 Filters for prompts: `oxford` (["a", "b", "c"] -> "a, b, and c"), `sentence`
 (capitalise, end with a period), `clean` (collapse whitespace) and `truncate_words(n)`.
 The built-in `random` filter is replaced by a seeded one, so a prompt never changes
@@ -12,6 +15,7 @@ between runs, and `lipsum` is removed for the same reason.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import hashlib
 import random as _random
@@ -23,9 +27,11 @@ from types import TracebackType
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
+import jinja2.meta
+from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import InputError, Problem
+from .sandbox import BoundedSandbox, RenderLimit, render_bounded
 
 _WS = re.compile(r"\s+")
 _END_PUNCT = (".", "!", "?", "…", '."', '!"', '?"')
@@ -132,13 +138,14 @@ def make_environment(base_dir: Path) -> SandboxedEnvironment:
 
 @functools.lru_cache(maxsize=16)
 def _environment(search_path: tuple[Path, ...]) -> SandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
+    env = BoundedSandbox(
         loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
     )
     env.filters.update(FILTERS)
+    env.guard_filters()
     env.globals.pop("lipsum", None)
     return env
 
@@ -200,6 +207,68 @@ def load_template(
         ) from None
 
 
+_UNDEFINED_NAME = re.compile(r"^'([^']+)' is undefined$")
+
+
+def _undefined_hint(exc: jinja2.UndefinedError, context: Mapping[str, Any]) -> str:
+    """` (did you mean 'x'?)` for an undefined name close to one the context has."""
+    match = _UNDEFINED_NAME.match(exc.message or "")
+    if match is None:
+        return ""
+    close = difflib.get_close_matches(match.group(1), [str(k) for k in context], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def referenced_names(
+    env: SandboxedEnvironment, *, prompt: str | None = None, template: str | None = None
+) -> frozenset[str] | None:
+    """The variables an inline `prompt` or a `template` file (with what it includes,
+    imports or extends) reads. None when that cannot be known: a template that cannot be
+    read or parsed, or one that names another through a variable."""
+    try:
+        if template is not None:
+            return _template_names(env, template, frozenset())
+        return _source_names(env, prompt or "")
+    except (jinja2.TemplateError, OSError):
+        return None
+
+
+def _source_names(env: SandboxedEnvironment, source: str) -> frozenset[str] | None:
+    names, others = _parsed_names(env, source)
+    found = set(names)
+    for name in others:
+        more = None if name is None else _template_names(env, name, frozenset())
+        if more is None:
+            return None
+        found |= more
+    return frozenset(found)
+
+
+def _template_names(
+    env: SandboxedEnvironment, name: str, within: frozenset[str]
+) -> frozenset[str] | None:
+    if name in within or env.loader is None:
+        return frozenset() if name in within else None
+    names, others = _parsed_names(env, env.loader.get_source(env, name)[0])
+    found = set(names)
+    for other in others:
+        more = None if other is None else _template_names(env, other, within | {name})
+        if more is None:
+            return None
+        found |= more
+    return frozenset(found)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_names(
+    env: SandboxedEnvironment, source: str
+) -> tuple[frozenset[str], tuple[str | None, ...]]:
+    """The names a template's source reads, and the templates it names (None: by variable)."""
+    ast = env.parse(source)
+    names = frozenset(jinja2.meta.find_undeclared_variables(ast))
+    return names, tuple(jinja2.meta.find_referenced_templates(ast))
+
+
 def render_prompt(
     env: SandboxedEnvironment,
     *,
@@ -243,7 +312,9 @@ def render_prompt(
             ) from None
 
     try:
-        text = tpl.render(dict(context))
+        text = render_bounded(
+            tpl, context, statements=template is not None or "{%" in (prompt or "")
+        )
     except jinja2.TemplateNotFound as exc:  # a missing {% include %}
         raise InputError(
             Problem(f"shot {shot_id!r}: {what} includes missing template {exc.name!r}", file, line)
@@ -261,7 +332,9 @@ def render_prompt(
         tpl_line = _template_line(sys.exc_info()[2], tpl.filename)
         at = f" (template line {tpl_line})" if template is not None and tpl_line else ""
         if isinstance(exc, jinja2.UndefinedError):
-            reason = f"undefined variable: {exc.message}"
+            reason = f"undefined variable: {exc.message}{_undefined_hint(exc, context)}"
+        elif isinstance(exc, RenderLimit):
+            reason = str(exc)
         elif isinstance(exc, jinja2.exceptions.SecurityError):
             reason = f"not allowed in the sandbox: {exc}"
         else:

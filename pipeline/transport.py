@@ -5,6 +5,11 @@ A `Connection` holds one base URL and one API key. It builds the generated
 to the API origin, and a separate plain `httpx.AsyncClient` without any Authorization header
 for result URLs on any other origin. The key is kept out of every repr and message.
 
+Answers of the API client are read up to `limits.MAX_ANSWER_BYTES` and no further
+(`AnswerTooLarge`): a status read is never a reason to hold a gateway's 256 MiB in memory.
+A request that streams a video to disk says so with the `UNBOUNDED` extension. Every result
+URL a download follows is checked against the provider's `ResultUrlPolicy` first.
+
 This module also turns httpx failures into vidpipe's `TransportError`s, telling apart the
 failures where nothing reached the server (`RequestNotSent`, always safe to retry) from
 those where the request may have been received (a lost answer).
@@ -17,7 +22,7 @@ ledger uses it to tell "intent recorded" from "request sent".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar, cast
@@ -26,8 +31,12 @@ import attrs
 import httpx
 
 from .errors import InputError, ProviderError, TransportError
+from .limits import MAX_ANSWER_BYTES, size_text
+from .resulturls import ResultUrlPolicy
 
 __all__ = [
+    "UNBOUNDED",
+    "AnswerTooLarge",
     "ApiClient",
     "ClientFactory",
     "Connection",
@@ -35,11 +44,15 @@ __all__ = [
     "MalformedAnswer",
     "RequestNotSent",
     "default_timeout",
+    "header_safe",
     "last_response",
     "on_send",
     "origin_of",
     "transport_error",
 ]
+
+#: A request extension: the answer is a video streamed to disk, not read with a size cap.
+UNBOUNDED = "vidpipe.unbounded"
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -74,6 +87,49 @@ class RequestNotSent(TransportError):
 
 class MalformedAnswer(TransportError):
     """A success status came with a body that cannot be read as the expected JSON."""
+
+
+class AnswerTooLarge(MalformedAnswer):
+    """An answer went past `MAX_ANSWER_BYTES`; the rest of it was not read."""
+
+
+def _too_large(response: httpx.Response, size: int) -> AnswerTooLarge:
+    request = response.request
+    return AnswerTooLarge(
+        f"{request.method} {request.url.path}: the answer is {size_text(size)} or more, over "
+        f"the limit of {size_text(MAX_ANSWER_BYTES)} for an API answer; stopped reading it"
+    )
+
+
+class _CappedStream(httpx.AsyncByteStream):
+    """A response body that raises `AnswerTooLarge` once it passes `limit` bytes."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, response: httpx.Response, limit: int) -> None:
+        self._inner = inner
+        self._response = response
+        self._limit = limit
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        size = 0
+        async for chunk in self._inner:
+            size += len(chunk)
+            if size > self._limit:
+                raise _too_large(self._response, size)
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+async def _cap_answer(response: httpx.Response) -> None:
+    """Response hook of the API client: read at most `MAX_ANSWER_BYTES` of an answer."""
+    if response.request.extensions.get(UNBOUNDED):
+        return
+    announced = response.headers.get("content-length", "").strip()
+    if announced.isdigit() and int(announced) > MAX_ANSWER_BYTES:
+        raise _too_large(response, int(announced))
+    if isinstance(response.stream, httpx.AsyncByteStream):
+        response.stream = _CappedStream(response.stream, response, MAX_ANSWER_BYTES)
 
 
 def default_timeout() -> httpx.Timeout:
@@ -140,10 +196,21 @@ class HandOff(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
+def header_safe(value: str) -> bool:
+    """Whether `value` can go into an HTTP header as a token: visible ASCII only.
+
+    httpx cannot encode anything else, and h11 puts a control character's whole value into
+    its error message.
+    """
+    return all(0x21 <= ord(c) <= 0x7E for c in value)
+
+
 def _check_key(api_key: str) -> None:
-    # A control character in a header value makes h11 raise with the value in its message.
-    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in api_key):
-        raise InputError("the API key contains spaces or control characters")
+    if not header_safe(api_key):
+        raise InputError(
+            "the API key has characters an HTTP header cannot carry "
+            "(only visible ASCII: no spaces, accents or control characters)"
+        )
 
 
 @attrs.define(eq=False)
@@ -154,6 +221,9 @@ class Connection:
     api_key: str = attrs.field(repr=False)
     transport: httpx.AsyncBaseTransport | None = attrs.field(default=None, repr=False)
     timeout: httpx.Timeout = attrs.field(factory=default_timeout)
+    #: Result URLs on loopback, private, link-local or metadata addresses are fetched too.
+    allow_private_urls: bool = False
+    result_urls: ResultUrlPolicy = attrs.field(init=False, repr=False)
     _api_clients: dict[object, ApiClient] = attrs.field(factory=dict, init=False, repr=False)
     _cdn: httpx.AsyncClient | None = attrs.field(default=None, init=False, repr=False)
 
@@ -162,6 +232,7 @@ class Connection:
         url = httpx.URL(self.base_url)
         if url.scheme not in _DEFAULT_PORTS or not url.host:
             raise InputError(f"base URL must be an absolute http(s) URL, got {self.base_url!r}")
+        self.result_urls = ResultUrlPolicy(self.base_url, self.allow_private_urls)
 
     @property
     def origin(self) -> tuple[str, str, int]:
@@ -172,7 +243,12 @@ class Connection:
         connection: one per class, built on first use and closed by `aclose`."""
         client = self._api_clients.get(factory)
         if client is None:
-            hooks = {"request": [_trace_sending], "response": [_remember]}
+            policy = self.result_urls
+
+            async def learn(response: httpx.Response) -> None:
+                policy.learn_api_peer(response)
+
+            hooks = {"request": [_trace_sending], "response": [_remember, learn, _cap_answer]}
             httpx_args: dict[str, Any] = {"event_hooks": hooks}
             if self.transport is not None:
                 httpx_args["transport"] = self.transport

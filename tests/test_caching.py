@@ -16,6 +16,8 @@ from vidpipe.openapi import SPEC_DIR
 from vidpipe.requests import build_requests
 from vidpipe.specs import SpecRegistry, load_spec
 
+from .images import PNG, image_bytes
+
 
 def counting(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[Any]:
     """Replace `owner.name` by a wrapper that records each call's first argument."""
@@ -68,7 +70,7 @@ def test_each_prompt_and_template_is_compiled_once(
 ) -> None:
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "t.j2").write_text("{{ hero }} in shot {{ shot.id }}")
-    (tmp_path / "poster.png").write_bytes(b"\x89PNG")
+    (tmp_path / "poster.png").write_bytes(PNG)
     shots = "".join(
         f"  - {{id: p{i}, prompt: 'cached {{{{ hero }}}} {tmp_path.name}'}}\n"
         f"  - {{id: t{i}, template: t.j2}}\n"
@@ -92,14 +94,14 @@ def test_an_image_shared_by_shots_is_hashed_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     image = tmp_path / "poster.png"
-    image.write_bytes(b"\x89PNG first")
+    image.write_bytes(PNG)
     shots = "".join(f"  - {{id: s{i}, prompt: hi}}\n" for i in range(5))
     board = loads(textwrap.dedent(BOARD) + shots, base_dir=tmp_path, env={})
     hashed = counting(monkeypatch, requests, "sha256_file")
     built = build_requests(board, specs.default_registry())
     assert hashed == [image]
     assert len({r.files["input_reference"].sha256 for r in built.values()}) == 1
-    image.write_bytes(b"\x89PNG second, longer")  # a changed file is hashed again
+    image.write_bytes(image_bytes(width=32))  # a changed file is hashed again
     changed = build_requests(board, specs.default_registry())
     assert hashed == [image, image]
     assert (

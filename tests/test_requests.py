@@ -13,6 +13,8 @@ from vidpipe.loading import load
 from vidpipe.requests import LocalFile, build_requests
 from vidpipe.specs import default_registry
 
+from .images import PNG
+
 HEAD = """\
 version: 1
 name: t
@@ -27,7 +29,7 @@ shots:
 
 
 def _board(tmp_path: Path, shots: str) -> Path:
-    (tmp_path / "ref.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 16)
+    (tmp_path / "ref.png").write_bytes(PNG)
     path = tmp_path / "board.yaml"
     path.write_text(HEAD + textwrap.indent(textwrap.dedent(shots), "  "))
     return path

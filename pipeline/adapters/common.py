@@ -33,6 +33,7 @@ from ..errors import (
     TransportError,
     UnknownCreate,
 )
+from ..media import check_video
 from ..retry import (
     Retries,
     RetryPolicies,
@@ -43,7 +44,7 @@ from ..retry import (
     retrying,
 )
 from ..specs import Spec
-from ..transport import Connection, MalformedAnswer, last_response, transport_error
+from ..transport import UNBOUNDED, Connection, MalformedAnswer, last_response, transport_error
 from .contract import (
     A,
     ApiResponse,
@@ -527,7 +528,8 @@ class BaseAdapter(Generic[C, B, R, A]):
 
         The API origin is fetched with the generated client's own httpx client (auth
         included); any other origin with the plain client. Redirects are followed by hand
-        so that the Authorization header never follows one to another origin.
+        so that the Authorization header never follows one to another origin, and each URL
+        on the way (and the address it reached) is checked against the result URL policy.
         """
         connection = self.connection
         api = self.client.get_async_httpx_client()
@@ -538,13 +540,24 @@ class BaseAdapter(Generic[C, B, R, A]):
             if offset:
                 headers["Range"] = f"bytes={offset}-"
             url = target
+            what = f"download {task_id}"
             for _hop in range(6):
                 absolute = http_url(url) is not None
                 on_api = not absolute or connection.is_api_origin(url)
+                if absolute:
+                    connection.result_urls.check_url(url, what=what)
                 client = api if on_api else connection.cdn_client()
                 next_url = None
                 try:
-                    async with client.stream("GET", url, headers=headers) as response:
+                    async with client.stream(
+                        "GET",
+                        url,
+                        headers=headers,
+                        follow_redirects=False,
+                        extensions={UNBOUNDED: True},
+                    ) as response:
+                        if absolute:
+                            connection.result_urls.check_peer(response, what=what)
                         code = response.status_code
                         if code in (200, 206):
                             yield response
@@ -619,6 +632,7 @@ class BaseAdapter(Generic[C, B, R, A]):
                     policy=self.retries.download,
                     on_progress=on_progress,
                     what=f"download {task_id}",
+                    check_start=check_video(f"download {task_id}"),
                 )
             except (ResultRefused, TransportError) as exc:
                 failures.append(exc)

@@ -14,14 +14,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import InputError, Problem
+from ..limits import MAX_SHOTS
 from ..model import FrozenDict, Storyboard, freeze
 from ..specs import SpecRegistry, default_registry
 from .envvars import expand_providers
-from .findings import Findings
+from .findings import Findings, suggest
 from .providers import build_providers
 from .references import check_remixes, final_cut, shot_ids
 from .schema import RESERVED_VARS, SLUG, VAR_NAME
-from .shots import ShotSetting, build_shots, field_values, read_fields
+from .shots import ShotSetting, UsedNames, build_shots, field_values, read_fields
 from .structure import check_structure
 from .yamllines import LoadedDocument
 
@@ -44,6 +45,14 @@ def validate(
     data = doc.data
     if data is None:
         findings.add("the storyboard is empty", ())
+        raise InputError(findings.sorted())
+    shots = data.get("shots") if isinstance(data, dict) else None
+    if isinstance(shots, list) and len(shots) > MAX_SHOTS:
+        findings.add(
+            f"{len(shots):,} shots; a storyboard may have at most {MAX_SHOTS:,} "
+            "(split it into several)",
+            ("shots",),
+        )
         raise InputError(findings.sorted())
     if isinstance(data, dict):
         data, problems, failed = expand_providers(doc, data, os.environ if env is None else env)
@@ -73,7 +82,10 @@ def validate(
     )
     ids = shot_ids(findings, items)
     check_remixes(findings, items, ids)
-    shots = build_shots(findings, items, ids, setting)
+    used = UsedNames(set(variables or ()))
+    shots = build_shots(findings, items, ids, setting, used)
+    if used.complete and variables is not None:
+        _unused_overrides(findings, overrides, used.names)
     final = final_cut(findings, data.get("final"), items)
 
     if findings.problems or name is None:
@@ -110,6 +122,19 @@ def _variables(findings: Findings, value: Any) -> dict[str, Any] | None:
     if not findings.usable(("vars",)):
         return None
     return dict(value or {})
+
+
+def _unused_overrides(findings: Findings, overrides: Mapping[str, Any], used: set[str]) -> None:
+    """`--var` names that no prompt or template reads and no `vars:` sets: a misspelling."""
+    for name in overrides:
+        if name not in used:
+            findings.problems.append(
+                Problem(
+                    f"--var {name!r}: no prompt, template or vars use this name"
+                    + suggest(name, sorted(used)),
+                    findings.doc.source,
+                )
+            )
 
 
 def _overrides(findings: Findings, overrides: Mapping[str, object]) -> dict[str, Any]:

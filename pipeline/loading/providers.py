@@ -12,6 +12,7 @@ from typing import Any
 
 from ..model import EMBEDDED, ProviderConfig
 from ..ratelimit import parse_rate
+from ..transport import header_safe
 from .findings import Findings, suggest
 from .yamllines import YamlPath
 
@@ -56,14 +57,24 @@ def _provider(
             value=True,
         )
         return None
+    api_key = (block.get("api_key") or "").strip()
+    if not header_safe(api_key):
+        findings.add(
+            f"provider {name!r}: api_key has characters an HTTP header cannot carry "
+            "(only visible ASCII: no spaces, accents or control characters)",
+            (*path, "api_key"),
+            value=True,
+        )
+        return None
     lines = {key: findings.line((*path, key)) for key in block}
     return ProviderConfig(
         name=name,
         api=api,
         base_url=_base_url(block.get("base_url")),
-        api_key=(block.get("api_key") or "").strip(),
+        api_key=api_key,
         concurrency=concurrency,
         rate=rate,
+        allow_private_urls=block.get("allow_private_urls") is True,
         line=findings.line(path),
         lines={key: line for key, line in lines.items() if line is not None},
     )

@@ -18,12 +18,18 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from ..errors import InputError
 from ..model import Shot
-from ..templating import build_context, load_template, make_environment, render_prompt
+from ..templating import (
+    build_context,
+    load_template,
+    make_environment,
+    referenced_names,
+    render_prompt,
+)
 from .findings import Findings, shot_label, suggest
 from .schema import RESERVED_VARS, SHOT_FIELDS
 from .yamllines import YamlPath
 
-__all__ = ["Field", "ShotSetting", "build_shots", "field_values", "read_fields"]
+__all__ = ["Field", "ShotSetting", "UsedNames", "build_shots", "field_values", "read_fields"]
 
 _CHOICE = ("prompt", "template")  # the shot's choice replaces the default's
 _MAPS = ("vars", "params")  # merged key by key
@@ -70,11 +76,28 @@ def field_values(findings: Findings, fields: Mapping[str, Field]) -> dict[str, A
     return values
 
 
+@attrs.define
+class UsedNames:
+    """The variable names the shots' prompts and templates read, and those their `vars`
+    set; `complete` is False when some prompt or template could not be read for them."""
+
+    names: set[str] = attrs.Factory(set)
+    complete: bool = True
+
+
 def build_shots(
-    findings: Findings, items: Sequence[Any], ids: Mapping[int, str], setting: ShotSetting
+    findings: Findings,
+    items: Sequence[Any],
+    ids: Mapping[int, str],
+    setting: ShotSetting,
+    used: UsedNames | None = None,
 ) -> list[Shot]:
-    """The shots that pass every check; the problems of the others go to `findings`."""
+    """The shots that pass every check; the problems of the others go to `findings`.
+
+    `used`, when given, collects the variable names the shots read and set.
+    """
     builder = _ShotBuilder(findings, setting, make_environment(findings.doc.base_dir))
+    builder.used = used if used is not None else UsedNames()
     shots = []
     for index, item in enumerate(items):
         if isinstance(item, dict):
@@ -98,6 +121,7 @@ class _ShotBuilder:
         self.setting = setting
         self.env = env
         self.bad_templates: set[str] = set()  # reported once, where first named
+        self.used = UsedNames()
 
     def build(self, index: int, item: Mapping[str, Any], shot_id: str | None) -> Shot | None:
         """One shot; None (with its problems found) when it cannot be built."""
@@ -109,6 +133,7 @@ class _ShotBuilder:
         lines = self.lines(item, fields, path)
         shot_vars = self.merged_map("vars", own, lines)
         params = self.merged_map("params", own, lines)
+        self.used.names.update(shot_vars or ())
         provider = self.provider(label, fields.get("provider"), path)
         image_ok, image = self.image(fields.get("image"))
         text = self.text_field(label, fields, path)
@@ -220,7 +245,12 @@ class _ShotBuilder:
             file = (self.findings.doc.base_dir / Path(text).expanduser()).resolve()
             if file.is_file():
                 return True, file
-            add(f"image file not found: {text} (looked for {file})", field.path, value=True)
+            if file.is_dir():
+                add(f"image {text} is a folder, not an image file", field.path, value=True)
+            elif file.exists():
+                add(f"image {text} is not a regular file", field.path, value=True)
+            else:
+                add(f"image file not found: {text} (looked for {file})", field.path, value=True)
         return False, None
 
     def text_field(self, label: str, fields: Mapping[str, Field], path: YamlPath) -> Field | None:
@@ -246,6 +276,13 @@ class _ShotBuilder:
         from_shot = text.path[:-1] == shot
         key_line = doc.line(text.path)
         template = text.value if is_template else None
+        names = referenced_names(
+            self.env, prompt=None if is_template else text.value, template=template
+        )
+        if names is None:
+            self.used.complete = False
+        else:
+            self.used.names.update(names)
         try:
             if template is not None:
                 if template in self.bad_templates:

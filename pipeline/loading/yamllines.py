@@ -8,6 +8,7 @@ alias bombs are problems with a line, not surprises later.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import InputError, Problem
+from ..limits import MAX_STORYBOARD_BYTES, MAX_VALUES, size_text
 
 __all__ = [
     "MAX_VALUES",
@@ -27,9 +29,6 @@ __all__ = [
     "parse",
     "parse_text",
 ]
-
-#: A storyboard with more values than this (after expanding aliases) is refused.
-MAX_VALUES = 1_000_000
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
@@ -198,9 +197,44 @@ class _Builder:
         return result
 
 
+def _distinct_values(root: Node) -> int:
+    """How many values the tree holds, each node counted once (aliases not expanded)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, MappingNode):
+            stack.extend(v for _, v in node.value)
+    return len(seen)
+
+
+def too_large(size: int, source: str) -> InputError:
+    """The error for a storyboard of `size` bytes, over the limit."""
+    return InputError(
+        Problem(
+            f"the storyboard is {size_text(size)}, over the limit of "
+            f"{size_text(MAX_STORYBOARD_BYTES)}; split it, or keep images in files",
+            source,
+        )
+    )
+
+
 def _read_text(path: Path, source: str) -> str:
+    """The file's text, refused unread when it is over the size limit (read at most that)."""
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open("rb") as stream:
+            size = os.fstat(stream.fileno()).st_size
+            if size > MAX_STORYBOARD_BYTES:
+                raise too_large(size, source)
+            raw = stream.read(MAX_STORYBOARD_BYTES + 1)  # a pipe or device has no size
+        if len(raw) > MAX_STORYBOARD_BYTES:
+            raise too_large(len(raw), source)
+        return raw.decode("utf-8")
     except FileNotFoundError:
         raise InputError(Problem("storyboard file not found", source)) from None
     except IsADirectoryError:
@@ -218,11 +252,11 @@ def _compose(text: str, source: str, loader_class: type[yaml.SafeLoader]) -> _Bu
     try:
         root = loader.get_single_node()
         if root is not None and builder.expanded_size(root, {}, set()) > MAX_VALUES:
-            raise InputError(
-                Problem(
-                    f"the document expands to over {MAX_VALUES:,} values via aliases", source, 1
-                )
-            )
+            if _distinct_values(root) > MAX_VALUES:
+                message = f"the document holds over {MAX_VALUES:,} values"
+            else:
+                message = f"the document expands to over {MAX_VALUES:,} values via aliases"
+            raise InputError(Problem(message, source, 1))
         builder.data = builder.build(root, ()) if root is not None else None
         builder.value_lines.setdefault((), 1)  # an empty document is at its first line
     finally:
@@ -230,12 +264,55 @@ def _compose(text: str, source: str, loader_class: type[yaml.SafeLoader]) -> _Bu
     return builder
 
 
-def _syntax_problem(exc: yaml.YAMLError, source: str) -> Problem:
-    if isinstance(exc, yaml.MarkedYAMLError):
-        mark = exc.problem_mark or exc.context_mark
+#: Constructs that PyYAML reports where they fail, though the mistake is where they opened.
+_OPENED = {
+    "while scanning a quoted scalar": "the quoted text that starts here is not closed",
+    "while parsing a flow sequence": "the [ list that starts here is not closed",
+    "while parsing a flow mapping": "the { mapping that starts here is not closed",
+    "while scanning a simple key": "this key has no ':' after it",
+}
+
+
+def _runaway_quote(text: str, problem: yaml.Mark) -> yaml.ScalarToken | None:
+    """A quoted text over several lines that ends where the error is found: most likely one
+    whose closing quote is missing, so that it ran on to the next quote."""
+    found = None
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if token.start_mark.index >= problem.index:
+                break
+            if isinstance(token, yaml.ScalarToken) and token.style in ('"', "'"):
+                found = token
+    except yaml.YAMLError:
+        pass
+    if found is None or found.end_mark.line == found.start_mark.line:
+        return None
+    return found if found.end_mark.line >= problem.line - 1 else None
+
+
+def _syntax_problem(exc: yaml.YAMLError, source: str, text: str) -> Problem:
+    """One line for a YAML syntax error, at the line of the construct it is about."""
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return Problem(f"YAML error: {type(exc).__name__}", source, 1)
+    runaway = _runaway_quote(text, exc.problem_mark) if exc.problem_mark else None
+    if runaway is not None and exc.problem_mark is not None:
         what = " ".join(p for p in (exc.context, exc.problem) if p)
-        return Problem(f"YAML syntax error: {what}", source, mark.line + 1 if mark else None)
-    return Problem(f"YAML error: {type(exc).__name__}", source, 1)
+        return Problem(
+            f"YAML syntax error: the quoted text that starts here runs on to line "
+            f"{runaway.end_mark.line + 1}; is its closing quote missing? ({what} at line "
+            f"{exc.problem_mark.line + 1})",
+            source,
+            runaway.start_mark.line + 1,
+        )
+    opened = _OPENED.get(exc.context or "")
+    if opened and exc.context_mark is not None:
+        found = exc.problem or "an error"
+        if exc.problem_mark is not None:
+            found += f" at line {exc.problem_mark.line + 1}"
+        return Problem(f"YAML syntax error: {opened} ({found})", source, exc.context_mark.line + 1)
+    mark = exc.problem_mark or exc.context_mark
+    what = " ".join(p for p in (exc.context, exc.problem) if p)
+    return Problem(f"YAML syntax error: {what}", source, mark.line + 1 if mark else None)
 
 
 def parse_text(
@@ -243,8 +320,13 @@ def parse_text(
 ) -> LoadedDocument:
     """Read storyboard YAML (or JSON) text into a LoadedDocument.
 
-    `source` names it in messages. Syntax errors raise InputError.
+    `source` names it in messages. Syntax errors raise InputError, as does text over
+    the size limit (`limits.MAX_STORYBOARD_BYTES`).
     """
+    if len(text) > MAX_STORYBOARD_BYTES // 4:  # only a long text can be over in UTF-8
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > MAX_STORYBOARD_BYTES:
+            raise too_large(size, source)
     builder: _Builder | None = None
     try:
         if _FAST_LOADER is not None:
@@ -255,7 +337,7 @@ def parse_text(
         if builder is None:
             builder = _compose(text, source, yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        raise InputError(_syntax_problem(exc, source)) from None
+        raise InputError(_syntax_problem(exc, source, text)) from None
     except RecursionError:
         raise InputError(Problem("the document is nested too deeply", source, 1)) from None
     return LoadedDocument(

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+import stat
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 
 import attrs
 
 from ..adapters import check_client
 from ..dag import plan_order, select
 from ..errors import InputError, Problem, SpecError
+from ..fingerprint import safe_filename
 from ..model import Storyboard
 from ..requests import CreateRequest, build_requests
 from ..specs import SpecRegistry, default_registry
 
-__all__ = ["Checked", "check"]
+__all__ = ["Checked", "check", "check_outputs"]
 
 
 @attrs.frozen
@@ -46,7 +51,8 @@ def _stale_clients(
     """Specs in use whose generated client is missing or was made from another version."""
     problems: list[Problem] = []
     seen: set[str] = set()
-    for shot_id in sorted(shots & set(requests), key=storyboard.shot_ids.index):
+    position = {shot_id: index for index, shot_id in enumerate(storyboard.shot_ids)}
+    for shot_id in sorted(shots & set(requests), key=position.__getitem__):
         spec = requests[shot_id].spec
         if spec.name in seen:
             continue
@@ -91,3 +97,44 @@ def check(
         raise InputError(problems)
     order = [s for level in plan_order(storyboard) for s in level if s in selected]
     return Checked(requests, selected, order)
+
+
+def _output_problem(root: Path, names: Iterable[str]) -> str | None:
+    """Why the files `names` cannot be written in the folder `root`, or None."""
+    existing = root
+    while not os.path.lexists(existing) and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is not a folder"
+    for name in names:
+        target = root / name
+        try:
+            mode = os.lstat(target).st_mode
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            return f"cannot use {target}: {exc.strerror}"
+        if stat.S_ISDIR(mode):
+            return f"{target} is a folder; a file is written there (move it away)"
+        if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+            return f"{target} is not a regular file; a file is written there"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=root):
+            pass
+    except OSError as exc:
+        return f"cannot write in {root}: {exc.strerror or exc}"
+    return None
+
+
+def check_outputs(storyboard: Storyboard, out_dir: Path, shots: Iterable[str]) -> None:
+    """The output folder `out_dir/<name>` exists (it is made here) and takes files, and no
+    file a run of `shots` writes there is blocked (by a folder of that name, say).
+
+    Called before anything is sent; raises InputError naming `--out`.
+    """
+    names = [f"{safe_filename(s)}.mp4" for s in shots]
+    names += ["final.mp4", "manifest.json", "report.html"]
+    problem = _output_problem(out_dir / storyboard.name, names)
+    if problem is not None:
+        raise InputError(Problem(f"--out {out_dir}: {problem}", storyboard.source))

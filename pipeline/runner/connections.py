@@ -92,6 +92,11 @@ async def connections(
                 limiter = RateLimiter(provider.rate)
                 inner = transport or httpx.AsyncHTTPTransport()
                 transport = RateLimitedTransport(inner, limiter, origin=base_url)
-            conn = Connection(base_url, api_key, transport=transport)
+            conn = Connection(
+                base_url,
+                api_key,
+                transport=transport,
+                allow_private_urls=provider.allow_private_urls,
+            )
             conns[name] = await stack.enter_async_context(conn)
         yield conns

@@ -23,7 +23,7 @@ from ..outdir import OutDir
 from ..specs import SpecRegistry
 from ..statedir import StateDir
 from ..states import ShotState
-from .checks import Checked, check
+from .checks import Checked, check, check_outputs
 from .connections import connections, need_gateway
 from .executor import Executor
 from .final import final_cut
@@ -58,6 +58,7 @@ async def run_async(
         missing = need_gateway(storyboard, names, options.transport_for)
         if missing:
             raise InputError(missing)
+    check_outputs(storyboard, options.out_dir, order)
     out = OutDir(options.out_dir / storyboard.name)
     state = StateDir.for_storyboard(storyboard.path, options.state_dir)
     state.ensure()
