@@ -16,7 +16,7 @@ from .types import File, Unset
 #: The spec this package was generated from, and the sha256 of that file's bytes: a client
 #: whose spec has changed since is stale.
 SPEC = "anyfast_sora"
-SPEC_SHA256 = "5734567b12ec7ad19b768183108fd87e94c0637e64e8296c8ef4c61bfb555243"
+SPEC_SHA256 = "cd659c44d9a481aa10ccc301edc0b5a8b2129d0896725a9a0955fb2686182226"
 
 
 #: The create call's body class (one per content type), the remix call's, and the classes a
