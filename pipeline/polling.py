@@ -4,6 +4,10 @@ The wait between polls follows the server's hint (`openai-poll-after-ms` or Retr
 the status answer), else an estimate from the reported progress, else a slowly growing
 default; always within [floor, ceiling]. Every task has an overall deadline. A 429 or 5xx
 on a poll is retried inside `adapter.status` (poll scope) and never leads to a new create.
+
+A status word the spec does not map (`TaskSnapshot.unmapped`) is given a grace period: the
+task is polled on, with growing waits, and if it still answers words the spec does not map
+when the grace period is over, polling stops with `UnmappedStatus` naming the word.
 """
 
 from __future__ import annotations
@@ -17,9 +21,12 @@ from typing import Protocol
 import attrs
 
 from .adapters.contract import TaskSnapshot
-from .errors import PollTimeout, TaskFailed
+from .errors import PollTimeout, TaskFailed, UnmappedStatus
 
-__all__ = ["PollSettings", "StatusSource", "next_interval", "poll"]
+__all__ = ["DEFAULT_STATUS_GRACE", "PollSettings", "StatusSource", "next_interval", "poll"]
+
+#: Seconds a task may answer status words its spec does not map before its shot fails.
+DEFAULT_STATUS_GRACE = 300.0
 
 UpdateFn = Callable[[TaskSnapshot], Awaitable[None] | None]
 
@@ -79,16 +86,21 @@ async def poll(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     clock: Callable[[], float] = time.monotonic,
     settings: PollSettings = PollSettings(),
+    status_grace_s: float = DEFAULT_STATUS_GRACE,
 ) -> TaskSnapshot:
     """Poll `task_id` until it succeeds (returned) or fails (`TaskFailed`).
 
     Raises `PollTimeout` when the task has not finished `deadline_s` seconds after the
-    first poll. `on_update` sees every snapshot (it may be a coroutine function).
+    first poll, and `UnmappedStatus` when it has answered only status words its spec does
+    not map for `status_grace_s` seconds. `on_update` sees every snapshot (it may be a
+    coroutine function).
     """
     start = clock()
     deadline = start + deadline_s
     first_sample: _Sample | None = None
     polls = 0
+    unmapped_since: float | None = None
+    unmapped_polls = 0
     while True:
         snapshot = await adapter.status(task_id)
         now = clock()
@@ -101,6 +113,19 @@ async def poll(
         if snapshot.state == "failed":
             reason = snapshot.error or f"status {snapshot.raw_status}"
             raise TaskFailed(f"task {task_id} failed: {reason}", reason=reason, task_id=task_id)
+        if snapshot.unmapped is None:
+            unmapped_since, unmapped_polls = None, 0
+        else:
+            unmapped_since = now if unmapped_since is None else unmapped_since
+            waited = now - unmapped_since
+            if waited >= status_grace_s:
+                raise UnmappedStatus(
+                    f"task {task_id} answered status {snapshot.unmapped!r}, which its spec "
+                    f"does not map, for {waited:g} s",
+                    word=snapshot.unmapped,
+                    waited=waited,
+                    task_id=task_id,
+                )
         if now >= deadline:
             raise PollTimeout(
                 f"task {task_id} did not finish within {deadline_s:g} s "
@@ -112,5 +137,12 @@ async def poll(
         interval = next_interval(
             snapshot, polls=polls, first_sample=first_sample, now=now, settings=settings
         )
-        await sleep(min(interval, max(deadline - now, 0.0)))
+        until = deadline
+        if unmapped_since is not None:
+            # Back off from a word nobody can read, and look again when the grace ends.
+            backoff = settings.first * settings.growth**unmapped_polls
+            interval = min(max(interval, backoff), settings.ceiling)
+            until = min(deadline, unmapped_since + status_grace_s)
+            unmapped_polls += 1
+        await sleep(min(interval, max(until - now, 0.0)))
         polls += 1

@@ -29,7 +29,14 @@ from typing import Any
 import attrs
 
 from ..adapters import Adapter, TaskSnapshot, make_adapter
-from ..errors import ContentExpired, PollTimeout, ProviderError, TaskFailed, UnknownCreate
+from ..errors import (
+    ContentExpired,
+    PollTimeout,
+    ProviderError,
+    TaskFailed,
+    UnknownCreate,
+    UnmappedStatus,
+)
 from ..events import EventSink, ShotEvent
 from ..fingerprint import safe_filename, sha256_file
 from ..ledger import Ledger
@@ -268,12 +275,32 @@ class Executor:
             if record_status:
                 self.ledger.record_status(fp, snap.state, snap.progress, snap.raw_status)
             phase = ShotState.QUEUED if snap.state == "queued" else ShotState.RUNNING
-            self.emit(shot_id, phase, progress=snap.progress, task_id=task_id)
+            note = (
+                f"status {snap.unmapped!r} is not in the spec; still polling"
+                if snap.unmapped
+                else ""
+            )
+            self.emit(shot_id, phase, progress=snap.progress, task_id=task_id, message=note)
 
         try:
             return await poll(
-                adapter, task_id, deadline_s=self.options.poll_deadline, on_update=update
+                adapter,
+                task_id,
+                deadline_s=self.options.poll_deadline,
+                on_update=update,
+                status_grace_s=self.options.status_grace,
             )
+        except UnmappedStatus as exc:
+            spec = adapter.spec
+            raise UnmappedStatus(
+                f"{shot_id}: task {task_id} answered status {exc.word!r} for {exc.waited:g} s, "
+                f"and spec {spec.name} does not map it: add {exc.word!r} to x-vidpipe-status in "
+                f"{spec.status_file()} (mapped to queued, running, succeeded or failed)",
+                word=exc.word,
+                waited=exc.waited,
+                shot=shot_id,
+                task_id=task_id,
+            ) from exc
         except TaskFailed as exc:
             raise TaskFailed(
                 f"{shot_id}: the provider failed task {task_id}: {exc.reason or exc}",
