@@ -23,6 +23,7 @@ from vidpipe.specs import default_registry, load_spec
 from vidpipe.states import ShotState
 
 from .reelsmith import DOCUMENT, FIELDS, WORDS, settle_todos, write_spec
+from .specvalues import smallest_size
 
 REELSMITH = "reelsmith"
 
@@ -148,9 +149,10 @@ def test_a_user_adds_a_model_to_a_shipped_provider(tmp_path: Path) -> None:
     )
     (mine / "newapi.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
     board = tmp_path / "board.yaml"
+    size = smallest_size("newapi")
     board.write_text(
         "name: wan\nproviders: {gw: {api: newapi}}\n"
-        "shots: [{id: a, prompt: x, model: wan-3.0-pro, duration: 1, size: 64x48}]\n"
+        f"shots: [{{id: a, prompt: x, model: wan-3.0-pro, duration: 1, size: {size}}}]\n"
     )
     stock = vidpipe("validate", board)
     assert stock.exit_code == 2 and "board.yaml:3" in stock.output and "wan-3.0-pro" in stock.output
