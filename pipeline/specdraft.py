@@ -22,7 +22,7 @@ from .apifields import field_types
 from .errors import InputError, Problem
 from .openapi import SPEC_DIR
 from .providerdoc import ApiDocument, DocField, parse_document
-from .specs import SHARED_DIR, TODO
+from .specs import SHARED_DIR, TODO, resolve_refs
 
 __all__ = ["draft_spec"]
 
@@ -52,11 +52,15 @@ class _Family:
     def ref(self, kind: str, name: str) -> dict[str, str]:
         return {"$ref": f"{self.shared}#/components/{kind}/{name}"}
 
-    def shared_fields(self) -> Mapping[str, Any]:
+    def shared_fields(self) -> dict[str, tuple[Any, frozenset[str]]]:
+        """The answer fields the shared parts add: each as a draft references it (its
+        `$ref`s pointed into the shared file), and its types."""
         doc = yaml.safe_load((SPEC_DIR / self.shared).read_text(encoding="utf-8"))
-        schema = doc["components"]["schemas"][self.fields]
-        props: Mapping[str, Any] = schema.get("properties", {})
-        return props
+        props = doc["components"]["schemas"][self.fields].get("properties", {})
+        return {
+            name: (_pointed_into(prop, self.shared), field_types(resolve_refs(doc, prop)))
+            for name, prop in props.items()
+        }
 
     def paths(self) -> dict[str, Any]:
         if self.videos:
@@ -76,6 +80,16 @@ class _Family:
                 "remix": "remixVideo",
             }
         return {"create": self.create, "status": "getVideoGeneration"}
+
+
+def _pointed_into(node: Any, file: str) -> Any:
+    """`node` from `file` with its local `$ref`s naming `file`."""
+    if isinstance(node, dict):
+        return {
+            k: f"{file}{v}" if k == "$ref" and str(v).startswith("#") else _pointed_into(v, file)
+            for k, v in node.items()
+        }
+    return [_pointed_into(v, file) for v in node] if isinstance(node, list) else node
 
 
 def _typed(value: str, types: frozenset[str]) -> Any:
@@ -139,14 +153,16 @@ def _fits(unified: str, field: DocField) -> bool:
     """Whether a request field could take a unified name, judged by its type and values."""
     types, enum = field.types, field.enum
     if unified == "prompt":
-        return "string" in types and not enum
+        return ("string" in types and not enum) or "array<object>" in types
     if unified == "duration":
         numeric = bool(enum) and all(v.lstrip("-").replace(".", "", 1).isdigit() for v in enum)
         return bool(types & {"integer", "number"}) or ("string" in types and numeric)
     if unified == "size":
         return "string" in types and all("x" in v.lower() for v in enum)
     if unified == "image":
-        return bool(types & {"file", "array<string>"}) or ("string" in types and not enum)
+        return bool(types & {"file", "array<string>", "array<object>"}) or (
+            "string" in types and not enum
+        )
     if unified == "seed":
         return "integer" in types and not enum
     return "string" in types  # resolution, ratio
@@ -168,7 +184,12 @@ def _unified_fields(document: ApiDocument, family: _Family) -> tuple[dict[str, A
             rules[unified] = unified
             continue
         if unified == "image":
-            hint = "{field: NAME, as: file} for a file part, {field: NAME, as: url} for a URL field"
+            hint = (
+                "{field: NAME, as: file} for a file part, as: url for a URL, as: image-item "
+                "for an item of a content array, naming the field"
+            )
+        elif unified == "prompt":
+            hint = "the name of the field (or {field: NAME, as: text-item} for a content array)"
         else:
             hint = "the name of the request field"
         rules[unified] = (
@@ -209,11 +230,10 @@ def _answer(document: ApiDocument, family: _Family) -> tuple[dict[str, Any], dic
                 }
         elif name in shared:
             # The shared part has this field too: the two must agree for the generator.
-            if field_types(shared[name]) == field.types:
-                prop = {
-                    **shared[name],
-                    **({"description": field.description} if field.description else {}),
-                }
+            schema, types = shared[name]
+            if types == field.types:
+                described = {"description": field.description} if field.description else {}
+                prop = {**schema, **described}
             else:
                 overlaps_fit = False
         props[name] = prop

@@ -119,7 +119,7 @@ class Spec:
 
     def resolve(self, node: Any) -> Any:
         """A deep copy of `node` with every local `$ref` replaced by its target."""
-        return _resolve(self.doc, node, ())
+        return resolve_refs(self.doc, node)
 
     @functools.cached_property
     def _create_schemas(self) -> Mapping[str, dict[str, Any]]:
@@ -240,6 +240,11 @@ def object_properties(
 def spec_files(spec_dir: Path) -> list[Path]:
     """The provider specs in `spec_dir`, sorted, without the generator config."""
     return sorted(p for p in spec_dir.glob("*.yaml") if p.name != GENERATOR_CONFIG)
+
+
+def resolve_refs(doc: Mapping[str, Any], node: Any) -> Any:
+    """A deep copy of `node` (from `doc`) with every local `$ref` replaced by its target."""
+    return _resolve(doc, node, ())
 
 
 def _resolve(doc: Mapping[str, Any], node: Any, seen: tuple[str, ...]) -> Any:

@@ -22,17 +22,18 @@ FIELDS = {
 WORDS = {"WAITING": "queued", "RENDERING": "running", "DONE": "succeeded", "BROKEN": "failed"}
 
 
-def settle_todos(text: str, answers: dict[str, str]) -> str:
+def settle_todos(text: str, answers: dict[str, str], *, drop_others: bool = False) -> str:
     """`text` of a draft with each `KEY: 'TODO ...'` value (which may run over several lines)
-    replaced by `answers[KEY]`."""
+    replaced by `answers[KEY]`; with `drop_others`, a TODO with no answer is deleted."""
     out: list[str] = []
     lines = text.splitlines()
     i = 0
     while i < len(lines):
         match = re.match(r"^(\s+)([\w-]+): '?TODO", lines[i])
-        if match and match.group(2) in answers:
+        if match and (match.group(2) in answers or drop_others):
             indent, key = match.groups()
-            out.append(f"{indent}{key}: {answers[key]}")
+            if key in answers:
+                out.append(f"{indent}{key}: {answers[key]}")
             i += 1
             while i < len(lines) and lines[i].startswith(indent + "  "):
                 i += 1  # the rest of a folded TODO
