@@ -49,8 +49,8 @@ def _breaking(change: Change) -> bool:
     if change.part == "request":
         if change.kind == "added":
             return bool(change.new.required)
-        if change.kind == "values":
-            return bool(change.removed) or direction == "narrowed"
+        if change.kind == "values":  # an enum lifted takes every value it took, and more
+            return direction == "narrowed" or (direction == "" and bool(change.removed))
         return change.kind in ("removed", "required") or direction in ("narrowed", "changed")
     if change.kind == "values":  # an enum lifted lets new values through; one brought in, none
         return direction == "widened" or (direction == "" and bool(change.added))

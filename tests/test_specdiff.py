@@ -85,6 +85,17 @@ def test_an_enum_value_removed_is_breaking_and_added_is_not(tmp_path: Path) -> N
     assert back == ["non-breaking: parameter 'seconds': value 12 added"]
 
 
+def test_an_enum_lifted_is_not_breaking_and_brought_in_is(tmp_path: Path) -> None:
+    def lift(doc: dict[str, Any]) -> None:
+        size = body(doc)["properties"]["size"]
+        del size["enum"], size["x-enum-varnames"]
+
+    forth, back = both_ways(tmp_path, lift)
+    sizes = "720x1280, 1280x720, 1024x1792, 1792x1024"
+    assert forth == [f"non-breaking: parameter 'size': no longer limited to the values {sizes}"]
+    assert back == [f"breaking: parameter 'size': now limited to the values {sizes}"]
+
+
 def test_a_model_removed_is_breaking(tmp_path: Path) -> None:
     def drop(doc: dict[str, Any]) -> None:
         body(doc)["properties"]["model"]["enum"].remove("veo3")
