@@ -93,7 +93,9 @@ def test_a_new_provider_is_one_spec_file_drafted_from_its_document(
     assert (out / "reels" / "storm.mp4").stat().st_size > 0
     assert (out / "reels" / "final.mp4").stat().st_size > 0
     spec = load_spec(spec_path)
-    assert (client_cache / spec.sha256 / REELSMITH / "index.py").is_file()
+    folder = clientcache.client_folder(spec)
+    assert folder.parent.parent == client_cache and folder.name == spec.sha256
+    assert (folder / REELSMITH / "index.py").is_file()
     # The emulator answered in Reelsmith's own words, and the runner read them.
     with Ledger.open(tmp_path / ".vidpipe") as ledger:
         rows = [ledger.lookup(p) for p in (s["fingerprint"] for s in _shots(board))]
@@ -193,9 +195,9 @@ def test_a_cached_client_of_another_version_is_stale(tmp_path: Path, reelsmith: 
     (edited / "reelsmith.yaml").write_text(reelsmith.read_text() + "# changed\n")
     changed = load_spec(edited / "reelsmith.yaml")
     assert changed.sha256 != spec.sha256  # another key: a client of its own
-    folder = clientcache.cache_dir() / changed.sha256
+    folder = clientcache.client_folder(changed)
     (folder / REELSMITH).mkdir(parents=True)
-    source = clientcache.cache_dir() / spec.sha256 / REELSMITH
+    source = clientcache.client_folder(spec) / REELSMITH
     for path in source.rglob("*"):
         if path.is_file() and "__pycache__" not in path.parts:
             target = folder / REELSMITH / path.relative_to(source)

@@ -13,8 +13,8 @@ from .client import AuthenticatedClient
 from .models import CreateVideoRequest, RemixVideoRequest, Video
 from .types import File, Unset
 
-#: The spec this package was generated from, and the sha256 of that file's bytes: a client
-#: whose spec has changed since is stale.
+#: The spec this package was generated from, and its sha256 (over the spec file and the
+#: shared parts it references): a client whose spec has changed since is stale.
 SPEC = "anyfast_sora"
 SPEC_SHA256 = "cd659c44d9a481aa10ccc301edc0b5a8b2129d0896725a9a0955fb2686182226"
 

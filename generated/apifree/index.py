@@ -13,8 +13,8 @@ from .client import AuthenticatedClient
 from .models import CreateVideoJsonRequest, CreateVideoMultipartRequest, RemixVideoRequest, Video
 from .types import File, Unset
 
-#: The spec this package was generated from, and the sha256 of that file's bytes: a client
-#: whose spec has changed since is stale.
+#: The spec this package was generated from, and its sha256 (over the spec file and the
+#: shared parts it references): a client whose spec has changed since is stale.
 SPEC = "apifree"
 SPEC_SHA256 = "c664d00dfc1ff660904ff8747b832379d355997c5b756878e74b7904660976b1"
 

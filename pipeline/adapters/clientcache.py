@@ -4,9 +4,10 @@ A spec vidpipe does not ship (from a storyboard's `specs:`, `--specs` or VIDPIPE
 client in `vidpipe.generated`. The first time one is needed, vidpipe generates it as `make
 regen` does for the shipped ones (openapi-python-client, the `specs` extra), in a subprocess
 running `python -m vidpipe.codegen --spec FILE` so that nothing imported at run time imports
-the generator, into `CACHE/<sha256>/<name>/`, keyed by the spec's sha256 (which covers the
-shared parts it references). A changed spec gets a client of its own; a cached client whose
-index records another sha256 is refused as stale, as a shipped one would be.
+the generator, into `CACHE/<toolchain>/<sha256>/<name>/`: keyed by the spec's sha256 (which
+covers the shared parts it references), under a key of the vidpipe version, generator config
+and templates that made it. A changed spec (or another vidpipe) gets a client of its own; a
+cached client whose index records another sha256 is refused as stale, as a shipped one is.
 
 CACHE is `$VIDPIPE_CLIENT_CACHE`, else `$XDG_CACHE_HOME/vidpipe/clients`, else
 `~/.cache/vidpipe/clients`.
@@ -14,6 +15,7 @@ CACHE is `$VIDPIPE_CLIENT_CACHE`, else `$XDG_CACHE_HOME/vidpipe/clients`, else
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import os
@@ -25,10 +27,12 @@ from types import ModuleType
 from typing import cast
 
 from ..errors import SpecError
-from ..specs import Spec
+from ..openapi import SPEC_DIR
+from ..specs import GENERATOR_CONFIG, Spec
+from ..version import __version__
 from .contract import AnyIndex
 
-__all__ = ["cache_dir", "cached_index"]
+__all__ = ["cache_dir", "cached_index", "client_folder"]
 
 _LOCK = threading.Lock()
 
@@ -40,6 +44,23 @@ def cache_dir() -> Path:
         return Path(explicit)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "vidpipe" / "clients"
+
+
+def _toolchain() -> str:
+    """A key of what makes a client besides its spec: vidpipe, the config, the templates."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in [
+        SPEC_DIR / GENERATOR_CONFIG,
+        *sorted((SPEC_DIR / "generator-templates").iterdir()),
+    ]:
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def client_folder(spec: Spec) -> Path:
+    """Where the client of a user's `spec` is kept: CACHE/<toolchain>/<sha256>."""
+    return cache_dir() / _toolchain() / spec.sha256
 
 
 def _generate(spec: Spec, folder: Path) -> None:
@@ -84,7 +105,7 @@ def cached_index(spec: Spec) -> AnyIndex:
 
     Raises `SpecError` when it cannot be generated, or is stale.
     """
-    folder = cache_dir() / spec.sha256
+    folder = client_folder(spec)
     package = folder / spec.name
     with _LOCK:
         if not (package / "index.py").is_file():
