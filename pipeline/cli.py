@@ -111,6 +111,16 @@ def _checked(
     return storyboard, check(storyboard, only=only, force=force, registry=registry), registry
 
 
+def _planned(
+    file: Path, var: tuple[str, ...], spec_dirs: tuple[Path, ...], state_dir: Path | None
+) -> tuple[Storyboard, list[PlannedShot]]:
+    """Load a storyboard and plan it against its state dir, as `plan` and `status` show it."""
+    from .runner import plan as make_plan
+
+    storyboard = _load(file, var, spec_dirs)
+    return storyboard, make_plan(storyboard, state_dir=state_dir, registry=_registry(spec_dirs))
+
+
 storyboard_arg = click.argument(
     "file", type=click.Path(path_type=Path, dir_okay=False, exists=False)
 )
@@ -336,10 +346,7 @@ def plan(
     as_json: bool,
 ) -> None:
     """Show what a run would send, in DAG order, and what is cached. Sends nothing."""
-    from .runner import plan as make_plan
-
-    storyboard = _load(file, var, spec_dirs)
-    planned = make_plan(storyboard, state_dir=state_dir, registry=_registry(spec_dirs))
+    storyboard, planned = _planned(file, var, spec_dirs, state_dir)
     if as_json:
         click.echo(json.dumps(_plan_json(storyboard, planned), indent=2))
     else:
@@ -381,10 +388,7 @@ def status(
     as_json: bool,
 ) -> None:
     """Show the ledger's view of every shot of a storyboard."""
-    from .runner import plan as make_plan
-
-    storyboard = _load(file, var, spec_dirs)
-    planned = make_plan(storyboard, state_dir=state_dir, registry=_registry(spec_dirs))
+    storyboard, planned = _planned(file, var, spec_dirs, state_dir)
     if as_json:
         shots = {p.shot_id: p.status_json() for p in planned}
         click.echo(json.dumps({"name": storyboard.name, "shots": shots}, indent=2))
@@ -456,10 +460,11 @@ def _load_spec(path: Path) -> Any:
 def check_docs(files: tuple[Path, ...], all_dir: str | None, spec_dirs: tuple[Path, ...]) -> None:
     """Compare DOCUMENT with SPEC (or, with --all, every spec with its document).
 
-    Reports every change from the spec to the document: parameters and response fields
-    added or removed, enum values and status words added or removed, type, required and
-    range changes, status words the spec does not map, and a document whose sha256 is not
-    the one the spec records. Exit codes: 0 they agree, 1 they differ, 2 bad input.
+    Reports every change from the spec to the document, one a line at the document's line
+    ("added": the document has it, the spec has not): parameters and response fields added
+    or removed, enum values and status words added or removed, type, required and range
+    changes, status words the spec does not map, and a document whose sha256 is not the one
+    the spec records. Exit codes: 0 they agree, 1 they differ, 2 bad input.
     """
     from .doccheck import DocCheck, check_all, check_document, default_documents_dir
 

@@ -271,9 +271,40 @@ def _columns(header: list[str]) -> dict[str, int]:
     return found
 
 
-def _cell(cells: list[str], columns: Mapping[str, int], role: str) -> str:
-    index = columns.get(role)
-    return cells[index] if index is not None and index < len(cells) else ""
+def _row_field(cells: list[str], columns: Mapping[str, int], line: int) -> DocField | None:
+    """The field one table row describes (None for a row that names none)."""
+    row = {
+        role: cells[index] if index < len(cells) else ""
+        for role in _COLUMNS
+        for index in [columns.get(role, len(cells))]
+    }
+    name = row["name"].strip("`*_ ")
+    if not _NAME.match(name):
+        return None
+    description = row["description"]
+    enum = _split_values(row["values"]) if row["values"] else ()
+    options = _OPTIONS.search(description)
+    if not enum and options:
+        enum = _split_values(options.group(1))
+    typ = row["type"].strip("` ")
+    if typ.lower().startswith("enum") and not enum:
+        inline = re.match(r"enum<?\w*>?\s*[:(]\s*(.+?)\)?$", typ, re.IGNORECASE)
+        if inline:
+            enum = _split_values(inline.group(1))
+            typ = "string"
+    found = _RANGE.search(description)
+    default = re.search(r"default\s*:\s*`?([^`.;,]+)`?", description, re.IGNORECASE)
+    return DocField(
+        name=name,
+        type=typ,
+        required=row["required"].strip("`*_ ").lower() in _TRUE,
+        enum=enum,
+        minimum=_number(found.group(1)) if found else None,
+        maximum=_number(found.group(2)) if found else None,
+        default=row["default"].strip("` ") or (default.group(1).strip() if default else None),
+        description=description,
+        line=line,
+    )
 
 
 def _parse_table(lines: list[str], offset: int) -> dict[str, DocField]:
@@ -289,40 +320,9 @@ def _parse_table(lines: list[str], offset: int) -> dict[str, DocField]:
         if "name" in header and "type" in header:
             columns = header
             continue
-        if not columns:
-            continue
-
-        def cell(role: str) -> str:
-            return _cell(cells, columns, role)  # noqa: B023 (used before the loop moves on)
-
-        name = cell("name").strip("`*_ ")
-        if not _NAME.match(name):
-            continue
-        description = cell("description")
-        enum = _split_values(cell("values")) if cell("values") else ()
-        options = _OPTIONS.search(description)
-        if not enum and options:
-            enum = _split_values(options.group(1))
-        typ = cell("type").strip("` ")
-        if typ.lower().startswith("enum") and not enum:
-            inline = re.match(r"enum<?\w*>?\s*[:(]\s*(.+?)\)?$", typ, re.IGNORECASE)
-            if inline:
-                enum = _split_values(inline.group(1))
-                typ = "string"
-        found = _RANGE.search(description)
-        default_match = re.search(r"default\s*:\s*`?([^`.;,]+)`?", description, re.IGNORECASE)
-        fields[name] = DocField(
-            name=name,
-            type=typ,
-            required=cell("required").strip("`*_ ").lower() in _TRUE,
-            enum=enum,
-            minimum=_number(found.group(1)) if found else None,
-            maximum=_number(found.group(2)) if found else None,
-            default=cell("default").strip("` ")
-            or (default_match.group(1).strip() if default_match else None),
-            description=description,
-            line=offset + i + 1,
-        )
+        field = _row_field(cells, columns, offset + i + 1) if columns else None
+        if field is not None:
+            fields[field.name] = field
     return fields
 
 

@@ -293,7 +293,8 @@ def test_check_docs_all_checks_the_shipped_and_the_users_specs(
 
 
 @pytest.mark.shared
-def test_check_docs_all_reads_the_shared_documents_by_default() -> None:
+def test_check_docs_all_reads_the_shared_documents_by_default(shared_dir: Path) -> None:
+    """With no DIR, ../shared/seeds beside the project (the fixture skips where it is not)."""
     code, output = vidpipe("specs", "check-docs", "--all")
     assert code == 0, output
     assert output.count(" agrees with ") == len(default_registry().specs)
