@@ -6,11 +6,11 @@ STAMP  := $(VENV)/.installed-stamp
 
 SPECS  := $(filter-out specs/openapi-python-client.yaml,$(wildcard specs/*.yaml))
 
-.PHONY: help install demo test lint typecheck pytest regen bench clean
+.PHONY: help install demo test lint typecheck pytest check-docs regen bench clean
 
 help:
 	@echo "make demo   run the example storyboard on the embedded emulator"
-	@echo "make test   lint, type-check and run the test suite"
+	@echo "make test   lint, type-check, check the specs against their documents, run the tests"
 	@echo "make regen  regenerate generated/ (and adapters/registry.py) from specs/"
 	@echo "make bench  run the benchmarks in bench/"
 
@@ -49,7 +49,14 @@ typecheck: tree
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+# The provider documents are inputs beside the project, not part of it: every spec is
+# checked against its document there (and a document changed since is reported).
+DOCS ?= ../shared/seeds
+check-docs: $(STAMP)
+	@if [ -d "$(DOCS)" ]; then $(BIN)/vidpipe specs check-docs --all $(DOCS); \
+	else echo "check-docs: skipped, no provider documents at $(DOCS)"; fi
+
+test: lint typecheck check-docs pytest
 
 regen: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m vidpipe.codegen --specs specs --out generated \

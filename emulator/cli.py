@@ -92,6 +92,15 @@ def _faults(ctx: click.Context, param: click.Parameter, value: str | None) -> Fa
     help="Send videos no faster than this (to test interrupted downloads).",
 )
 @click.option(
+    "--specs",
+    "spec_dirs",
+    multiple=True,
+    envvar="VIDPIPE_SPECS",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="A folder of your own specs to serve as well (repeatable; also VIDPIPE_SPECS). "
+    "A spec named as a shipped one replaces it.",
+)
+@click.option(
     "--store",
     "store_dir",
     default=None,
@@ -110,6 +119,7 @@ def emulator_command(
     content_ttl: float,
     slow_seconds: float,
     download_rate: float | None,
+    spec_dirs: tuple[Path, ...],
     store_dir: Path | None,
 ) -> None:
     """Run the embedded provider emulator: every route of every spec, on HOST:PORT.
@@ -138,9 +148,16 @@ def emulator_command(
                    a status read starts, with probability R, a run of N (default
                    3) such answers in a row for that task
     """
+    from ..errors import SpecError
+    from ..specs import default_registry
     from .server import serve
 
+    try:
+        specs = default_registry().with_dirs(spec_dirs)
+    except SpecError as exc:
+        raise click.UsageError(f"--specs: {exc}") from None
     config = EmulatorConfig(
+        specs=specs,
         seed=seed,
         job_seconds=job_seconds,
         faults=faults,

@@ -2,7 +2,8 @@
 
 Several specs may share a route (for example ``POST /v1/videos``); see `create` for how a
 create picks its spec. Every spec route is also served under ``/{api}/...`` (for example
-``/newapi/v1/videos``), where only that API's specs are considered. Task routes (status,
+``/newapi/v1/videos``), where only that API's specs are considered: a group of specs
+(``/anyfast/...``) or one spec by name (``/anyfast_sora/...``). Task routes (status,
 content, remix, delete) follow the task. A method a route does not serve is a 405 with an
 ``Allow`` header and a JSON body in the route's family shape.
 """
@@ -62,8 +63,9 @@ def routes(emu: Emulator) -> list[BaseRoute]:
     by_path: dict[str, dict[str, Handler]] = {}
     families: dict[str, str] = {}
     for prefix, api in prefixes:
+        names = None if api is None else {s.name for s in emu.registry.for_api(api)}
         for (method, shape), entries in grouped.items():
-            chosen = [e for e in entries if api is None or e.spec.api == api]
+            chosen = [e for e in entries if names is None or e.spec.name in names]
             if chosen:
                 role = next((e.role for e in chosen if e.role), None)
                 handler = SpecRoute(emu, chosen, ROLES.get(role) if role else None)

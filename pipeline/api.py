@@ -26,7 +26,7 @@ from .model import Storyboard
 from .runner import Checked, EmbeddedGateway, GatewayFactory, PlannedShot, RunOptions
 from .runner import plan as plan_storyboard
 from .runner import run_async as run_storyboard
-from .specs import SpecRegistry
+from .specs import SpecRegistry, default_registry
 
 if TYPE_CHECKING:
     from .emulator import EmulatorConfig
@@ -40,17 +40,21 @@ StoryboardLike = Storyboard | str | os.PathLike[str]
 
 
 def embedded_emulator(
-    config: EmulatorConfig | None = None, *, job_seconds: float | None = None
+    config: EmulatorConfig | None = None,
+    *,
+    job_seconds: float | None = None,
+    specs: SpecRegistry | None = None,
 ) -> GatewayFactory:
     """The built-in emulator as a run's embedded gateway; its tasks live in the state dir,
-    so a rerun finds them. `job_seconds` is how long each task takes."""
+    so a rerun finds them. `job_seconds` is how long each task takes; `specs` are the specs
+    it serves (default: the shipped ones)."""
 
     @contextlib.asynccontextmanager
     async def open_gateway(state_dir: Path) -> AsyncIterator[EmbeddedGateway]:
         from .emulator import EmbeddedEmulator, EmulatorConfig
 
         seconds = EMBEDDED_JOB_SECONDS if job_seconds is None else job_seconds
-        emulator_config = config or EmulatorConfig(job_seconds=seconds)
+        emulator_config = config or EmulatorConfig(job_seconds=seconds, specs=specs)
         if emulator_config.store_dir is None:
             emulator_config = attrs.evolve(emulator_config, store_dir=state_dir / "emulator")
         yield EmbeddedEmulator(emulator_config)
@@ -58,14 +62,16 @@ def embedded_emulator(
     return open_gateway
 
 
-def _board(storyboard: StoryboardLike) -> Storyboard:
-    return storyboard if isinstance(storyboard, Storyboard) else load(Path(storyboard))
+def _board(storyboard: StoryboardLike, registry: SpecRegistry | None = None) -> Storyboard:
+    if isinstance(storyboard, Storyboard):
+        return storyboard
+    return load(Path(storyboard), registry=registry)
 
 
-def _with_gateway(options: RunOptions | None) -> RunOptions:
+def _with_gateway(options: RunOptions | None, specs: SpecRegistry) -> RunOptions:
     options = options or RunOptions()
     if options.gateway is None:
-        options = attrs.evolve(options, gateway=embedded_emulator())
+        options = attrs.evolve(options, gateway=embedded_emulator(specs=specs))
     return options
 
 
@@ -76,7 +82,7 @@ def plan(
     registry: SpecRegistry | None = None,
 ) -> list[PlannedShot]:
     """What a run would do, shot by shot, in DAG order; sends nothing."""
-    return plan_storyboard(_board(storyboard), state_dir=state_dir, registry=registry)
+    return plan_storyboard(_board(storyboard, registry), state_dir=state_dir, registry=registry)
 
 
 async def run_async(
@@ -88,12 +94,15 @@ async def run_async(
     checked: Checked | None = None,
 ) -> RunResult:
     """Load (if given a path) and run a storyboard; `base_url: embedded` goes to the
-    built-in emulator unless `options.gateway` says otherwise."""
+    built-in emulator (serving the storyboard's own specs too) unless `options.gateway`
+    says otherwise."""
+    board = _board(storyboard, registry)
+    specs = (registry or default_registry()).with_dirs(board.spec_dirs)
     return await run_storyboard(
-        _board(storyboard),
-        _with_gateway(options),
+        board,
+        _with_gateway(options, specs),
         on_event=on_event,
-        registry=registry,
+        registry=specs,
         checked=checked,
     )
 

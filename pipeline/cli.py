@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .manifest import RunResult
     from .model import Storyboard
     from .runner import Checked, PlannedShot
+    from .specs import SpecRegistry
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -79,13 +80,25 @@ def _parse_vars(pairs: tuple[str, ...], file: Path) -> tuple[dict[str, Any], lis
     return out, problems
 
 
-def _load(file: Path, var: tuple[str, ...]) -> Storyboard:
+def _registry(spec_dirs: tuple[Path, ...]) -> SpecRegistry:
+    """The shipped specs with the user's folders (`--specs`, VIDPIPE_SPECS) added; a folder
+    or spec that cannot be read is bad input."""
+    from .errors import SpecError
+    from .specs import default_registry
+
+    try:
+        return default_registry().with_dirs(spec_dirs)
+    except SpecError as exc:
+        raise InputError(Problem(str(exc), "--specs")) from None
+
+
+def _load(file: Path, var: tuple[str, ...], spec_dirs: tuple[Path, ...] = ()) -> Storyboard:
     """Load a storyboard; bad `--var`s are reported together with the file's problems."""
     from .loading import load
 
     values, problems = _parse_vars(var, file)
     try:
-        storyboard = load(file, vars=values)
+        storyboard = load(file, vars=values, registry=_registry(spec_dirs))
     except InputError as exc:
         raise InputError([*problems, *exc.problems]) from None
     if problems:
@@ -94,13 +107,28 @@ def _load(file: Path, var: tuple[str, ...]) -> Storyboard:
 
 
 def _checked(
-    file: Path, var: tuple[str, ...], only: tuple[str, ...] = (), force: tuple[str, ...] = ()
-) -> tuple[Storyboard, Checked]:
-    """Load and check a storyboard as a run would."""
+    file: Path,
+    var: tuple[str, ...],
+    spec_dirs: tuple[Path, ...],
+    only: tuple[str, ...] = (),
+    force: tuple[str, ...] = (),
+) -> tuple[Storyboard, Checked, SpecRegistry]:
+    """Load and check a storyboard as a run would; also the specs it is checked against."""
     from .runner import check
 
-    storyboard = _load(file, var)
-    return storyboard, check(storyboard, only=only, force=force)
+    storyboard = _load(file, var, spec_dirs)
+    registry = _registry(spec_dirs).with_dirs(storyboard.spec_dirs)
+    return storyboard, check(storyboard, only=only, force=force, registry=registry), registry
+
+
+def _planned(
+    file: Path, var: tuple[str, ...], spec_dirs: tuple[Path, ...], state_dir: Path | None
+) -> tuple[Storyboard, list[PlannedShot]]:
+    """Load a storyboard and plan it against its state dir, as `plan` and `status` show it."""
+    from .runner import plan as make_plan
+
+    storyboard = _load(file, var, spec_dirs)
+    return storyboard, make_plan(storyboard, state_dir=state_dir, registry=_registry(spec_dirs))
 
 
 storyboard_arg = click.argument(
@@ -108,6 +136,15 @@ storyboard_arg = click.argument(
 )
 var_option = click.option(
     "--var", multiple=True, metavar="NAME=VALUE", help="Override a storyboard variable."
+)
+specs_option = click.option(
+    "--specs",
+    "spec_dirs",
+    multiple=True,
+    envvar="VIDPIPE_SPECS",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="A folder of your own specs to add (repeatable; also VIDPIPE_SPECS, "
+    "folders separated by the path separator). A spec named as a shipped one replaces it.",
 )
 state_option = click.option(
     "--state",
@@ -156,9 +193,19 @@ def main() -> None:
     help="Seconds a task may take before it is reported.",
 )
 @click.option(
+    "--status-grace",
+    type=click.FloatRange(min=0),
+    default=300.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long a task may answer a status word its spec does not map before the shot "
+    "fails (naming the word and the spec file to add it to).",
+)
+@click.option(
     "--job-seconds", type=float, default=None, help="Embedded emulator: seconds each task takes."
 )
 @var_option
+@specs_option
 @click.option("--json", "as_json", is_flag=True, help="Print one machine-readable summary.")
 @errors_to_exit_codes
 def run(
@@ -170,8 +217,10 @@ def run(
     force: tuple[str, ...],
     force_all: bool,
     poll_deadline: float,
+    status_grace: float,
     job_seconds: float | None,
     var: tuple[str, ...],
+    spec_dirs: tuple[Path, ...],
     as_json: bool,
 ) -> None:
     """Run a storyboard: every shot templated, submitted, polled, downloaded, and the final cut."""
@@ -185,7 +234,7 @@ def run(
     # The display is this command's output. stamina's default hook would log each retry at
     # WARNING, which with logging unconfigured prints a bare line into the display.
     stamina.instrumentation.set_on_retry_hooks(())
-    storyboard, checked = _checked(file, var, only, force)
+    storyboard, checked, registry = _checked(file, var, spec_dirs, only, force)
     options = RunOptions(
         out_dir=out_dir,
         state_dir=state_dir,
@@ -194,13 +243,16 @@ def run(
         force=force,
         force_all=force_all,
         poll_deadline=poll_deadline,
+        status_grace=status_grace,
         argv=tuple(sys.argv),
-        gateway=embedded_emulator(job_seconds=job_seconds),
+        gateway=embedded_emulator(job_seconds=job_seconds, specs=registry),
     )
     order = checked.order
     display = PlainDisplay(order) if as_json else display_for(order)
     with display:
-        result = run_storyboard(storyboard, options, on_event=display, checked=checked)
+        result = run_storyboard(
+            storyboard, options, on_event=display, checked=checked, registry=registry
+        )
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     if as_json:
@@ -298,14 +350,18 @@ def _print_plan(storyboard: Storyboard, planned: list[PlannedShot]) -> None:
 @storyboard_arg
 @state_option
 @var_option
+@specs_option
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @errors_to_exit_codes
-def plan(file: Path, state_dir: Path | None, var: tuple[str, ...], as_json: bool) -> None:
+def plan(
+    file: Path,
+    state_dir: Path | None,
+    var: tuple[str, ...],
+    spec_dirs: tuple[Path, ...],
+    as_json: bool,
+) -> None:
     """Show what a run would send, in DAG order, and what is cached. Sends nothing."""
-    from .runner import plan as make_plan
-
-    storyboard = _load(file, var)
-    planned = make_plan(storyboard, state_dir=state_dir)
+    storyboard, planned = _planned(file, var, spec_dirs, state_dir)
     if as_json:
         click.echo(json.dumps(_plan_json(storyboard, planned), indent=2))
     else:
@@ -315,10 +371,11 @@ def plan(file: Path, state_dir: Path | None, var: tuple[str, ...], as_json: bool
 @main.command()
 @storyboard_arg
 @var_option
+@specs_option
 @errors_to_exit_codes
-def validate(file: Path, var: tuple[str, ...]) -> None:
+def validate(file: Path, var: tuple[str, ...], spec_dirs: tuple[Path, ...]) -> None:
     """Check a storyboard against its providers' specs. Sends nothing."""
-    storyboard, checked = _checked(file, var)
+    storyboard, checked, _ = _checked(file, var, spec_dirs)
     providers = {storyboard.shot(s).provider for s in checked.order}
     shots, used = _count(len(checked.order), "shot"), _count(len(providers), "provider")
     click.echo(f"{file}: ok ({shots}, {used})")
@@ -336,14 +393,18 @@ def schema() -> None:
 @storyboard_arg
 @state_option
 @var_option
+@specs_option
 @click.option("--json", "as_json", is_flag=True)
 @errors_to_exit_codes
-def status(file: Path, state_dir: Path | None, var: tuple[str, ...], as_json: bool) -> None:
+def status(
+    file: Path,
+    state_dir: Path | None,
+    var: tuple[str, ...],
+    spec_dirs: tuple[Path, ...],
+    as_json: bool,
+) -> None:
     """Show the ledger's view of every shot of a storyboard."""
-    from .runner import plan as make_plan
-
-    storyboard = _load(file, var)
-    planned = make_plan(storyboard, state_dir=state_dir)
+    storyboard, planned = _planned(file, var, spec_dirs, state_dir)
     if as_json:
         shots = {p.shot_id: p.status_json() for p in planned}
         click.echo(json.dumps({"name": storyboard.name, "shots": shots}, indent=2))
@@ -383,38 +444,136 @@ def history(file: Path | None, state_dir: Path | None, limit: int) -> None:
 
 @main.group()
 def specs() -> None:
-    """Work with the provider specs."""
+    """Work with the provider specs: list, check against documents, diff, draft."""
+
+
+def _load_spec(path: Path) -> Any:
+    """A spec file, or bad input (exit 2) naming it."""
+    from .errors import SpecError
+    from .specs import load_spec
+
+    if not path.is_file():
+        raise InputError(Problem("no such spec file", str(path)))
+    try:
+        return load_spec(path)
+    except SpecError as exc:
+        raise InputError(Problem(str(exc), str(path))) from None
 
 
 @specs.command("check-docs")
-@click.argument("document", type=click.Path(path_type=Path, dir_okay=False))
-@click.argument("spec", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--all",
+    "all_dir",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[DIR]",
+    help="Check every spec against its document in DIR (default: ../shared/seeds beside "
+    "the project, when it is there).",
+)
+@specs_option
 @errors_to_exit_codes
-def check_docs(document: Path, spec: Path) -> None:
-    """Report fields and enum values of DOCUMENT that SPEC lacks (and extras it claims)."""
-    from .doccheck import check_document
+def check_docs(files: tuple[Path, ...], all_dir: str | None, spec_dirs: tuple[Path, ...]) -> None:
+    """Compare DOCUMENT with SPEC (or, with --all, every spec with its document).
 
-    result = check_document(document, spec)
-    for line in result.lines():
-        click.echo(line)
-    if result.ok:
-        click.echo(f"{spec.name}: every parameter and value of {document.name} is in the spec")
-    sys.exit(0 if result.ok else 1)
+    Reports every change from the spec to the document, one a line at the document's line
+    ("added": the document has it, the spec has not): parameters and response fields added
+    or removed, enum values and status words added or removed, type, required and range
+    changes, status words the spec does not map, and a document whose sha256 is not the one
+    the spec records. Exit codes: 0 they agree, 1 they differ, 2 bad input.
+    """
+    from .doccheck import DocCheck, check_all, check_document, default_documents_dir
+
+    checks: list[DocCheck]
+    if all_dir is not None:
+        if files:
+            raise InputError(Problem("give either --all [DIR] or DOCUMENT SPEC, not both"))
+        folder = Path(all_dir) if all_dir else default_documents_dir()
+        checks = check_all(_registry(spec_dirs), folder)
+    elif len(files) == 2:
+        checks = [check_document(files[0], _load_spec(files[1]))]
+    else:
+        raise InputError(Problem("give DOCUMENT SPEC, or --all [DIR]"))
+    for check in checks:
+        for line in check.lines():
+            click.echo(line)
+        verdict = "agrees with" if check.ok else "differs from"
+        click.echo(f"{check.spec.path.name} {verdict} {check.document.path.name}")
+    sys.exit(0 if all(c.ok for c in checks) else 1)
+
+
+@specs.command("diff")
+@click.argument("old", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("new", type=click.Path(path_type=Path, dir_okay=False))
+@errors_to_exit_codes
+def diff_specs(old: Path, new: Path) -> None:
+    """List every change from spec OLD to spec NEW, each breaking or not.
+
+    Breaking: a request field or value removed, a type narrowed, a field newly required, a
+    response field removed, a status word unmapped or remapped, an operation or a unified
+    field removed or moved. Exit codes: 0 no change, 1 a breaking change, 2 bad input,
+    3 only changes that break nothing.
+    """
+    from .specdiff import diff_specs as diff
+
+    changes = diff(_load_spec(old), _load_spec(new))
+    for change in changes:
+        click.echo(str(change))
+    breaking = sum(c.breaking for c in changes)
+    click.echo(
+        f"{len(changes)} changes, {breaking} breaking" if changes else "no changes that matter"
+    )
+    sys.exit(1 if breaking else 3 if changes else 0)
+
+
+@specs.command("draft")
+@click.argument("document", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--family", required=True, type=click.Choice(["videos", "generations"]))
+@click.option("--name", required=True, help="The spec's name: a Python identifier.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Where to write the draft (default: NAME.yaml here).",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@errors_to_exit_codes
+def draft(document: Path, family: str, name: str, out: Path | None, force: bool) -> None:
+    """Write a draft spec from a provider DOCUMENT.
+
+    The draft has the document's fields, types, enums, required flags, response fields and
+    status words, and the family's shared parts by reference. What only you can decide (which
+    request field takes the prompt, what each status word means) is left as TODO: vidpipe
+    refuses the spec until none is left. Then `vidpipe specs check-docs DOCUMENT SPEC`.
+    """
+    from .specdraft import draft_spec
+
+    target = out or Path(f"{name}.yaml")
+    if target.exists() and not force:
+        raise InputError(Problem("already exists (use --force to overwrite it)", str(target)))
+    text, todos = draft_spec(document, family=family, name=name)
+    target.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {target}: {todos} TODOs to settle, then run")
+    click.echo(f"  vidpipe specs check-docs {document} {target}")
 
 
 @specs.command("list")
-def list_specs() -> None:
-    """List the specs, their API family and models."""
-    from .specs import default_registry
-
-    for s in default_registry():
+@specs_option
+@errors_to_exit_codes
+def list_specs(spec_dirs: tuple[Path, ...]) -> None:
+    """List the specs, the API (group) each serves, its family and models."""
+    for s in _registry(spec_dirs):
         models = s.models()
         shown = (
             ", ".join(models[:4]) + (" ..." if models and len(models) > 4 else "")
             if models
             else "any"
         )
-        click.echo(f"{s.name:<20} api={s.api:<8} {s.family:<12} {s.document}  models: {shown}")
+        where = "" if s.builtin else f"  ({s.path})"
+        click.echo(
+            f"{s.name:<20} api={s.api:<8} {s.family:<12} {s.document}  models: {shown}{where}"
+        )
 
 
 def _register_emulator() -> None:

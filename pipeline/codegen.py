@@ -2,7 +2,8 @@
 
 Each spec `specs/NAME.yaml` becomes the package `generated/NAME/`, produced by the pinned
 openapi-python-client with `specs/openapi-python-client.yaml` and the template overrides in
-`specs/generator-templates/`. Into each package goes an `index` module as well: the operation
+`specs/generator-templates/`. The generator reads one document, so each spec is bundled with
+the shared parts it references first (`vidpipe.bundling`), as the runner reads it. Into each package goes an `index` module as well: the operation
 functions by role (`x-vidpipe.operations`), the body, answer and client classes, and the
 sha256 of the spec, named as the generator named them (read from the generator's own parse of
 the spec) and rendered from `index.py.jinja` by the generator's template environment. Last,
@@ -10,13 +11,13 @@ the spec) and rendered from `index.py.jinja` by the generator's template environ
 
 Output is built in a temporary folder and only swapped in when every spec generated without
 warnings, so a failed run leaves generated/ as it was. No network is used. This is a
-development command: nothing vidpipe imports at run time imports it.
+development command: nothing vidpipe imports at run time imports it. vidpipe runs it in a
+subprocess (`--spec FILE`) to generate the client of a user's spec into its cache.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import keyword
 import os
 import shutil
@@ -32,7 +33,8 @@ import jinja2
 import yaml
 
 from .errors import SpecError
-from .specs import GENERATOR_CONFIG, spec_files
+from .openapi import SPEC_DIR
+from .specs import GENERATOR_CONFIG, Spec, load_spec, spec_files
 
 #: Template overrides for the generator and the templates of the vidpipe-specific files.
 TEMPLATES = "generator-templates"
@@ -66,7 +68,8 @@ def _generator() -> list[str]:
         found = shutil.which("openapi-python-client")
         if found is None:
             raise SpecError(
-                "openapi-python-client is not installed; install the dev extra: pip install -e '.[dev]'"
+                "openapi-python-client is not installed; install the specs extra: "
+                "pip install 'vidpipe[specs]'"
             )
         exe = Path(found)
     return [str(exe)]
@@ -79,29 +82,37 @@ def _tool_env() -> dict[str, str]:
     return env
 
 
-def generate_one(spec: Path, out: Path, config: Path, templates: Path) -> None:
-    """Generate one client package, with its index module, from `spec` into the folder `out`."""
-    cmd = [
-        *_generator(),
-        "generate",
-        "--path",
-        str(spec),
-        "--output-path",
-        str(out),
-        "--meta",
-        "none",
-        "--config",
-        str(config),
-        "--custom-template-path",
-        str(templates),
-        "--overwrite",
-        "--fail-on-warning",
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=_tool_env(), cwd=out.parent)
-    text = (proc.stdout + proc.stderr).strip()
-    if proc.returncode != 0 or "Warning" in text or "not in PATH" in text:
-        raise SpecError(f"generation failed:\n{text}", spec=str(spec))
-    write_index(spec, out, config, templates)
+def generate_one(spec_path: Path, out: Path, config: Path, templates: Path) -> None:
+    """Generate one client package, with its index module, from the spec at `spec_path`
+    (bundled with its shared parts) into the folder `out`."""
+    spec = load_spec(spec_path)
+    with tempfile.TemporaryDirectory(prefix=".bundle-", dir=out.parent) as tmp:
+        bundled = Path(tmp) / spec_path.name
+        bundled.write_text(
+            yaml.safe_dump(dict(spec.doc), sort_keys=False, allow_unicode=True, width=100),
+            "utf-8",
+        )
+        cmd = [
+            *_generator(),
+            "generate",
+            "--path",
+            str(bundled),
+            "--output-path",
+            str(out),
+            "--meta",
+            "none",
+            "--config",
+            str(config),
+            "--custom-template-path",
+            str(templates),
+            "--overwrite",
+            "--fail-on-warning",
+        ]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=_tool_env(), cwd=out.parent)
+        text = (proc.stdout + proc.stderr).strip()
+        if proc.returncode != 0 or "Warning" in text or "not in PATH" in text:
+            raise SpecError(f"generation failed:\n{text}", spec=str(spec_path))
+        write_index(spec, bundled, out, config, templates)
 
 
 # -- the index module ----------------------------------------------------------------------
@@ -134,7 +145,7 @@ def _unique(names: list[str]) -> list[str]:
 
 
 def index_context(
-    spec: Path, doc: Mapping[str, Any], data: Any, field_prefix: str
+    spec: Path, doc: Mapping[str, Any], data: Any, field_prefix: str, spec_file: str = ""
 ) -> dict[str, Any]:
     """What the index template needs, named as the generator named the modules and classes
     it wrote: `data` is the generator's own parse of `doc`."""
@@ -195,7 +206,7 @@ def index_context(
         raise SpecError(f"schema names clash with the index: {', '.join(clashes)}", spec=spec.stem)
     return {
         "spec_name": spec.stem,
-        "spec_file": f"specs/{spec.name}",
+        "spec_file": spec_file or f"specs/{spec.name}",
         "roles": roles,
         "absent_roles": [r for r in OPTIONAL_ROLES if r not in endpoints],
         "models": models,
@@ -206,24 +217,25 @@ def index_context(
     }
 
 
-def write_index(spec: Path, package: Path, config: Path, templates: Path) -> Path:
+def write_index(spec: Spec, bundled: Path, package: Path, config: Path, templates: Path) -> Path:
     """Write `package/index.py` for `spec`, rendered by the generator's template environment
-    from its own parse of the spec, then run the config's post hooks (ruff) as it does."""
+    from its own parse of the bundled spec (the file `bundled`), then run the config's post
+    hooks (ruff) as it does."""
     from openapi_python_client import Project
     from openapi_python_client.config import Config, ConfigFile, MetaType
     from openapi_python_client.parser.errors import GeneratorError
     from openapi_python_client.parser.openapi import GeneratorData
 
-    raw = spec.read_bytes()
-    doc = yaml.safe_load(raw)
+    doc = dict(spec.doc)
     settings = Config.from_sources(
-        ConfigFile.load_from_path(config), MetaType.NONE, spec, "utf-8", True, package
+        ConfigFile.load_from_path(config), MetaType.NONE, bundled, "utf-8", True, package
     )
     data = GeneratorData.from_dict(doc, config=settings)
     if isinstance(data, GeneratorError):
-        raise SpecError(f"the generator cannot read it: {data.header}", spec=spec.stem)
-    context = index_context(spec, doc, data, settings.field_prefix)
-    context["spec_sha256"] = hashlib.sha256(raw).hexdigest()
+        raise SpecError(f"the generator cannot read it: {data.header}", spec=spec.name)
+    shown = f"specs/{spec.path.name}" if spec.builtin else spec.path.name
+    context = index_context(spec.path, doc, data, settings.field_prefix, shown)
+    context["spec_sha256"] = spec.sha256
     project = Project(openapi=data, config=settings, custom_template_path=templates)
     target = package / "index.py"
     target.write_text(project.env.get_template(INDEX_TEMPLATE).render(**context), "utf-8")
@@ -232,7 +244,7 @@ def write_index(spec: Path, package: Path, config: Path, templates: Path) -> Pat
             hook, shell=True, cwd=package, env=_tool_env(), capture_output=True, text=True
         )
         if proc.returncode != 0:
-            raise SpecError(f"post hook failed: {hook}\n{proc.stdout}{proc.stderr}", spec=spec.stem)
+            raise SpecError(f"post hook failed: {hook}\n{proc.stdout}{proc.stderr}", spec=spec.name)
     return target
 
 
@@ -301,6 +313,28 @@ def regenerate(spec_dir: Path, out_dir: Path, registry: Path | None = None) -> l
     return written
 
 
+def generate_client(spec_path: Path, out_dir: Path) -> Path:
+    """Generate the client of one spec (a user's, say) as the package `out_dir/NAME`, with
+    the generator config and templates vidpipe ships. The package appears whole or not at all."""
+    name = spec_path.stem
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise SpecError("a spec's file name must be a Python identifier", spec=str(spec_path))
+    out_dir = out_dir.resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / name
+    with tempfile.TemporaryDirectory(prefix=f".{name}-", dir=out_dir) as tmp:
+        staged = Path(tmp) / name
+        generate_one(
+            spec_path.resolve(),
+            staged,
+            SPEC_DIR / GENERATOR_CONFIG,
+            (SPEC_DIR / TEMPLATES).resolve(),
+        )
+        if not target.exists():  # else another process made the same client meanwhile
+            os.replace(staged, target)
+    return target
+
+
 def _files(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes()
@@ -335,6 +369,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--specs", type=Path, default=Path("specs"))
     parser.add_argument("--out", type=Path, default=Path("generated"))
     parser.add_argument(
+        "--spec",
+        type=Path,
+        default=None,
+        help="generate only this spec's client, as the package OUT/NAME",
+    )
+    parser.add_argument(
         "--registry",
         type=Path,
         default=None,
@@ -342,6 +382,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
+        if args.spec is not None:
+            print(f"generated {generate_client(args.spec, args.out)}")
+            return 0
         for path in regenerate(args.specs, args.out, args.registry):
             print(f"generated {path}")
     except SpecError as exc:

@@ -57,7 +57,7 @@ class PlainDisplay:
     ) -> None:
         self.stream = stream or sys.stderr
         self.clock = clock
-        self.last: dict[str, tuple[str, int]] = {}
+        self.last: dict[str, tuple[str, int, str]] = {}
         self.width = max((len(s) for s in shot_ids), default=4)
         self.started = clock()
 
@@ -65,7 +65,7 @@ class PlainDisplay:
         if event.phase == ShotState.PENDING:  # waiting for a slot: not worth a line
             return
         quarter = (event.progress or 0) // 25 if event.phase == ShotState.RUNNING else 0
-        key = (event.phase, quarter)
+        key = (event.phase, quarter, event.message)
         if self.last.get(event.shot_id) == key:
             return
         self.last[event.shot_id] = key
@@ -154,7 +154,7 @@ class LiveDisplay:
                 self._bar(event),
                 times[event.shot_id],
                 event.task_id or "",
-                event.message if event.phase in FINAL_EVENT_STATES else "",
+                event.message,
             )
         return table
 

@@ -1,268 +1,195 @@
 """Compare a provider's API document with the spec that transcribes it.
 
-Provider documents come in two text layouts: a "field per block" layout (the field name on
-one line, its type on the next, then `required`, a description and `Available options:` with
-the enum values), and a Markdown table layout (`| name | type | required | description |`).
-Both are read into the same shape, then compared with the spec's create call: every
-parameter and enum value the document lists must be in the spec, and every spec field that
-claims to come from the document (not marked `x-source: reference`) must be in the document.
+The document is read by `vidpipe.providerdoc`, the spec's create call and answer by
+`vidpipe.apifields`, and every change from the spec to the document is reported: parameters
+and response fields added or removed, enum values (and status words) added or removed, type,
+required/optional and range changes. A spec field that does not claim to come from the
+document (`x-source: reference`, for example a shared part) is never reported as removed.
+What a document leaves unsaid is not reported: the range of a field it gives none for, the
+values of a response field it lists without them (the status words of a `string` status,
+say), and that the spec requires a response field (it does so to read answers).
+
+Every status word the document lists must be mapped by the spec's `x-vidpipe-status`. The
+spec records the document's sha256 (`x-vidpipe.document-sha256`); a document that no longer
+matches it has changed since the spec was checked, which is reported too.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import attrs
 
-from .errors import InputError, Problem
-from .specs import Spec, load_spec
+from .apifields import Change, Field, compare_fields, describe, spec_fields
+from .errors import InputError, Problem, SpecError
+from .openapi import SPEC_DIR
+from .providerdoc import ApiDocument, DocField, parse_document
+from .specs import Spec, SpecRegistry, load_spec
 
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_TYPE = re.compile(
-    r"^(enum<\w+>|string|integer|number|boolean|file|object|array)(\[\])?$", re.IGNORECASE
-)
-_KEYWORDS = {"required", "optional"}
-_TABLE_ROW = re.compile(r"^\|?\s*([A-Za-z_][A-Za-z0-9_]*)\s*\|\s*([^|]+?)\s*\|")
-
-
-@attrs.frozen
-class DocField:
-    """One field as a document lists it."""
-
-    name: str
-    type: str
-    required: bool = False
-    enum: tuple[str, ...] = ()
+__all__ = [
+    "DocCheck",
+    "check_all",
+    "check_document",
+    "compare",
+    "default_documents_dir",
+    "document_fields",
+]
 
 
-@attrs.frozen
-class ApiDocument:
-    """What a provider document says about its create call."""
-
-    path: Path
-    request: Mapping[str, DocField]
-    response: Mapping[str, DocField]
+def default_documents_dir() -> Path:
+    """`../shared/seeds` beside the project whose specs these are (a checkout of it)."""
+    folder = SPEC_DIR.parent.parent / "shared" / "seeds"
+    if not folder.is_dir():
+        raise InputError(
+            Problem(f"no folder of provider documents given, and none at {folder}: give --all DIR")
+        )
+    return folder
 
 
 @attrs.frozen
 class DocCheck:
-    """Differences between a document and its spec; empty lists mean they agree."""
+    """What changed from a spec to its document; no changes and no other findings: clean."""
 
-    document: str
-    spec: str
-    missing_params: list[str] = attrs.Factory(list)
-    missing_enum_values: dict[str, list[str]] = attrs.Factory(dict)
-    missing_required: list[str] = attrs.Factory(list)
-    missing_response_fields: list[str] = attrs.Factory(list)
-    missing_response_enum_values: dict[str, list[str]] = attrs.Factory(dict)
-    extra_params: list[str] = attrs.Factory(list)
-    extra_response_fields: list[str] = attrs.Factory(list)
+    document: ApiDocument
+    spec: Spec
+    changes: list[Change] = attrs.Factory(list)
+    unmapped: list[str] = attrs.Factory(list)  # status words the spec does not map
+    sha256_mismatch: bool = False
 
     @property
     def ok(self) -> bool:
-        """True when nothing the document lists is missing from the spec."""
-        return not (
-            self.missing_params
-            or self.missing_enum_values
-            or self.missing_required
-            or self.missing_response_fields
-            or self.missing_response_enum_values
-        )
+        return not (self.changes or self.unmapped or self.sha256_mismatch)
+
+    def _where(self, change: Change) -> str:
+        doc = self.document
+        fields = doc.request if change.part == "request" else doc.response
+        found = fields.get(change.field)
+        return f"{doc.path.name}:{found.line}" if found and found.line else doc.path.name
 
     def lines(self) -> list[str]:
-        """A human-readable report, one finding per line."""
-        out = []
-        for name in self.missing_params:
-            out.append(f"missing parameter: {name}")
-        for name, values in self.missing_enum_values.items():
-            out.append(f"missing enum values of {name}: {', '.join(values)}")
-        for name in self.missing_required:
-            out.append(f"parameter not marked required: {name}")
-        for name in self.missing_response_fields:
-            out.append(f"missing response field: {name}")
-        for name, values in self.missing_response_enum_values.items():
-            out.append(f"missing enum values of response field {name}: {', '.join(values)}")
-        for name in self.extra_params:
+        """One finding per line, each naming the document line it is about."""
+        out = [f"{self._where(c)}: {describe(c)}" for c in self.changes]
+        status = self.document.response.get("status")
+        for word in self.unmapped:
+            where = f"{self.document.path.name}:{status.line}" if status and status.line else ""
             out.append(
-                f"extra parameter (not in the document, not marked x-source: reference): {name}"
+                f"{where or self.document.path.name}: status word {word!r} is not in "
+                f"x-vidpipe-status of {self.spec.status_file().name}: map it to queued, "
+                "running, succeeded or failed"
             )
-        for name in self.extra_response_fields:
+        if self.sha256_mismatch:
+            recorded = self.spec.document_sha256
+            what = f"records {recorded}" if recorded else "records none (x-vidpipe.document-sha256)"
             out.append(
-                f"extra response field (not in the document, not marked x-source: reference): {name}"
+                f"{self.document.path.name}: its sha256 is {self.document.sha256}, the spec "
+                f"{what}: the document changed since the spec was checked; once the spec "
+                "matches it, record the new sha256"
             )
         return out
 
 
-def _options(lines: list[str], start: int) -> tuple[tuple[str, ...], int]:
-    """Read the comma-separated values after an `Available options:` line."""
-    values: list[str] = []
-    i = start
-    while i < len(lines):
-        text = lines[i].strip()
-        if not text:
-            i += 1
-            continue
-        more = text.endswith(",")
-        values.extend(v.strip() for v in text.rstrip(",").split(",") if v.strip())
-        i += 1
-        if not more:
-            break
-    return tuple(values), i
-
-
-def _starts_field(lines: list[str], i: int) -> bool:
-    """A field block starts with its name on one line and its type on the next."""
-    if i + 1 >= len(lines):
-        return False
-    name = lines[i].strip()
-    return (
-        bool(_NAME.match(name))
-        and name not in _KEYWORDS
-        and bool(_TYPE.match(lines[i + 1].strip()))
+def _field(doc: DocField) -> Field:
+    return Field(
+        name=doc.name,
+        types=doc.types,
+        required=doc.required,
+        enum=doc.enum,
+        minimum=doc.minimum,
+        maximum=doc.maximum,
+        line=doc.line,
     )
 
 
-def _parse_blocks(lines: list[str]) -> dict[str, DocField]:
-    fields: dict[str, DocField] = {}
-    i = 0
-    while i < len(lines) - 1:
-        if not _starts_field(lines, i):
-            i += 1
-            continue
-        required = False
-        enum: tuple[str, ...] = ()
-        j = i + 2
-        while j < len(lines):
-            text = lines[j].strip()
-            if _starts_field(lines, j):
-                break
-            if text == "required":
-                required = True
-            elif text == "Available options:":
-                enum, j = _options(lines, j + 1)
-                continue
-            j += 1
-        name, typ = lines[i].strip(), lines[i + 1].strip()
-        fields[name] = DocField(name, typ, required, enum)
-        i = j
-    return fields
+def document_fields(document: ApiDocument) -> tuple[dict[str, Field], dict[str, Field]]:
+    """The document's request and response fields as `Field`s."""
+    request = {name: _field(f) for name, f in document.request.items()}
+    response = {name: _field(f) for name, f in document.response.items()}
+    return request, response
 
 
-def _parse_table(lines: list[str]) -> dict[str, DocField]:
-    fields: dict[str, DocField] = {}
-    for line in lines:
-        m = _TABLE_ROW.match(line.strip())
-        if not m or m.group(1) in {"Name", "Field"}:
-            continue
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        required = len(cells) > 2 and cells[2].lower() == "yes"
-        fields[m.group(1)] = DocField(m.group(1), m.group(2), required)
-    return fields
+def _unsaid(
+    spec: Mapping[str, Field], document: Mapping[str, Field], *, values: bool
+) -> dict[str, Field]:
+    """The spec's fields without what the document does not say about them: ranges (and,
+    with `values`, enum values) of the fields it gives none for."""
+    out = {}
+    for name, field in spec.items():
+        said = document.get(name)
+        if said is not None and said.minimum is None and said.maximum is None:
+            field = attrs.evolve(field, minimum=None, maximum=None)
+        if said is not None and values and not said.enum:
+            field = attrs.evolve(field, enum=())
+        out[name] = field
+    return out
 
 
-def _section(lines: list[str], starts: Iterable[str], ends: Iterable[str]) -> list[str]:
-    starts, ends = tuple(starts), tuple(ends)
-    # A heading may be glued to the end of the line before it (a code sample, say).
-    begin = next(
-        (i for i, line in enumerate(lines) if any(line.strip().endswith(s) for s in starts)),
-        None,
-    )
-    if begin is None:
-        return []
-    rest = lines[begin + 1 :]
-    end = next((i for i, line in enumerate(rest) if line.strip() in ends), len(rest))
-    return rest[:end]
-
-
-def parse_document(path: Path) -> ApiDocument:
-    """Read a provider document's request parameters and response fields."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InputError(Problem(f"cannot read document: {exc.strerror}", str(path))) from exc
-    if any(line.strip() == "Request body parameters" for line in lines):
-        request = _parse_table(
-            _section(lines, ["Request body parameters"], ["Example request", "Response schema"])
-        )
-        response = _parse_table(_section(lines, ["Response schema"], ["Example response:"]))
-    else:
-        request = _parse_blocks(_section(lines, ["Body"], ["Response"]))
-        response = _parse_blocks(_section(lines, ["Response"], []))
-    if not request:
-        raise InputError(Problem("no request parameters found in the document", str(path)))
-    return ApiDocument(path, request, response)
-
-
-def _enum_values(schema: Mapping[str, Any]) -> set[str]:
-    values = {str(v) for v in schema.get("enum", ())}
-    for key in ("anyOf", "oneOf"):
-        for sub in schema.get(key, ()):
-            values |= _enum_values(sub)
-    return values
-
-
-def _create_properties(spec: Spec) -> tuple[dict[str, Any], set[str]]:
-    body = spec.operation("create").definition.get("requestBody", {})
-    props: dict[str, Any] = {}
-    required: set[str] = set()
-    for media in body.get("content", {}).values():
-        schema = spec.resolve(media["schema"])
-        props.update(schema.get("properties", {}))
-        required |= set(schema.get("required", ()))
-    return props, required
-
-
-def _response_properties(spec: Spec) -> dict[str, Any]:
-    responses = spec.operation("create").definition.get("responses", {})
-    ok = responses.get("200") or responses.get("201") or {}
-    ok = spec.resolve(ok)
-    props: dict[str, Any] = {}
-    for media in ok.get("content", {}).values():
-        props.update(media.get("schema", {}).get("properties", {}))
-    return props
-
-
-def _from_reference(schema: Mapping[str, Any]) -> bool:
-    """True for a property that says it does not come from the document's field list."""
-    return bool(schema.get("x-source", "document") != "document")
+def _from_document(fields: Mapping[str, Field]) -> list[str]:
+    return [name for name, field in fields.items() if field.source == "document"]
 
 
 def compare(document: ApiDocument, spec: Spec) -> DocCheck:
-    """What the spec lacks of the document, and what it claims beyond it."""
-    props, required = _create_properties(spec)
-    check = DocCheck(document=document.path.name, spec=spec.name)
-    for name, field in document.request.items():
-        if name not in props:
-            check.missing_params.append(name)
-            continue
-        lacking = sorted(set(field.enum) - _enum_values(props[name]))
-        if lacking:
-            check.missing_enum_values[name] = lacking
-        if field.required and name not in required:
-            check.missing_required.append(name)
-    response = _response_properties(spec)
-    for name, field in document.response.items():
-        if name not in response:
-            check.missing_response_fields.append(name)
-            continue
-        lacking = sorted(set(field.enum) - _enum_values(response[name]))
-        if lacking:
-            check.missing_response_enum_values[name] = lacking
-    check.extra_params.extend(
-        sorted(n for n, s in props.items() if n not in document.request and not _from_reference(s))
+    """Every change from `spec` to `document`, and the status words the spec cannot read."""
+    spec_request, spec_response = spec_fields(spec)
+    doc_request, doc_response = document_fields(document)
+    changes = compare_fields(
+        "request",
+        _unsaid(spec_request, doc_request, values=False),
+        doc_request,
+        removable=_from_document(spec_request),
     )
-    check.extra_response_fields.extend(
-        sorted(
-            n for n, s in response.items() if n not in document.response and not _from_reference(s)
+    changes += [
+        change
+        for change in compare_fields(
+            "response",
+            _unsaid(spec_response, doc_response, values=True),
+            doc_response,
+            removable=_from_document(spec_response),
         )
+        if change.kind != "optional"
+    ]
+    status = document.response.get("status")
+    unmapped = [w for w in (status.enum if status else ()) if spec.normalise_status(w) is None]
+    recorded = spec.document_sha256
+    return DocCheck(
+        document=document,
+        spec=spec,
+        changes=changes,
+        unmapped=unmapped,
+        sha256_mismatch=recorded != document.sha256,
     )
-    return check
 
 
 def check_document(document: Path, spec: Path | Spec) -> DocCheck:
     """Parse `document` and compare it with `spec` (a path or a loaded Spec)."""
     loaded = spec if isinstance(spec, Spec) else load_spec(spec)
     return compare(parse_document(document), loaded)
+
+
+def check_all(registry: SpecRegistry, folder: Path) -> list[DocCheck]:
+    """Each spec that names a document against that document in `folder`.
+
+    Raises InputError naming every spec whose document is not there, or that cannot be read.
+    """
+    if not folder.is_dir():
+        raise InputError(Problem("no such folder of provider documents", str(folder)))
+    checks: list[DocCheck] = []
+    problems: list[Problem] = []
+    for spec in registry:
+        if not spec.document:
+            continue
+        path = folder / spec.document
+        if not path.is_file():
+            problems.append(
+                Problem(f"its document {spec.document} is not in {folder}", str(spec.path))
+            )
+            continue
+        try:
+            checks.append(check_document(path, spec))
+        except InputError as exc:
+            problems.extend(exc.problems)
+        except SpecError as exc:
+            problems.append(Problem(str(exc), str(spec.path)))
+    if problems:
+        raise InputError(problems)
+    return checks

@@ -13,6 +13,7 @@ Library code raises these; only the CLI turns them into messages and exit codes.
         ├── HTTPStatusError   an HTTP status the call cannot use (after retries)
         ├── TaskFailed        the provider reported the task failed
         ├── PollTimeout       the task did not finish before its deadline
+        ├── UnmappedStatus    the task kept answering a status word its spec does not map
         ├── ContentExpired    the provider says the finished task's video is gone
         ├── ResultRefused     the result URL keeps refusing the download (the task is kept)
         ├── UnknownCreate     a create was sent but its answer was lost
@@ -131,6 +132,24 @@ class TaskFailed(ProviderError):
 
 class PollTimeout(ProviderError):
     """The task did not reach a final state before its deadline."""
+
+
+class UnmappedStatus(ProviderError):
+    """The task answered, for longer than the grace period, a status word its spec's
+    `x-vidpipe-status` does not map."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        word: str,
+        waited: float,
+        shot: str | None = None,
+        task_id: str | None = None,
+    ) -> None:
+        self.word = word
+        self.waited = waited
+        super().__init__(message, shot=shot, task_id=task_id)
 
 
 class ContentExpired(ProviderError):

@@ -144,6 +144,10 @@ class FinalCut:
     line: int | None = None
 
 
+def _path_tuple(value: Iterable[Path]) -> tuple[Path, ...]:
+    return tuple(value)
+
+
 def _shot_tuple(value: Iterable[Shot]) -> tuple[Shot, ...]:
     return tuple(value)
 
@@ -165,6 +169,8 @@ class Storyboard:
     vars: Mapping[str, Any] = attrs.field(factory=FrozenDict, converter=_frozen_mapping)
     shots: tuple[Shot, ...] = attrs.field(default=(), converter=_shot_tuple)
     final: FinalCut | None = None
+    #: The storyboard's own folders of specs (`specs:`), absolute.
+    spec_dirs: tuple[Path, ...] = attrs.field(default=(), converter=_path_tuple)
     source: str = attrs.field(default="", eq=False)
     _by_id: Mapping[str, Shot] = attrs.field(init=False, repr=False, eq=False)
 

@@ -10,6 +10,10 @@ scope); when that gives up, polling backs off (capped, Retry-After honoured) and
 through any run of such failures, until the deadline. The task is paid for: nothing here
 ever leads to a new create. In testing mode (`retry.set_testing`) those backoff waits are
 not slept but still count towards the deadline.
+
+A status word the spec does not map (`TaskSnapshot.unmapped`) is given a grace period: the
+task is polled on, with growing waits, and if it still answers words the spec does not map
+when the grace period is over, polling stops with `UnmappedStatus` naming the word.
 """
 
 from __future__ import annotations
@@ -23,10 +27,13 @@ from typing import Protocol
 import attrs
 
 from .adapters.contract import TaskSnapshot
-from .errors import PollTimeout, ProviderError, TaskFailed
+from .errors import PollTimeout, ProviderError, TaskFailed, UnmappedStatus
 from .retry import RetryPolicies, RetryPolicy, backoff_seconds, is_retryable, is_testing
 
-__all__ = ["PollSettings", "StatusSource", "next_interval", "poll"]
+__all__ = ["DEFAULT_STATUS_GRACE", "PollSettings", "StatusSource", "next_interval", "poll"]
+
+#: Seconds a task may answer status words its spec does not map before its shot fails.
+DEFAULT_STATUS_GRACE = 300.0
 
 _POLL_ERRORS = RetryPolicies().poll_errors
 
@@ -90,13 +97,16 @@ async def poll(
     clock: Callable[[], float] = time.monotonic,
     settings: PollSettings = PollSettings(),
     errors: RetryPolicy = _POLL_ERRORS,
+    status_grace_s: float = DEFAULT_STATUS_GRACE,
 ) -> TaskSnapshot:
     """Poll `task_id` until it succeeds (returned) or fails (`TaskFailed`).
 
     Raises `PollTimeout` when the task has not finished `deadline_s` seconds after
-    `started_at` (on `clock`; default: the first poll), after at least one status read.
-    Status reads that fail with what the poll scope retries are backed off under `errors`
-    until then. `on_update` sees every snapshot (it may be a coroutine function).
+    `started_at` (on `clock`; default: the first poll), after at least one status read, and
+    `UnmappedStatus` when it has answered only status words its spec does not map for
+    `status_grace_s` seconds. Status reads that fail with what the poll scope retries are
+    backed off under `errors` until then. `on_update` sees every snapshot (it may be a
+    coroutine function).
     """
     start = clock() if started_at is None else started_at
     deadline = start + deadline_s
@@ -104,6 +114,8 @@ async def poll(
     polls = 0
     failures = 0
     skipped = 0.0  # backoff waits testing mode did not sleep: they count all the same
+    unmapped_since: float | None = None
+    unmapped_polls = 0
     while True:
         try:
             snapshot = await adapter.status(task_id)
@@ -136,6 +148,19 @@ async def poll(
         if snapshot.state == "failed":
             reason = snapshot.error or f"status {snapshot.raw_status}"
             raise TaskFailed(f"task {task_id} failed: {reason}", reason=reason, task_id=task_id)
+        if snapshot.unmapped is None:
+            unmapped_since, unmapped_polls = None, 0
+        else:
+            unmapped_since = now if unmapped_since is None else unmapped_since
+            waited = now - unmapped_since
+            if waited >= status_grace_s:
+                raise UnmappedStatus(
+                    f"task {task_id} answered status {snapshot.unmapped!r}, which its spec "
+                    f"does not map, for {waited:g} s",
+                    word=snapshot.unmapped,
+                    waited=waited,
+                    task_id=task_id,
+                )
         if now >= deadline:
             raise PollTimeout(
                 f"task {task_id} has not finished {now - start:.0f} s after it was created "
@@ -148,5 +173,12 @@ async def poll(
         interval = next_interval(
             snapshot, polls=polls, first_sample=first_sample, now=now, settings=settings
         )
-        await sleep(min(interval, max(deadline - now, 0.0)))
+        until = deadline
+        if unmapped_since is not None:
+            # Back off from a word nobody can read, and look again when the grace ends.
+            backoff = settings.first * settings.growth**unmapped_polls
+            interval = min(max(interval, backoff), settings.ceiling)
+            until = min(deadline, unmapped_since + status_grace_s)
+            unmapped_polls += 1
+        await sleep(min(interval, max(until - now, 0.0)))
         polls += 1

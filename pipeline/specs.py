@@ -1,23 +1,27 @@
 """The provider specs, as the runner and the emulator read them.
 
-Everything vidpipe knows about a provider comes from its spec in `specs/`: the routes, the
-request schemas and their constraints, the generated client package, and the `x-vidpipe`
+Everything vidpipe knows about a provider comes from its spec: the routes, the request
+schemas and their constraints, the generated client package, and the `x-vidpipe`
 extensions that say which API family it is, which unified storyboard names map to which
-request fields, and how its status words map to vidpipe's own states.
+request fields, and how its status words map to vidpipe's own states. A spec references its
+family's shared parts (`specs/shared/`) and is read bundled with them (`vidpipe.bundling`).
+
+vidpipe ships the specs in `specs/`; a user adds a folder of specs of their own
+(`SpecRegistry.with_dirs`), where a spec with the name of a shipped one replaces it.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
-import hashlib
-from collections.abc import Iterator, Mapping
+import keyword
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import attrs
-import yaml
 
+from .bundling import bundle, read_yaml
 from .errors import SpecError
 from .openapi import SPEC_DIR
 from .states import TASK_STATES, TaskState
@@ -25,6 +29,10 @@ from .states import TASK_STATES, TaskState
 FAMILIES = ("videos", "generations")
 #: The generator config that sits beside the specs; it is not a provider spec.
 GENERATOR_CONFIG = "openapi-python-client.yaml"
+#: The folder of the family's shared parts, beside the specs.
+SHARED_DIR = "shared"
+#: A value that starts with this marks a choice a draft spec leaves to its author.
+TODO = "TODO"
 FieldForm = Literal["value", "file", "url", "text-item", "image-item"]
 UNIFIED_FIELDS = ("prompt", "duration", "size", "resolution", "ratio", "seed", "image", "remix")
 
@@ -54,8 +62,11 @@ class Spec:
 
     name: str
     path: Path
+    #: Over the spec file and every shared file it references: a client generated from
+    #: another version of any of them is stale.
     sha256: str
     doc: Mapping[str, Any] = attrs.field(repr=False)
+    #: The API (or group of specs) it serves: the spec's name unless `x-vidpipe.api` says.
     api: str
     family: str
     document: str
@@ -64,11 +75,33 @@ class Spec:
     upload_content_type: str | None
     remix_via: str | None
     fields: Mapping[str, FieldRule]
+    #: The sha256 of the provider document as last checked (`x-vidpipe.document-sha256`).
+    document_sha256: str | None = None
+    #: The shared files the spec references.
+    sources: tuple[Path, ...] = ()
+    #: (kind, name) of each component that came from a shared file -> that file.
+    origins: Mapping[tuple[str, str], Path] = attrs.field(factory=dict, repr=False)
 
     @property
     def package(self) -> str:
-        """The import path of the generated client package."""
+        """The import path of the generated client package of a shipped spec."""
         return f"{__package__}.generated.{self.name}"
+
+    @property
+    def builtin(self) -> bool:
+        """True for a spec shipped with vidpipe (its client is in `vidpipe.generated`)."""
+        return self.path.parent.resolve() == SPEC_DIR.resolve()
+
+    def status_file(self) -> Path:
+        """The file that holds the spec's status mapping: the spec, unless every status
+        schema it uses comes from one shared file."""
+        schemas = self.doc.get("components", {}).get("schemas", {})
+        files = {
+            self.origins.get(("schemas", name), self.path)
+            for name, schema in schemas.items()
+            if isinstance(schema, dict) and "x-vidpipe-status" in schema
+        }
+        return files.pop() if len(files) == 1 else self.path
 
     def operation(self, role: str) -> Operation:
         """The operation that plays `role` (create, status, content, remix)."""
@@ -86,7 +119,7 @@ class Spec:
 
     def resolve(self, node: Any) -> Any:
         """A deep copy of `node` with every local `$ref` replaced by its target."""
-        return _resolve(self.doc, node, ())
+        return resolve_refs(self.doc, node)
 
     @functools.cached_property
     def _create_schemas(self) -> Mapping[str, dict[str, Any]]:
@@ -135,7 +168,7 @@ class Spec:
                 if state not in TASK_STATES:
                     raise SpecError(
                         f"x-vidpipe-status of {name} maps {word!r} to unknown state {state!r}",
-                        spec=self.name,
+                        spec=str(self.path),
                     )
                 merged.setdefault(str(word), state)
         return merged
@@ -147,7 +180,8 @@ class Spec:
         return self.status_map.get(word)
 
 
-def _json_type(value: object) -> str:
+def json_type(value: object) -> str:
+    """The JSON type of a Python value read from JSON or YAML."""
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int):
@@ -179,13 +213,38 @@ def schema_types(schema: Mapping[str, Any]) -> set[str]:
         if "const" in schema:
             values = [schema["const"]]
         if isinstance(values, list):
-            found.update(_json_type(v) for v in values)
+            found.update(json_type(v) for v in values)
     return found
+
+
+def object_properties(
+    schema: Mapping[str, Any], source: str | None = None
+) -> tuple[dict[str, Any], set[str]]:
+    """The properties and required names of a resolved object schema, with those of its
+    allOf parts merged in (the schema's own win). Each property that names no `x-source`
+    gets the one of the nearest schema around it that does (`source` from outside)."""
+    source = schema.get("x-source", source)
+    props: dict[str, Any] = {}
+    required: set[str] = set(schema.get("required") or ())
+    for part in schema.get("allOf") or ():
+        if isinstance(part, Mapping):
+            more, needed = object_properties(part, source)
+            props.update(more)
+            required |= needed
+    for name, prop in (schema.get("properties") or {}).items():
+        marked = isinstance(prop, Mapping) and source is not None and "x-source" not in prop
+        props[name] = {**prop, "x-source": source} if marked else prop
+    return props, required
 
 
 def spec_files(spec_dir: Path) -> list[Path]:
     """The provider specs in `spec_dir`, sorted, without the generator config."""
     return sorted(p for p in spec_dir.glob("*.yaml") if p.name != GENERATOR_CONFIG)
+
+
+def resolve_refs(doc: Mapping[str, Any], node: Any) -> Any:
+    """A deep copy of `node` (from `doc`) with every local `$ref` replaced by its target."""
+    return _resolve(doc, node, ())
 
 
 def _resolve(doc: Mapping[str, Any], node: Any, seen: tuple[str, ...]) -> Any:
@@ -224,55 +283,122 @@ def _field_rules(name: str, raw: Mapping[str, Any]) -> dict[str, FieldRule]:
     return rules
 
 
-def load_spec(path: Path) -> Spec:
-    """Load and check one spec file."""
-    raw = path.read_bytes()
-    try:
-        doc = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        raise SpecError(f"not valid YAML: {exc}", spec=str(path)) from exc
+def _todos(node: Any, where: str) -> list[str]:
+    """Where `node` still holds a draft's TODO value."""
+    if isinstance(node, str):
+        return [where] if node.startswith(TODO) else []
+    if isinstance(node, Mapping):
+        return [t for k, v in node.items() for t in _todos(v, f"{where}.{k}")]
+    if isinstance(node, list):
+        return [t for i, v in enumerate(node) for t in _todos(v, f"{where}[{i}]")]
+    return []
+
+
+def _draft_todos(doc: Mapping[str, Any]) -> list[str]:
+    found = _todos(doc.get("x-vidpipe"), "x-vidpipe")
+    for name, schema in (doc.get("components", {}).get("schemas") or {}).items():
+        if isinstance(schema, Mapping) and "x-vidpipe-status" in schema:
+            found += _todos(schema["x-vidpipe-status"], f"{name}.x-vidpipe-status")
+    return found
+
+
+def load_spec(path: Path, search: Iterable[Path] = (SPEC_DIR,)) -> Spec:
+    """Load and check one spec file, bundled with the shared parts it references (looked
+    for beside it, then in each folder of `search`: by default vidpipe's own specs)."""
+    raw, loaded = read_yaml(path)
     name = path.stem
-    ext = doc.get("x-vidpipe") if isinstance(doc, dict) else None
+    if not isinstance(loaded, dict):
+        raise SpecError("is not a YAML mapping", spec=str(path))
+    bundled = bundle(path, loaded, raw, tuple(search))
+    doc = bundled.doc
+    ext = doc.get("x-vidpipe")
     if not isinstance(ext, dict):
-        raise SpecError("has no x-vidpipe extension", spec=name)
-    missing = [k for k in ("api", "family", "operations", "create-content-type") if k not in ext]
+        raise SpecError("has no x-vidpipe extension", spec=str(path))
+    todos = _draft_todos(doc)
+    if todos:
+        raise SpecError(
+            f"is a draft: replace the TODO at {', '.join(todos)} (see {path})", spec=str(path)
+        )
+    missing = [k for k in ("family", "operations", "create-content-type") if k not in ext]
     if missing:
-        raise SpecError(f"x-vidpipe lacks {', '.join(missing)}", spec=name)
+        raise SpecError(f"x-vidpipe lacks {', '.join(missing)}", spec=str(path))
     if ext["family"] not in FAMILIES:
-        raise SpecError(f"x-vidpipe.family must be one of {FAMILIES}", spec=name)
+        raise SpecError(f"x-vidpipe.family must be one of {FAMILIES}", spec=str(path))
     for role in ("create", "status"):
         if role not in ext["operations"]:
-            raise SpecError(f"x-vidpipe.operations lacks {role}", spec=name)
+            raise SpecError(f"x-vidpipe.operations lacks {role}", spec=str(path))
     spec = Spec(
         name=name,
         path=path,
-        sha256=hashlib.sha256(raw).hexdigest(),
+        sha256=bundled.sha256,
         doc=doc,
-        api=str(ext["api"]),
+        api=str(ext.get("api") or name),
         family=str(ext["family"]),
         document=str(ext.get("document", "")),
         operations=dict(ext["operations"]),
         create_content_type=str(ext["create-content-type"]),
         upload_content_type=ext.get("upload-content-type"),
         remix_via=ext.get("remix-via"),
-        fields=_field_rules(name, ext.get("fields", {})),
+        fields=_field_rules(str(path), ext.get("fields", {})),
+        document_sha256=ext.get("document-sha256"),
+        sources=bundled.sources,
+        origins=bundled.origins,
     )
     for role in spec.operations:
         spec.operation(role)  # every named operation exists
     if not spec.status_map:
-        raise SpecError("declares no x-vidpipe-status mapping", spec=name)
+        raise SpecError("declares no x-vidpipe-status mapping", spec=str(path))
     return spec
+
+
+def user_spec_files(folder: Path) -> list[Path]:
+    """The specs in a user's folder: its YAML files that are OpenAPI documents (the folder
+    may hold other YAML, a storyboard say). SpecError if it is not a folder."""
+    if not folder.is_dir():
+        raise SpecError("is not a folder of specs", spec=str(folder))
+    found = [p for p in spec_files(folder) if _is_openapi(p)]
+    for path in found:
+        if not path.stem.isidentifier() or keyword.iskeyword(path.stem):
+            raise SpecError(
+                "a spec's file name must be a Python identifier (it names its client)",
+                spec=str(path),
+            )
+    return found
+
+
+def _is_openapi(path: Path) -> bool:
+    try:
+        doc = read_yaml(path)[1]
+    except SpecError:
+        return True  # load_spec reports it
+    return isinstance(doc, dict) and "openapi" in doc
 
 
 @attrs.frozen
 class SpecRegistry:
-    """All the specs in a folder, looked up by name or by (api, model)."""
+    """All the specs in a folder (and the user's folders added to it), looked up by name
+    or by (api, model). An API is a group of specs (`x-vidpipe.api`) or one spec's name."""
 
     specs: Mapping[str, Spec]
+    #: The user's folders of specs added to the shipped ones, in order.
+    dirs: tuple[Path, ...] = ()
 
     @classmethod
     def load(cls, spec_dir: Path = SPEC_DIR) -> SpecRegistry:
         return cls({p.stem: load_spec(p) for p in spec_files(spec_dir)})
+
+    def with_dirs(self, dirs: Iterable[Path]) -> SpecRegistry:
+        """This registry with the specs of each folder in `dirs` added; a spec with the name
+        of one already here replaces it. Folders already added are not read again."""
+        new = [d.resolve() for d in dirs]
+        new = [d for i, d in enumerate(new) if d not in self.dirs and d not in new[:i]]
+        if not new:
+            return self
+        specs = dict(self.specs)
+        for folder in new:
+            for path in user_spec_files(folder):
+                specs[path.stem] = load_spec(path)
+        return SpecRegistry(specs, (*self.dirs, *new))
 
     def __iter__(self) -> Iterator[Spec]:
         return iter(self.specs.values())
@@ -281,10 +407,15 @@ class SpecRegistry:
         return self.specs[name]
 
     def apis(self) -> tuple[str, ...]:
-        return tuple(sorted({s.api for s in self}))
+        """Every name `api:` may take: the groups and the specs."""
+        return tuple(sorted({s.api for s in self} | set(self.specs)))
 
     def for_api(self, api: str) -> list[Spec]:
-        return [s for s in self if s.api == api]
+        """The specs of group `api`, else the spec named `api` (else none)."""
+        group = [s for s in self if s.api == api]
+        if group:
+            return group
+        return [self.specs[api]] if api in self.specs else []
 
     def models(self, api: str) -> list[str]:
         """Every model id an API accepts by name (APIs taking any id add none)."""

@@ -14,12 +14,23 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
 
+@pytest.fixture(scope="session")
+def client_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the clients of user specs are generated: one folder for the whole session (a
+    client is keyed by its spec's sha256, so tests share what is the same)."""
+    return tmp_path_factory.mktemp("clients")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """No test sees a real key or a real gateway URL from the developer's environment."""
+def _isolated_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, client_cache: Path
+) -> Iterator[None]:
+    """No test sees a real key or a real gateway URL from the developer's environment, or
+    writes to the user's cache of generated clients."""
     for name in list(os.environ):
         if name.endswith(("_API_KEY", "_BASE_URL")) or name.startswith("VIDPIPE_"):
             monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("VIDPIPE_CLIENT_CACHE", str(client_cache))
     monkeypatch.setenv("NO_COLOR", "1")
     # Retries record the waits they would make instead of sleeping (tests never really wait).
     with retry.set_testing(True):

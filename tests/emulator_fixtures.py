@@ -13,6 +13,8 @@ import numpy as np
 
 from vidpipe.emulator import EmbeddedEmulator, EmulatorConfig
 
+from .specvalues import model, shortest_duration, smallest_size
+
 AUTH = {"Authorization": "Bearer test-key"}
 
 
@@ -90,10 +92,10 @@ def data_url(data: bytes, mime: str = "image/png") -> str:
 def apifree(prompt: str = "a red kite", **fields: Any) -> dict[str, Any]:
     """A small, fast apifree JSON create body (any model, any even size)."""
     body: dict[str, Any] = {
-        "model": "kling-video",
+        "model": model("apifree", prefer="kling-video"),
         "prompt": prompt,
-        "size": "64x48",
-        "seconds": "1",
+        "size": smallest_size("apifree"),
+        "seconds": str(shortest_duration("apifree")),
     }
     body.update(fields)
     return body
@@ -101,12 +103,13 @@ def apifree(prompt: str = "a red kite", **fields: Any) -> dict[str, Any]:
 
 def newapi(prompt: str = "a red kite", **fields: Any) -> dict[str, Any]:
     """A small, fast newapi multipart create (has a seed field)."""
+    width, height = smallest_size("newapi").split("x")
     body: dict[str, Any] = {
-        "model": "veo3",
+        "model": model("newapi", prefer="veo3"),
         "prompt": prompt,
-        "width": 64,
-        "height": 48,
-        "duration": 1,
+        "width": int(width),
+        "height": int(height),
+        "duration": shortest_duration("newapi"),
     }
     body.update(fields)
     return body

@@ -35,6 +35,8 @@ from vidpipe.model import ProviderConfig, Storyboard
 from vidpipe.runner import RunOptions
 from vidpipe.statedir import StateDir
 
+from .specvalues import model, shortest_duration, smallest_size
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 #: The provider APIs the storyboards here use, and the variables naming their base URLs.
@@ -59,13 +61,15 @@ providers:
     api_key: ${{APIFREE_API_KEY:-test-key}}
 defaults:
   provider: free
-  model: kling-video
-  duration: 1
-  size: 64x48
+  model: {free_model}
+  duration: {free_duration}
+  size: {free_size}
 shots:
   - id: kite
     provider: gateway
-    model: veo3
+    model: {kite_model}
+    duration: {kite_duration}
+    size: {kite_size}
     prompt: "{kite}"
   - id: field
     prompt: "{field}"
@@ -85,6 +89,17 @@ TINY_PROMPTS = {
     "dusk": "the same field at dusk",
     "night": "the same field under the stars",
 }
+#: Small, fast values each shot's spec allows (`specvalues`): a spec change that tightens
+#: one of them changes these, not the tests.
+KITE_MODEL = model("newapi", prefer="veo3")
+TINY_VALUES = {
+    "free_model": model("apifree", prefer="kling-video"),
+    "free_duration": shortest_duration("apifree"),
+    "free_size": smallest_size("apifree"),
+    "kite_model": KITE_MODEL,
+    "kite_duration": shortest_duration("newapi"),
+    "kite_size": smallest_size("newapi"),
+}
 #: Shot -> the shots that remix it, directly or not.
 TINY_DEPENDENTS = {"kite": set(), "field": {"dusk", "night"}, "dusk": {"night"}, "night": set()}
 
@@ -93,7 +108,7 @@ def write_tiny(folder: Path, *, seed: int = 7, prompts: Mapping[str, str] | None
     """Write the tiny storyboard into `folder` (prompts may be overridden); return its path."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "tiny.yaml"
-    text = TINY.format(seed=seed, **{**TINY_PROMPTS, **(prompts or {})})
+    text = TINY.format(seed=seed, **TINY_VALUES, **{**TINY_PROMPTS, **(prompts or {})})
     path.write_text(text, encoding="utf-8")
     return path
 

@@ -39,6 +39,8 @@ from vidpipe.retry import RetryPolicies, RetryPolicy
 from vidpipe.specs import Spec, default_registry
 from vidpipe.transport import Connection
 
+from .specvalues import model, smallest_size
+
 API = "http://api.test"
 CDN = "http://cdn.test"
 KEY = "sk-test-0123456789abcdef"
@@ -831,12 +833,16 @@ async def test_smoke_against_the_embedded_emulator(tmp_path: Path) -> None:
     hard = RetryPolicy(attempts=10)
     async with Connection(emu.api_base_url("newapi"), "k", transport=emu.transport()) as c:
         a = make_adapter(spec("newapi"), c, retries=RetryPolicies(hard, hard, hard))
-        fields = {"prompt": "a cat", "seconds": "4", "size": "640x360"}
-        first = await a.create(request("newapi", fields, model="sora-2"))
+        fields = {"prompt": "a cat", "seconds": "4", "size": smallest_size("newapi")}
+        first = await a.create(request("newapi", fields, model=model("newapi", "sora-2")))
         done = await poll(a, first.task_id, deadline_s=30, settings=PollSettings(floor=0.0))
         got = await a.download(done, tmp_path / "a.mp4")
         remix_req = request(
-            "newapi", {"prompt": "at night"}, model="sora-2", remix_of="a", remix_via="endpoint"
+            "newapi",
+            {"prompt": "at night"},
+            model=model("newapi", "sora-2"),
+            remix_of="a",
+            remix_via="endpoint",
         )
         second = await a.create(remix_req, remix_task_id=done.task_id)
         again = await poll(a, second.task_id, deadline_s=30, settings=PollSettings(floor=0.0))

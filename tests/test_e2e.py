@@ -19,6 +19,7 @@ import hashlib
 import json
 import re
 import shutil
+import string
 import textwrap
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -40,6 +41,8 @@ from vidpipe.emulator import EmbeddedEmulator, EmulatorConfig, running_server
 from vidpipe.emulator.render import probe
 from vidpipe.model import ProviderConfig
 from vidpipe.runner import RunOptions
+
+from .specvalues import model, smallest_size
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -366,6 +369,13 @@ def body(request: httpx.Request) -> dict[str, Any]:
     return fields
 
 
+#: The free-form APIs' values: small ones they allow (a spec change moves them, not the test).
+WIRE_VALUES = {
+    "free_model": model("apifree", prefer="wan-2"),
+    "free_size": smallest_size("apifree"),
+    "gate_model": model("newapi", prefer="veo3"),
+    "gate_size": smallest_size("newapi"),
+}
 WIRE = """\
 version: 1
 name: wire
@@ -405,22 +415,22 @@ shots:
     prompt: zoom in
   - id: free
     provider: free
-    model: wan-2
-    size: 64x48
+    model: $free_model
+    size: $free_size
     prompt: a boat
   - id: free-again
     provider: free
-    model: wan-2
+    model: $free_model
     remix: free
     prompt: the boat in rain
   - id: gate
     provider: gateway
-    model: veo3
-    size: 64x48
+    model: $gate_model
+    size: $gate_size
     prompt: a bird
   - id: gate-again
     provider: gateway
-    model: veo3
+    model: $gate_model
     remix: gate
     prompt: the bird at dawn
 """
@@ -431,7 +441,7 @@ def wire_run(tmp_path: Path) -> tuple[Recorder, dict[str, Any], bytes]:
     png = (EXAMPLES / "assets" / "poster.png").read_bytes()
     (tmp_path / "ref.png").write_bytes(png)
     board = tmp_path / "wire.yaml"
-    board.write_text(textwrap.dedent(WIRE))
+    board.write_text(string.Template(textwrap.dedent(WIRE)).safe_substitute(WIRE_VALUES))
     emu = EmbeddedEmulator(EmulatorConfig(job_seconds=0, api_keys="sk-wire-key"))
     recorder = Recorder(emu.transport())
 
@@ -508,18 +518,18 @@ def test_every_api_receives_exactly_the_fields_of_its_spec(
         },
     ]
     assert body(sent["/apifree/v1/videos"]) == {
-        "model": "wan-2",
+        "model": WIRE_VALUES["free_model"],
         "prompt": "a boat",
         "seconds": 1,
-        "size": "64x48",
+        "size": WIRE_VALUES["free_size"],
     }
     gate_seed = shots["gate"]["seed"]
     assert isinstance(gate_seed, int)
     assert body(sent["/newapi/v1/videos"]) == {
-        "model": "veo3",
+        "model": WIRE_VALUES["gate_model"],
         "prompt": "a bird",
         "duration": "1",
-        "size": "64x48",
+        "size": WIRE_VALUES["gate_size"],
         "seed": str(gate_seed),
     }
     # apifree and newapi remix through the endpoint named by the source task, prompt only.

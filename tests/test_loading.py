@@ -15,6 +15,7 @@ import yaml
 from vidpipe.errors import InputError, Problem
 from vidpipe.loading import LoadedDocument, expand_env, from_dict, load, loads, parse
 from vidpipe.model import EMBEDDED, FrozenDict, ProviderConfig, Storyboard
+from vidpipe.specs import default_registry
 
 SECRET = "sk-test-DO-NOT-LEAK-1234567890"
 
@@ -695,7 +696,7 @@ def test_bad_provider_api(tmp_path: Path) -> None:
         """,
     )
     err = failure(path)
-    assert_problem(err, 2, "api must be one of anyfast, apifree, newapi")
+    assert_problem(err, 2, f"api must be one of {', '.join(default_registry().apis())}")
     assert "openai" not in str(err)  # provider values are never echoed
 
 

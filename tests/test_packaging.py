@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from .reelsmith import write_spec
+
 ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.e2e
@@ -64,6 +66,11 @@ def test_the_wheel_has_one_top_level_package_and_its_data(wheel: Path) -> None:
         "vidpipe/py.typed",
         "vidpipe/openapi/newapi.yaml",
         "vidpipe/openapi/anyfast_sora.yaml",
+        "vidpipe/openapi/shared/videos.yaml",
+        "vidpipe/openapi/shared/generations.yaml",
+        "vidpipe/openapi/openapi-python-client.yaml",
+        "vidpipe/openapi/generator-templates/index.py.jinja",
+        "vidpipe/openapi/generator-templates/client.py.jinja",
         "vidpipe/prompt_templates/closeup.j2",
         "vidpipe/generated/newapi/client.py",
         "vidpipe/generated/anyfast_seedance/api/__init__.py",
@@ -103,3 +110,17 @@ def test_installed_wheel_runs_the_example_from_any_folder(wheel: Path, tmp_path:
         [bin_dir / "python", "-c", "import vidpipe; print(vidpipe.__file__)"], cwd=work, env=env
     )
     assert str(env_dir) in where.stdout
+
+    # A user's own spec needs its client generated: without the `specs` extra, a clear error.
+    write_spec(work / "mine")
+    board = work / "reels.yaml"
+    board.write_text(
+        "name: reels\nspecs: mine\nproviders: {reel: {api: reelsmith}}\n"
+        "shots: [{id: a, prompt: x, model: reel-1, duration: 1, size: 256x144}]\n"
+    )
+    env["VIDPIPE_CLIENT_CACHE"] = str(tmp_path / "clients")
+    refused = subprocess.run(
+        [bin_dir / "vidpipe", "validate", board], cwd=work, env=env, capture_output=True, text=True
+    )
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "pip install 'vidpipe[specs]'" in refused.stderr

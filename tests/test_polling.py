@@ -10,7 +10,7 @@ import pytest
 
 from vidpipe import retry
 from vidpipe.adapters import TaskSnapshot, TaskState, make_adapter
-from vidpipe.errors import HTTPStatusError, PollTimeout, TaskFailed, TransportError
+from vidpipe.errors import HTTPStatusError, PollTimeout, TaskFailed, TransportError, UnmappedStatus
 from vidpipe.polling import PollSettings, poll
 from vidpipe.specs import default_registry
 from vidpipe.transport import Connection
@@ -27,16 +27,18 @@ def snap(
     progress: int | None = None,
     poll_after: float | None = None,
     error: str | None = None,
+    unmapped: str | None = None,
 ) -> TaskSnapshot:
     return TaskSnapshot(
         "t1",
         state,
-        state.upper(),
+        unmapped or state.upper(),
         progress,
         poll_after,
         None,
         error,
         {},
+        unmapped,
     )
 
 
@@ -218,3 +220,81 @@ async def test_the_deadline_counts_from_the_tasks_creation() -> None:
     with pytest.raises(PollTimeout):
         await poll(late, "t1", deadline_s=60.0, started_at=0.0, sleep=clock.sleep, clock=clock)
     assert len(late.asked) == 1
+
+
+# -- status words the spec does not map ------------------------------------------------------
+
+
+async def test_an_unmapped_word_fails_when_the_grace_period_is_over() -> None:
+    clock = FakeClock()
+    adapter = Scripted(snap("queued"), snap(unmapped="RENDERING", poll_after=0.5))
+    settings = PollSettings(first=1.0, growth=2.0, ceiling=15.0)
+    with pytest.raises(UnmappedStatus) as info:
+        await run(adapter, clock, status_grace_s=20.0, settings=settings)
+    assert info.value.word == "RENDERING" and info.value.task_id == "t1"
+    assert info.value.waited == 20.0 and "'RENDERING', which its spec does not map" in str(
+        info.value
+    )
+    # The server's hint is not followed for a word nobody reads: the waits back off, and
+    # the last one ends with the grace period.
+    assert clock.sleeps == [1.0, 1.0, 2.0, 4.0, 8.0, 5.0]
+    assert clock.now == 100.0 + 1.0 + 20.0
+
+
+async def test_a_mapped_word_within_the_grace_period_carries_on() -> None:
+    clock = FakeClock()
+    adapter = Scripted(
+        snap(unmapped="RENDERING"),
+        snap(unmapped="RENDERING"),
+        snap("running", 50),
+        snap(unmapped="POLISHING"),
+        snap("succeeded", 100),
+    )
+    got = await run(adapter, clock, status_grace_s=3.0)
+    assert got.state == "succeeded"  # the grace period starts again at each unmapped run
+
+
+async def test_no_grace_fails_at_the_first_unmapped_word() -> None:
+    clock = FakeClock()
+    with pytest.raises(UnmappedStatus) as info:
+        await run(Scripted(snap(unmapped="???")), clock, status_grace_s=0.0)
+    assert info.value.waited == 0.0 and clock.sleeps == []
+
+
+async def test_the_deadline_still_comes_first_when_it_is_shorter() -> None:
+    clock = FakeClock()
+    with pytest.raises(PollTimeout):
+        await run(Scripted(snap(unmapped="RENDERING")), clock, deadline=5.0, status_grace_s=60.0)
+
+
+async def test_an_answer_in_words_the_spec_does_not_map_is_marked_unmapped() -> None:
+    answers = [
+        httpx.Response(200, json={"id": "v1", "status": "rendering", "progress": 10}),
+        httpx.Response(200, json={"id": "v1", "status": "in_progress", "progress": 20}),
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return answers.pop(0)
+
+    async with Connection("http://api.test", "k", transport=httpx.MockTransport(handler)) as c:
+        adapter = make_adapter(default_registry()["anyfast_sora"], c)
+        odd, known = await adapter.status("v1"), await adapter.status("v1")
+    assert (odd.state, odd.unmapped, odd.raw_status) == ("running", "rendering", "rendering")
+    assert (known.state, known.unmapped) == ("running", None)
+
+
+async def test_an_envelope_is_unmapped_only_when_no_word_in_it_is_mapped() -> None:
+    def envelope(status: str, raw: str) -> httpx.Response:
+        task = {"task_id": "t", "status": status, "data": {"status": raw}}
+        return httpx.Response(200, json={"code": "success", "data": task})
+
+    answers = [envelope("BAKING", "running"), envelope("BAKING", "simmering")]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return answers.pop(0)
+
+    async with Connection("http://api.test", "k", transport=httpx.MockTransport(handler)) as c:
+        adapter = make_adapter(default_registry()["anyfast_seedance"], c)
+        first, second = await adapter.status("t"), await adapter.status("t")
+    assert (first.state, first.unmapped) == ("running", None)  # the raw word is known
+    assert (second.state, second.unmapped) == ("running", "BAKING")

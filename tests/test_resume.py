@@ -22,6 +22,7 @@ from vidpipe.states import ShotState
 
 from .runs import (
     EXAMPLES,
+    KITE_MODEL,
     TINY_DEPENDENTS,
     TINY_PROMPTS,
     InProcess,
@@ -173,7 +174,7 @@ def test_a_lost_create_answer_is_unknown_and_only_sent_again_when_forced(
 
     forced = run_board(board, emu, tmp_path, force=("kite",))
     stats = emu.take_stats()
-    assert stats["creates"]["by_model"] == {"veo3": 1}  # kite only: field stays unknown
+    assert stats["creates"]["by_model"] == {KITE_MODEL: 1}  # kite only: field stays unknown
     assert _statuses(forced)["kite"] == "done" and _statuses(forced)["field"] == "unknown"
     with Ledger.open(tmp_path / "state") as ledger:
         kite = ledger.lookup(str(forced["kite"].fingerprint))

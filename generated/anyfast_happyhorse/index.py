@@ -11,10 +11,10 @@ from .client import AuthenticatedClient
 from .models import CreateImageToVideoRequest, TaskResponse, VideoTask
 from .types import File, Unset
 
-#: The spec this package was generated from, and the sha256 of that file's bytes: a client
-#: whose spec has changed since is stale.
+#: The spec this package was generated from, and its sha256 (over the spec file and the
+#: shared parts it references): a client whose spec has changed since is stale.
 SPEC = "anyfast_happyhorse"
-SPEC_SHA256 = "36fb4aeef2b08cdc8be75f64c5cbcabade997ce0d3eb60ac78d56ac670760080"
+SPEC_SHA256 = "0d661652bba8167ccebdf5266925db9acf2829af5d0d1f932c924c563f9a5c13"
 
 content = None
 remix = None

@@ -11,10 +11,10 @@ from .client import AuthenticatedClient
 from .models import CreateVideoGenerationRequest, TaskResponse, VideoTask
 from .types import File, Unset
 
-#: The spec this package was generated from, and the sha256 of that file's bytes: a client
-#: whose spec has changed since is stale.
+#: The spec this package was generated from, and its sha256 (over the spec file and the
+#: shared parts it references): a client whose spec has changed since is stale.
 SPEC = "anyfast_seedance"
-SPEC_SHA256 = "5524d9e4cfa83e8dac1b5f4b067c6121211b05d69c462761619f42e57c696c5e"
+SPEC_SHA256 = "eff730f906702157c5e4cbd19cbb67c83cb1cec52e2a3de36a68a6fbfbca55be"
 
 content = None
 remix = None

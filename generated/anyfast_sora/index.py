@@ -13,10 +13,10 @@ from .client import AuthenticatedClient
 from .models import CreateVideoRequest, RemixVideoRequest, Video
 from .types import File, Unset
 
-#: The spec this package was generated from, and the sha256 of that file's bytes: a client
-#: whose spec has changed since is stale.
+#: The spec this package was generated from, and its sha256 (over the spec file and the
+#: shared parts it references): a client whose spec has changed since is stale.
 SPEC = "anyfast_sora"
-SPEC_SHA256 = "96340168b35aaaf51b8416a6bb69ce4308a4a28abe5c50336113abbb5dddf56c"
+SPEC_SHA256 = "43dbfe6075e0cbf96f81beaacd2b6b9cc0e034b5e1179ed570c1fea2a9eba7c6"
 
 
 #: The create call's body class (one per content type), the remix call's, and the classes a

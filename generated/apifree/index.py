@@ -13,10 +13,10 @@ from .client import AuthenticatedClient
 from .models import CreateVideoJsonRequest, CreateVideoMultipartRequest, RemixVideoRequest, Video
 from .types import File, Unset
 
-#: The spec this package was generated from, and the sha256 of that file's bytes: a client
-#: whose spec has changed since is stale.
+#: The spec this package was generated from, and its sha256 (over the spec file and the
+#: shared parts it references): a client whose spec has changed since is stale.
 SPEC = "apifree"
-SPEC_SHA256 = "8ceccca66adf84e9ccbe403dd075a888fb2512e6a55d4f7c29647dd3099decd5"
+SPEC_SHA256 = "c664d00dfc1ff660904ff8747b832379d355997c5b756878e74b7904660976b1"
 
 
 #: The create call's body class (one per content type), the remix call's, and the classes a

@@ -13,10 +13,10 @@ from .client import AuthenticatedClient
 from .models import CreateVideoRequest, RemixVideoRequest, Video
 from .types import File, Unset
 
-#: The spec this package was generated from, and the sha256 of that file's bytes: a client
-#: whose spec has changed since is stale.
+#: The spec this package was generated from, and its sha256 (over the spec file and the
+#: shared parts it references): a client whose spec has changed since is stale.
 SPEC = "newapi"
-SPEC_SHA256 = "bc8ece92dab3969056d01e94c5cff99061feed60e5e09d0377cfc2227c55d561"
+SPEC_SHA256 = "fa1b1bbcdce67d4da70ae720e3e22182be97fab3891f9b63cd7a55d7fa37ab65"
 
 
 #: The create call's body class (one per content type), the remix call's, and the classes a

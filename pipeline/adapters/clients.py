@@ -1,9 +1,10 @@
 """The generated client of a spec, and the check that it was generated from that very spec.
 
-Every generated package records the sha256 of the spec file it came from (`index.SPEC_SHA256`).
+Every generated package records the sha256 of the spec it came from (`index.SPEC_SHA256`).
 A spec edited since `make regen` would be driven by a client that no longer matches it (an
 enum value the client rejects, a field it does not send), so such a client is refused with a
-message that says what to do.
+message that says what to do. The client of a user's spec comes from `clientcache`, which
+generates it on first use.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from ..errors import SpecError
 from ..specs import Spec
 from . import registry
+from .clientcache import cached_index
 from .contract import AnyIndex
 
 __all__ = ["check_client", "client_index"]
@@ -24,8 +26,10 @@ def client_index(spec: Spec) -> AnyIndex:
     """The index of `spec`'s generated client.
 
     Raises `SpecError` when there is none ("missing") or when it was generated from another
-    version of the spec ("stale").
+    version of the spec ("stale"); for a user's spec, when it cannot be generated.
     """
+    if not spec.builtin:
+        return cached_index(spec)
     loader = registry.INDEXES.get(spec.name)
     if loader is None:
         raise _missing(spec)

@@ -214,14 +214,17 @@ def _error_message(content: bytes) -> str | None:
     return None
 
 
-def state_of(spec: Spec, *words: object) -> TaskState:
-    """The first word the spec knows decides; unknown words mean running, none queued."""
+def state_of(spec: Spec, *words: object) -> tuple[TaskState, str | None]:
+    """The state the answer's status words say, and the first word the spec does not map
+    when it maps none of them. The first word the spec knows decides; no word at all means
+    queued; only words the spec does not know mean running for now (polling gives such a
+    word a grace period, then fails the shot naming it)."""
     present = [str(w) for w in words if w is not None]
     for word in present:
         state = spec.normalise_status(word)
         if state is not None:
-            return state
-    return "running" if present else "queued"
+            return state, None
+    return ("running", present[0]) if present else ("queued", None)
 
 
 def error_text(read: AnswerReader, value: object) -> str | None:
@@ -408,7 +411,7 @@ class BaseAdapter(Generic[C, B, R, A]):
         if not found:
             raise MalformedAnswer("the answer names no task id")
         status = read(body, "status")
-        state = state_of(self.spec, status)
+        state, unmapped = state_of(self.spec, status)
         return TaskSnapshot(
             task_id=str(found),
             state=state,
@@ -418,6 +421,7 @@ class BaseAdapter(Generic[C, B, R, A]):
             result_url=http_url(read(body, "metadata", "url")) or http_url(read(body, "video_url")),
             error=error_text(read, read(body, "error")) if state == "failed" else None,
             raw=body,
+            unmapped=unmapped,
         )
 
     # -- the adapter interface ------------------------------------------------------------

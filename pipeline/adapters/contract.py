@@ -52,6 +52,9 @@ class TaskSnapshot:
     #: The answer as read: a generated model, or the decoded JSON of an answer that did
     #: not match the spec.
     raw: object
+    #: The status word the answer gave that the spec does not map (`state` is then
+    #: "running"), or None.
+    unmapped: str | None = None
 
 
 class Adapter(Protocol):

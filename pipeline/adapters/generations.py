@@ -40,14 +40,14 @@ class GenerationsAdapter(BaseAdapter[C, B, R, A]):
 
         The envelope's status decides when the spec knows it, then the raw upstream status in
         `data.data` (Seedance `status`, DashScope `output.task_status`); unknown words mean
-        the task is still running.
+        the task is still running until polling's grace period for them runs out.
         """
         read, body = self.read, answer.body
         task = read(body, "data")
         upstream = read(task, "data")
         envelope_status = read(task, "status")
         upstream_status = read(upstream, "status") or read(upstream, "output", "task_status")
-        state = state_of(self.spec, envelope_status, upstream_status)
+        state, unmapped = state_of(self.spec, envelope_status, upstream_status)
         found = read(task, "task_id") or task_id
         if not found:
             raise MalformedAnswer("the task envelope names no task id")
@@ -77,6 +77,7 @@ class GenerationsAdapter(BaseAdapter[C, B, R, A]):
             result_url=result_url,
             error=error,
             raw=body,
+            unmapped=unmapped,
         )
 
     async def create(self, req: CreateRequest, *, remix_task_id: str | None = None) -> TaskSnapshot:

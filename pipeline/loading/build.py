@@ -23,6 +23,7 @@ from .providers import build_providers
 from .references import check_remixes, final_cut, shot_ids
 from .schema import RESERVED_VARS, SLUG, VAR_NAME
 from .shots import ShotSetting, UsedNames, build_shots, field_values, read_fields
+from .specdirs import with_storyboard_specs
 from .structure import check_structure
 from .yamllines import LoadedDocument
 
@@ -63,7 +64,10 @@ def validate(
     if not isinstance(data, dict):
         raise InputError(findings.sorted())
 
-    apis = (registry or default_registry()).apis()
+    registry, spec_dirs = with_storyboard_specs(
+        findings, data.get("specs"), doc.base_dir, registry or default_registry()
+    )
+    apis = registry.apis()
     providers = build_providers(findings, data.get("providers"), apis)
     items = data["shots"] if isinstance(data.get("shots"), list) else []
     if items and not providers:
@@ -101,6 +105,7 @@ def validate(
         vars=freeze(setting.variables),
         shots=tuple(shots),
         final=final,
+        spec_dirs=spec_dirs,
     )
 
 

@@ -78,7 +78,8 @@ def check(
     problems: list[Problem] = []
     requests: dict[str, CreateRequest] = {}
     try:
-        requests = build_requests(storyboard, registry or default_registry())
+        registry = (registry or default_registry()).with_dirs(storyboard.spec_dirs)
+        requests = build_requests(storyboard, registry)
     except InputError as exc:
         problems.extend(exc.problems)
     selected: set[str] = set()

@@ -42,6 +42,7 @@ from ..errors import (
     StateError,
     TaskFailed,
     UnknownCreate,
+    UnmappedStatus,
     WriteError,
 )
 from ..events import EventSink, ShotEvent
@@ -371,7 +372,12 @@ class Executor:
             if not task.downloaded_before:
                 self.ledger.record_status(fp, snap.state, snap.progress, snap.raw_status)
             phase = ShotState.QUEUED if snap.state == "queued" else ShotState.RUNNING
-            self.emit(shot_id, phase, progress=snap.progress, task_id=task.task_id)
+            note = (
+                f"status {snap.unmapped!r} is not in the spec; still polling"
+                if snap.unmapped
+                else ""
+            )
+            self.emit(shot_id, phase, progress=snap.progress, task_id=task.task_id, message=note)
 
         try:
             return await poll(
@@ -381,7 +387,19 @@ class Executor:
                 started_at=task.created_at,
                 clock=time.time,
                 on_update=update,
+                status_grace_s=self.options.status_grace,
             )
+        except UnmappedStatus as exc:
+            spec = adapter.spec
+            raise self.ended(
+                shot_id,
+                ShotState.FAILED,
+                f"{shot_id}: task {task.task_id} answered status {exc.word!r} for"
+                f" {exc.waited:g} s, and spec {spec.name} does not map it: add {exc.word!r} to"
+                f" x-vidpipe-status in {spec.status_file()} (mapped to queued, running,"
+                " succeeded or failed)",
+                task_id=task.task_id,
+            ) from exc
         except TaskFailed as exc:
             message = f"{shot_id}: the provider failed task {task.task_id}: {exc.reason or exc}"
             record = self.ledger.lookup(fp)

@@ -36,6 +36,8 @@ class RunOptions:
     force: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     force_all: bool = False
     poll_deadline: float = 30 * 60.0
+    #: Seconds a task may answer status words its spec does not map before its shot fails.
+    status_grace: float = 5 * 60.0
     argv: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     # Where `base_url: embedded` goes; `vidpipe.run` fills in the built-in emulator.
     gateway: GatewayFactory | None = None

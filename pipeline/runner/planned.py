@@ -121,7 +121,8 @@ def plan(
     registry: SpecRegistry | None = None,
 ) -> list[PlannedShot]:
     """What a run would do, shot by shot, in DAG order; sends nothing, writes nothing."""
-    requests = build_requests(storyboard, registry or default_registry())
+    registry = (registry or default_registry()).with_dirs(storyboard.spec_dirs)
+    requests = build_requests(storyboard, registry)
     state = StateDir.for_storyboard(storyboard.path, None if state_dir is None else Path(state_dir))
     ledger = Ledger.open(state.path) if state.ledger_path.exists() else None
     planned = []

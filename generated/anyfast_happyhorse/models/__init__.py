@@ -12,9 +12,10 @@ from .task_error_response import TaskErrorResponse
 from .task_response import TaskResponse
 from .task_status import TaskStatus
 from .video_error import VideoError
+from .video_metadata import VideoMetadata
 from .video_status import VideoStatus
 from .video_task import VideoTask
-from .video_task_metadata import VideoTaskMetadata
+from .video_task_fields import VideoTaskFields
 
 __all__ = (
     "CreateImageToVideoRequest",
@@ -29,7 +30,8 @@ __all__ = (
     "TaskResponse",
     "TaskStatus",
     "VideoError",
+    "VideoMetadata",
     "VideoStatus",
     "VideoTask",
-    "VideoTaskMetadata",
+    "VideoTaskFields",
 )

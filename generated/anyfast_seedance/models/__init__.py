@@ -16,9 +16,10 @@ from .task_status import TaskStatus
 from .tool import Tool
 from .tool_type import ToolType
 from .video_error import VideoError
+from .video_metadata import VideoMetadata
 from .video_status import VideoStatus
 from .video_task import VideoTask
-from .video_task_metadata import VideoTaskMetadata
+from .video_task_fields import VideoTaskFields
 
 __all__ = (
     "ContentItem",
@@ -37,7 +38,8 @@ __all__ = (
     "Tool",
     "ToolType",
     "VideoError",
+    "VideoMetadata",
     "VideoStatus",
     "VideoTask",
-    "VideoTaskMetadata",
+    "VideoTaskFields",
 )

@@ -29,7 +29,8 @@ class TaskData:
         submit_time (int | Unset):
         start_time (int | Unset):
         finish_time (int | Unset):
-        data (TaskDataData | Unset): The raw upstream task (Seedance; video at `content.video_url`).
+        data (TaskDataData | Unset): The raw upstream task (Seedance: video at `content.video_url`; DashScope: at
+            `output.video_url`).
     """
 
     task_id: str

@@ -11,7 +11,7 @@ T = TypeVar("T", bound="TaskDataData")
 
 @_attrs_define
 class TaskDataData:
-    """The raw upstream task (Seedance; video at `content.video_url`)."""
+    """The raw upstream task (Seedance: video at `content.video_url`; DashScope: at `output.video_url`)."""
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

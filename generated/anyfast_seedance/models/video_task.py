@@ -11,7 +11,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.video_error import VideoError
-    from ..models.video_task_metadata import VideoTaskMetadata
+    from ..models.video_metadata import VideoMetadata
 
 
 T = TypeVar("T", bound="VideoTask")
@@ -23,51 +23,33 @@ class VideoTask:
 
     Attributes:
         id (str): Task ID for polling Example: cgt-20260312231129-7db6s.
+        completed_at (int | None | Unset):
+        metadata (VideoMetadata | Unset): Free-form; new-api puts the final video URL in `metadata.url`.
+        error (None | Unset | VideoError):
         task_id (str | Unset): Task ID (same as id)
         object_ (str | Unset):  Example: video.
         model (str | Unset):  Example: seedance-fast.
         status (str | Unset | VideoStatus): Initially empty.
         progress (int | Unset):  Example: 0.
         created_at (int | Unset): Unix timestamp Example: 1773328294.
-        completed_at (int | None | Unset):
-        metadata (VideoTaskMetadata | Unset): new-api puts the final video URL in `metadata.url`.
-        error (None | Unset | VideoError):
     """
 
     id: str
+    completed_at: int | None | Unset = UNSET
+    metadata: VideoMetadata | Unset = UNSET
+    error: None | Unset | VideoError = UNSET
     task_id: str | Unset = UNSET
     object_: str | Unset = UNSET
     model: str | Unset = UNSET
     status: str | Unset | VideoStatus = UNSET
     progress: int | Unset = UNSET
     created_at: int | Unset = UNSET
-    completed_at: int | None | Unset = UNSET
-    metadata: VideoTaskMetadata | Unset = UNSET
-    error: None | Unset | VideoError = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.video_error import VideoError
 
         id = self.id
-
-        task_id = self.task_id
-
-        object_ = self.object_
-
-        model = self.model
-
-        status: str | Unset
-        if isinstance(self.status, Unset):
-            status = UNSET
-        elif isinstance(self.status, VideoStatus):
-            status = self.status.value
-        else:
-            status = self.status
-
-        progress = self.progress
-
-        created_at = self.created_at
 
         completed_at: int | None | Unset
         if isinstance(self.completed_at, Unset):
@@ -87,6 +69,24 @@ class VideoTask:
         else:
             error = self.error
 
+        task_id = self.task_id
+
+        object_ = self.object_
+
+        model = self.model
+
+        status: str | Unset
+        if isinstance(self.status, Unset):
+            status = UNSET
+        elif isinstance(self.status, VideoStatus):
+            status = self.status.value
+        else:
+            status = self.status
+
+        progress = self.progress
+
+        created_at = self.created_at
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -94,6 +94,12 @@ class VideoTask:
                 "id": id,
             }
         )
+        if completed_at is not UNSET:
+            field_dict["completed_at"] = completed_at
+        if metadata is not UNSET:
+            field_dict["metadata"] = metadata
+        if error is not UNSET:
+            field_dict["error"] = error
         if task_id is not UNSET:
             field_dict["task_id"] = task_id
         if object_ is not UNSET:
@@ -106,22 +112,49 @@ class VideoTask:
             field_dict["progress"] = progress
         if created_at is not UNSET:
             field_dict["created_at"] = created_at
-        if completed_at is not UNSET:
-            field_dict["completed_at"] = completed_at
-        if metadata is not UNSET:
-            field_dict["metadata"] = metadata
-        if error is not UNSET:
-            field_dict["error"] = error
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.video_error import VideoError
-        from ..models.video_task_metadata import VideoTaskMetadata
+        from ..models.video_metadata import VideoMetadata
 
         d = dict(src_dict)
         id = d.pop("id")
+
+        def _parse_completed_at(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        completed_at = _parse_completed_at(d.pop("completed_at", UNSET))
+
+        _metadata = d.pop("metadata", UNSET)
+        metadata: VideoMetadata | Unset
+        if isinstance(_metadata, Unset):
+            metadata = UNSET
+        else:
+            metadata = VideoMetadata.from_dict(_metadata)
+
+        def _parse_error(data: object) -> None | Unset | VideoError:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                error_type_0 = VideoError.from_dict(data)
+
+                return error_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Unset | VideoError, data)
+
+        error = _parse_error(d.pop("error", UNSET))
 
         task_id = d.pop("task_id", UNSET)
 
@@ -148,50 +181,17 @@ class VideoTask:
 
         created_at = d.pop("created_at", UNSET)
 
-        def _parse_completed_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        completed_at = _parse_completed_at(d.pop("completed_at", UNSET))
-
-        _metadata = d.pop("metadata", UNSET)
-        metadata: VideoTaskMetadata | Unset
-        if isinstance(_metadata, Unset):
-            metadata = UNSET
-        else:
-            metadata = VideoTaskMetadata.from_dict(_metadata)
-
-        def _parse_error(data: object) -> None | Unset | VideoError:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                error_type_0 = VideoError.from_dict(data)
-
-                return error_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | VideoError, data)
-
-        error = _parse_error(d.pop("error", UNSET))
-
         video_task = cls(
             id=id,
+            completed_at=completed_at,
+            metadata=metadata,
+            error=error,
             task_id=task_id,
             object_=object_,
             model=model,
             status=status,
             progress=progress,
             created_at=created_at,
-            completed_at=completed_at,
-            metadata=metadata,
-            error=error,
         )
 
         video_task.additional_properties = d

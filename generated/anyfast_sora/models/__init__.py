@@ -10,6 +10,7 @@ from .error_response import ErrorResponse
 from .remix_video_request import RemixVideoRequest
 from .video import Video
 from .video_error import VideoError
+from .video_fields import VideoFields
 from .video_metadata import VideoMetadata
 from .video_status import VideoStatus
 
@@ -24,6 +25,7 @@ __all__ = (
     "RemixVideoRequest",
     "Video",
     "VideoError",
+    "VideoFields",
     "VideoMetadata",
     "VideoStatus",
 )

@@ -23,13 +23,6 @@ class Video:
 
     Attributes:
         id (str): Video task ID Example: video_69b131ea03548190925a6a06febf993b.
-        object_ (str | Unset):  Example: video.
-        model (str | Unset):  Example: sora-2.
-        status (str | Unset | VideoStatus):  Example: queued.
-        progress (int | Unset):  Example: 0.
-        created_at (int | Unset):  Example: 1773220330.
-        seconds (str | Unset):  Example: 12.
-        size (str | Unset):  Example: 1280x720.
         completed_at (int | None | Unset):
         expires_at (int | None | Unset):
         prompt (None | str | Unset):
@@ -38,16 +31,16 @@ class Video:
         task_id (str | Unset): Legacy copy of id (gateways).
         metadata (VideoMetadata | Unset): Free-form; new-api puts the final video URL in `metadata.url`.
         video_url (str | Unset):
+        object_ (str | Unset):  Example: video.
+        model (str | Unset):  Example: sora-2.
+        status (str | Unset | VideoStatus):  Example: queued.
+        progress (int | Unset):  Example: 0.
+        created_at (int | Unset):  Example: 1773220330.
+        seconds (str | Unset):  Example: 12.
+        size (str | Unset):  Example: 1280x720.
     """
 
     id: str
-    object_: str | Unset = UNSET
-    model: str | Unset = UNSET
-    status: str | Unset | VideoStatus = UNSET
-    progress: int | Unset = UNSET
-    created_at: int | Unset = UNSET
-    seconds: str | Unset = UNSET
-    size: str | Unset = UNSET
     completed_at: int | None | Unset = UNSET
     expires_at: int | None | Unset = UNSET
     prompt: None | str | Unset = UNSET
@@ -56,32 +49,19 @@ class Video:
     task_id: str | Unset = UNSET
     metadata: VideoMetadata | Unset = UNSET
     video_url: str | Unset = UNSET
+    object_: str | Unset = UNSET
+    model: str | Unset = UNSET
+    status: str | Unset | VideoStatus = UNSET
+    progress: int | Unset = UNSET
+    created_at: int | Unset = UNSET
+    seconds: str | Unset = UNSET
+    size: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.video_error import VideoError
 
         id = self.id
-
-        object_ = self.object_
-
-        model = self.model
-
-        status: str | Unset
-        if isinstance(self.status, Unset):
-            status = UNSET
-        elif isinstance(self.status, VideoStatus):
-            status = self.status.value
-        else:
-            status = self.status
-
-        progress = self.progress
-
-        created_at = self.created_at
-
-        seconds = self.seconds
-
-        size = self.size
 
         completed_at: int | None | Unset
         if isinstance(self.completed_at, Unset):
@@ -123,6 +103,26 @@ class Video:
 
         video_url = self.video_url
 
+        object_ = self.object_
+
+        model = self.model
+
+        status: str | Unset
+        if isinstance(self.status, Unset):
+            status = UNSET
+        elif isinstance(self.status, VideoStatus):
+            status = self.status.value
+        else:
+            status = self.status
+
+        progress = self.progress
+
+        created_at = self.created_at
+
+        seconds = self.seconds
+
+        size = self.size
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -130,20 +130,6 @@ class Video:
                 "id": id,
             }
         )
-        if object_ is not UNSET:
-            field_dict["object"] = object_
-        if model is not UNSET:
-            field_dict["model"] = model
-        if status is not UNSET:
-            field_dict["status"] = status
-        if progress is not UNSET:
-            field_dict["progress"] = progress
-        if created_at is not UNSET:
-            field_dict["created_at"] = created_at
-        if seconds is not UNSET:
-            field_dict["seconds"] = seconds
-        if size is not UNSET:
-            field_dict["size"] = size
         if completed_at is not UNSET:
             field_dict["completed_at"] = completed_at
         if expires_at is not UNSET:
@@ -160,6 +146,20 @@ class Video:
             field_dict["metadata"] = metadata
         if video_url is not UNSET:
             field_dict["video_url"] = video_url
+        if object_ is not UNSET:
+            field_dict["object"] = object_
+        if model is not UNSET:
+            field_dict["model"] = model
+        if status is not UNSET:
+            field_dict["status"] = status
+        if progress is not UNSET:
+            field_dict["progress"] = progress
+        if created_at is not UNSET:
+            field_dict["created_at"] = created_at
+        if seconds is not UNSET:
+            field_dict["seconds"] = seconds
+        if size is not UNSET:
+            field_dict["size"] = size
 
         return field_dict
 
@@ -170,33 +170,6 @@ class Video:
 
         d = dict(src_dict)
         id = d.pop("id")
-
-        object_ = d.pop("object", UNSET)
-
-        model = d.pop("model", UNSET)
-
-        def _parse_status(data: object) -> str | Unset | VideoStatus:
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                status_type_0 = VideoStatus(data)
-
-                return status_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(str | Unset | VideoStatus, data)
-
-        status = _parse_status(d.pop("status", UNSET))
-
-        progress = d.pop("progress", UNSET)
-
-        created_at = d.pop("created_at", UNSET)
-
-        seconds = d.pop("seconds", UNSET)
-
-        size = d.pop("size", UNSET)
 
         def _parse_completed_at(data: object) -> int | None | Unset:
             if data is None:
@@ -262,15 +235,35 @@ class Video:
 
         video_url = d.pop("video_url", UNSET)
 
+        object_ = d.pop("object", UNSET)
+
+        model = d.pop("model", UNSET)
+
+        def _parse_status(data: object) -> str | Unset | VideoStatus:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                status_type_0 = VideoStatus(data)
+
+                return status_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(str | Unset | VideoStatus, data)
+
+        status = _parse_status(d.pop("status", UNSET))
+
+        progress = d.pop("progress", UNSET)
+
+        created_at = d.pop("created_at", UNSET)
+
+        seconds = d.pop("seconds", UNSET)
+
+        size = d.pop("size", UNSET)
+
         video = cls(
             id=id,
-            object_=object_,
-            model=model,
-            status=status,
-            progress=progress,
-            created_at=created_at,
-            seconds=seconds,
-            size=size,
             completed_at=completed_at,
             expires_at=expires_at,
             prompt=prompt,
@@ -279,6 +272,13 @@ class Video:
             task_id=task_id,
             metadata=metadata,
             video_url=video_url,
+            object_=object_,
+            model=model,
+            status=status,
+            progress=progress,
+            created_at=created_at,
+            seconds=seconds,
+            size=size,
         )
 
         video.additional_properties = d

@@ -23,13 +23,6 @@ class Video:
 
     Attributes:
         id (str): Video task ID. Example: video_abc123.
-        object_ (str | Unset): Object type, typically video.
-        created_at (int | Unset): Unix timestamp for task creation time.
-        status (str | Unset | VideoStatus): Initial task status such as queued or in_progress.
-        model (str | Unset): Model used for generation.
-        progress (int | Unset): Task progress percentage when available.
-        seconds (int | str | Unset): Requested duration.
-        size (str | Unset): Requested output size.
         completed_at (int | None | Unset):
         expires_at (int | None | Unset):
         prompt (None | str | Unset):
@@ -38,16 +31,16 @@ class Video:
         task_id (str | Unset): Legacy copy of id (gateways).
         metadata (VideoMetadata | Unset): Free-form; new-api puts the final video URL in `metadata.url`.
         video_url (str | Unset):
+        object_ (str | Unset): Object type, typically video.
+        created_at (int | Unset): Unix timestamp for task creation time.
+        status (str | Unset | VideoStatus): Initial task status such as queued or in_progress.
+        model (str | Unset): Model used for generation.
+        progress (int | Unset): Task progress percentage when available.
+        seconds (int | str | Unset): Requested duration.
+        size (str | Unset): Requested output size.
     """
 
     id: str
-    object_: str | Unset = UNSET
-    created_at: int | Unset = UNSET
-    status: str | Unset | VideoStatus = UNSET
-    model: str | Unset = UNSET
-    progress: int | Unset = UNSET
-    seconds: int | str | Unset = UNSET
-    size: str | Unset = UNSET
     completed_at: int | None | Unset = UNSET
     expires_at: int | None | Unset = UNSET
     prompt: None | str | Unset = UNSET
@@ -56,36 +49,19 @@ class Video:
     task_id: str | Unset = UNSET
     metadata: VideoMetadata | Unset = UNSET
     video_url: str | Unset = UNSET
+    object_: str | Unset = UNSET
+    created_at: int | Unset = UNSET
+    status: str | Unset | VideoStatus = UNSET
+    model: str | Unset = UNSET
+    progress: int | Unset = UNSET
+    seconds: int | str | Unset = UNSET
+    size: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.video_error import VideoError
 
         id = self.id
-
-        object_ = self.object_
-
-        created_at = self.created_at
-
-        status: str | Unset
-        if isinstance(self.status, Unset):
-            status = UNSET
-        elif isinstance(self.status, VideoStatus):
-            status = self.status.value
-        else:
-            status = self.status
-
-        model = self.model
-
-        progress = self.progress
-
-        seconds: int | str | Unset
-        if isinstance(self.seconds, Unset):
-            seconds = UNSET
-        else:
-            seconds = self.seconds
-
-        size = self.size
 
         completed_at: int | None | Unset
         if isinstance(self.completed_at, Unset):
@@ -127,6 +103,30 @@ class Video:
 
         video_url = self.video_url
 
+        object_ = self.object_
+
+        created_at = self.created_at
+
+        status: str | Unset
+        if isinstance(self.status, Unset):
+            status = UNSET
+        elif isinstance(self.status, VideoStatus):
+            status = self.status.value
+        else:
+            status = self.status
+
+        model = self.model
+
+        progress = self.progress
+
+        seconds: int | str | Unset
+        if isinstance(self.seconds, Unset):
+            seconds = UNSET
+        else:
+            seconds = self.seconds
+
+        size = self.size
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -134,20 +134,6 @@ class Video:
                 "id": id,
             }
         )
-        if object_ is not UNSET:
-            field_dict["object"] = object_
-        if created_at is not UNSET:
-            field_dict["created_at"] = created_at
-        if status is not UNSET:
-            field_dict["status"] = status
-        if model is not UNSET:
-            field_dict["model"] = model
-        if progress is not UNSET:
-            field_dict["progress"] = progress
-        if seconds is not UNSET:
-            field_dict["seconds"] = seconds
-        if size is not UNSET:
-            field_dict["size"] = size
         if completed_at is not UNSET:
             field_dict["completed_at"] = completed_at
         if expires_at is not UNSET:
@@ -164,6 +150,20 @@ class Video:
             field_dict["metadata"] = metadata
         if video_url is not UNSET:
             field_dict["video_url"] = video_url
+        if object_ is not UNSET:
+            field_dict["object"] = object_
+        if created_at is not UNSET:
+            field_dict["created_at"] = created_at
+        if status is not UNSET:
+            field_dict["status"] = status
+        if model is not UNSET:
+            field_dict["model"] = model
+        if progress is not UNSET:
+            field_dict["progress"] = progress
+        if seconds is not UNSET:
+            field_dict["seconds"] = seconds
+        if size is not UNSET:
+            field_dict["size"] = size
 
         return field_dict
 
@@ -174,38 +174,6 @@ class Video:
 
         d = dict(src_dict)
         id = d.pop("id")
-
-        object_ = d.pop("object", UNSET)
-
-        created_at = d.pop("created_at", UNSET)
-
-        def _parse_status(data: object) -> str | Unset | VideoStatus:
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                status_type_0 = VideoStatus(data)
-
-                return status_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(str | Unset | VideoStatus, data)
-
-        status = _parse_status(d.pop("status", UNSET))
-
-        model = d.pop("model", UNSET)
-
-        progress = d.pop("progress", UNSET)
-
-        def _parse_seconds(data: object) -> int | str | Unset:
-            if isinstance(data, Unset):
-                return data
-            return cast(int | str | Unset, data)
-
-        seconds = _parse_seconds(d.pop("seconds", UNSET))
-
-        size = d.pop("size", UNSET)
 
         def _parse_completed_at(data: object) -> int | None | Unset:
             if data is None:
@@ -271,15 +239,40 @@ class Video:
 
         video_url = d.pop("video_url", UNSET)
 
+        object_ = d.pop("object", UNSET)
+
+        created_at = d.pop("created_at", UNSET)
+
+        def _parse_status(data: object) -> str | Unset | VideoStatus:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                status_type_0 = VideoStatus(data)
+
+                return status_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(str | Unset | VideoStatus, data)
+
+        status = _parse_status(d.pop("status", UNSET))
+
+        model = d.pop("model", UNSET)
+
+        progress = d.pop("progress", UNSET)
+
+        def _parse_seconds(data: object) -> int | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            return cast(int | str | Unset, data)
+
+        seconds = _parse_seconds(d.pop("seconds", UNSET))
+
+        size = d.pop("size", UNSET)
+
         video = cls(
             id=id,
-            object_=object_,
-            created_at=created_at,
-            status=status,
-            model=model,
-            progress=progress,
-            seconds=seconds,
-            size=size,
             completed_at=completed_at,
             expires_at=expires_at,
             prompt=prompt,
@@ -288,6 +281,13 @@ class Video:
             task_id=task_id,
             metadata=metadata,
             video_url=video_url,
+            object_=object_,
+            created_at=created_at,
+            status=status,
+            model=model,
+            progress=progress,
+            seconds=seconds,
+            size=size,
         )
 
         video.additional_properties = d

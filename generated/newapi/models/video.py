@@ -28,16 +28,16 @@ class Video:
         status (str | VideoStatus):
         progress (int):
         created_at (int): Creation time (the document's example is in milliseconds).
-        task_id (str | Unset): Legacy compatibility; to be deprecated.
         completed_at (int | None | Unset):
         expires_at (int | None | Unset):
-        seconds (str | Unset):
-        size (str | Unset):
+        prompt (None | str | Unset):
         remixed_from_video_id (None | str | Unset):
         error (None | Unset | VideoError):
+        task_id (str | Unset): Legacy compatibility; to be deprecated.
         metadata (VideoMetadata | Unset): Free-form; new-api puts the final video URL in `metadata.url`.
-        prompt (None | str | Unset):
         video_url (str | Unset):
+        seconds (str | Unset):
+        size (str | Unset):
     """
 
     id: str
@@ -46,16 +46,16 @@ class Video:
     status: str | VideoStatus
     progress: int
     created_at: int
-    task_id: str | Unset = UNSET
     completed_at: int | None | Unset = UNSET
     expires_at: int | None | Unset = UNSET
-    seconds: str | Unset = UNSET
-    size: str | Unset = UNSET
+    prompt: None | str | Unset = UNSET
     remixed_from_video_id: None | str | Unset = UNSET
     error: None | Unset | VideoError = UNSET
+    task_id: str | Unset = UNSET
     metadata: VideoMetadata | Unset = UNSET
-    prompt: None | str | Unset = UNSET
     video_url: str | Unset = UNSET
+    seconds: str | Unset = UNSET
+    size: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,8 +77,6 @@ class Video:
 
         created_at = self.created_at
 
-        task_id = self.task_id
-
         completed_at: int | None | Unset
         if isinstance(self.completed_at, Unset):
             completed_at = UNSET
@@ -91,9 +89,11 @@ class Video:
         else:
             expires_at = self.expires_at
 
-        seconds = self.seconds
-
-        size = self.size
+        prompt: None | str | Unset
+        if isinstance(self.prompt, Unset):
+            prompt = UNSET
+        else:
+            prompt = self.prompt
 
         remixed_from_video_id: None | str | Unset
         if isinstance(self.remixed_from_video_id, Unset):
@@ -109,17 +109,17 @@ class Video:
         else:
             error = self.error
 
+        task_id = self.task_id
+
         metadata: dict[str, Any] | Unset = UNSET
         if not isinstance(self.metadata, Unset):
             metadata = self.metadata.to_dict()
 
-        prompt: None | str | Unset
-        if isinstance(self.prompt, Unset):
-            prompt = UNSET
-        else:
-            prompt = self.prompt
-
         video_url = self.video_url
+
+        seconds = self.seconds
+
+        size = self.size
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -133,26 +133,26 @@ class Video:
                 "created_at": created_at,
             }
         )
-        if task_id is not UNSET:
-            field_dict["task_id"] = task_id
         if completed_at is not UNSET:
             field_dict["completed_at"] = completed_at
         if expires_at is not UNSET:
             field_dict["expires_at"] = expires_at
-        if seconds is not UNSET:
-            field_dict["seconds"] = seconds
-        if size is not UNSET:
-            field_dict["size"] = size
+        if prompt is not UNSET:
+            field_dict["prompt"] = prompt
         if remixed_from_video_id is not UNSET:
             field_dict["remixed_from_video_id"] = remixed_from_video_id
         if error is not UNSET:
             field_dict["error"] = error
+        if task_id is not UNSET:
+            field_dict["task_id"] = task_id
         if metadata is not UNSET:
             field_dict["metadata"] = metadata
-        if prompt is not UNSET:
-            field_dict["prompt"] = prompt
         if video_url is not UNSET:
             field_dict["video_url"] = video_url
+        if seconds is not UNSET:
+            field_dict["seconds"] = seconds
+        if size is not UNSET:
+            field_dict["size"] = size
 
         return field_dict
 
@@ -185,8 +185,6 @@ class Video:
 
         created_at = d.pop("created_at")
 
-        task_id = d.pop("task_id", UNSET)
-
         def _parse_completed_at(data: object) -> int | None | Unset:
             if data is None:
                 return data
@@ -205,9 +203,14 @@ class Video:
 
         expires_at = _parse_expires_at(d.pop("expires_at", UNSET))
 
-        seconds = d.pop("seconds", UNSET)
+        def _parse_prompt(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        size = d.pop("size", UNSET)
+        prompt = _parse_prompt(d.pop("prompt", UNSET))
 
         def _parse_remixed_from_video_id(data: object) -> None | str | Unset:
             if data is None:
@@ -235,6 +238,8 @@ class Video:
 
         error = _parse_error(d.pop("error", UNSET))
 
+        task_id = d.pop("task_id", UNSET)
+
         _metadata = d.pop("metadata", UNSET)
         metadata: VideoMetadata | Unset
         if isinstance(_metadata, Unset):
@@ -242,16 +247,11 @@ class Video:
         else:
             metadata = VideoMetadata.from_dict(_metadata)
 
-        def _parse_prompt(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        prompt = _parse_prompt(d.pop("prompt", UNSET))
-
         video_url = d.pop("video_url", UNSET)
+
+        seconds = d.pop("seconds", UNSET)
+
+        size = d.pop("size", UNSET)
 
         video = cls(
             id=id,
@@ -260,16 +260,16 @@ class Video:
             status=status,
             progress=progress,
             created_at=created_at,
-            task_id=task_id,
             completed_at=completed_at,
             expires_at=expires_at,
-            seconds=seconds,
-            size=size,
+            prompt=prompt,
             remixed_from_video_id=remixed_from_video_id,
             error=error,
+            task_id=task_id,
             metadata=metadata,
-            prompt=prompt,
             video_url=video_url,
+            seconds=seconds,
+            size=size,
         )
 
         video.additional_properties = d

@@ -12,13 +12,13 @@ from ...types import Response
 
 
 def _get_kwargs(
-    task_id: str,
+    video_id: str,
 ) -> dict[str, Any]:
 
     _kwargs: dict[str, Any] = {
         "method": "get",
-        "url": "/v1/videos/{task_id}".format(
-            task_id=quote(str(task_id), safe=""),
+        "url": "/v1/videos/{video_id}".format(
+            video_id=quote(str(video_id), safe=""),
         ),
     }
 
@@ -71,16 +71,14 @@ def _build_response(
 
 
 def sync_detailed(
-    task_id: str,
+    video_id: str,
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[ErrorResponse | Video]:
     """Retrieve a video task
 
-     The route is named in the document; its answer follows the reference.
-
     Args:
-        task_id (str):
+        video_id (str):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -91,7 +89,7 @@ def sync_detailed(
     """
 
     kwargs = _get_kwargs(
-        task_id=task_id,
+        video_id=video_id,
     )
 
     response = client.get_httpx_client().request(
@@ -102,16 +100,14 @@ def sync_detailed(
 
 
 def sync(
-    task_id: str,
+    video_id: str,
     *,
     client: AuthenticatedClient | Client,
 ) -> ErrorResponse | Video | None:
     """Retrieve a video task
 
-     The route is named in the document; its answer follows the reference.
-
     Args:
-        task_id (str):
+        video_id (str):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -122,22 +118,20 @@ def sync(
     """
 
     return sync_detailed(
-        task_id=task_id,
+        video_id=video_id,
         client=client,
     ).parsed
 
 
 async def asyncio_detailed(
-    task_id: str,
+    video_id: str,
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[ErrorResponse | Video]:
     """Retrieve a video task
 
-     The route is named in the document; its answer follows the reference.
-
     Args:
-        task_id (str):
+        video_id (str):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -148,7 +142,7 @@ async def asyncio_detailed(
     """
 
     kwargs = _get_kwargs(
-        task_id=task_id,
+        video_id=video_id,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -157,16 +151,14 @@ async def asyncio_detailed(
 
 
 async def asyncio(
-    task_id: str,
+    video_id: str,
     *,
     client: AuthenticatedClient | Client,
 ) -> ErrorResponse | Video | None:
     """Retrieve a video task
 
-     The route is named in the document; its answer follows the reference.
-
     Args:
-        task_id (str):
+        video_id (str):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -178,7 +170,7 @@ async def asyncio(
 
     return (
         await asyncio_detailed(
-            task_id=task_id,
+            video_id=video_id,
             client=client,
         )
     ).parsed

@@ -13,7 +13,7 @@ from ...types import UNSET, File, Response, Unset
 
 
 def _get_kwargs(
-    task_id: str,
+    video_id: str,
     *,
     variant: ContentVariant | Unset = UNSET,
     range_: str | Unset = UNSET,
@@ -34,8 +34,8 @@ def _get_kwargs(
 
     _kwargs: dict[str, Any] = {
         "method": "get",
-        "url": "/v1/videos/{task_id}/content".format(
-            task_id=quote(str(task_id), safe=""),
+        "url": "/v1/videos/{video_id}/content".format(
+            video_id=quote(str(video_id), safe=""),
         ),
         "params": params,
     }
@@ -95,7 +95,7 @@ def _build_response(
 
 
 def sync_detailed(
-    task_id: str,
+    video_id: str,
     *,
     client: AuthenticatedClient | Client,
     variant: ContentVariant | Unset = UNSET,
@@ -106,7 +106,7 @@ def sync_detailed(
      Streams the bytes; a `Range` request is answered with 206.
 
     Args:
-        task_id (str):
+        video_id (str):
         variant (ContentVariant | Unset):
         range_ (str | Unset):
 
@@ -119,7 +119,7 @@ def sync_detailed(
     """
 
     kwargs = _get_kwargs(
-        task_id=task_id,
+        video_id=video_id,
         variant=variant,
         range_=range_,
     )
@@ -132,7 +132,7 @@ def sync_detailed(
 
 
 def sync(
-    task_id: str,
+    video_id: str,
     *,
     client: AuthenticatedClient | Client,
     variant: ContentVariant | Unset = UNSET,
@@ -143,7 +143,7 @@ def sync(
      Streams the bytes; a `Range` request is answered with 206.
 
     Args:
-        task_id (str):
+        video_id (str):
         variant (ContentVariant | Unset):
         range_ (str | Unset):
 
@@ -156,7 +156,7 @@ def sync(
     """
 
     return sync_detailed(
-        task_id=task_id,
+        video_id=video_id,
         client=client,
         variant=variant,
         range_=range_,
@@ -164,7 +164,7 @@ def sync(
 
 
 async def asyncio_detailed(
-    task_id: str,
+    video_id: str,
     *,
     client: AuthenticatedClient | Client,
     variant: ContentVariant | Unset = UNSET,
@@ -175,7 +175,7 @@ async def asyncio_detailed(
      Streams the bytes; a `Range` request is answered with 206.
 
     Args:
-        task_id (str):
+        video_id (str):
         variant (ContentVariant | Unset):
         range_ (str | Unset):
 
@@ -188,7 +188,7 @@ async def asyncio_detailed(
     """
 
     kwargs = _get_kwargs(
-        task_id=task_id,
+        video_id=video_id,
         variant=variant,
         range_=range_,
     )
@@ -199,7 +199,7 @@ async def asyncio_detailed(
 
 
 async def asyncio(
-    task_id: str,
+    video_id: str,
     *,
     client: AuthenticatedClient | Client,
     variant: ContentVariant | Unset = UNSET,
@@ -210,7 +210,7 @@ async def asyncio(
      Streams the bytes; a `Range` request is answered with 206.
 
     Args:
-        task_id (str):
+        video_id (str):
         variant (ContentVariant | Unset):
         range_ (str | Unset):
 
@@ -224,7 +224,7 @@ async def asyncio(
 
     return (
         await asyncio_detailed(
-            task_id=task_id,
+            video_id=video_id,
             client=client,
             variant=variant,
             range_=range_,

@@ -13,7 +13,7 @@ from ...types import Response
 
 
 def _get_kwargs(
-    task_id: str,
+    video_id: str,
     *,
     body: RemixVideoRequest,
 ) -> dict[str, Any]:
@@ -21,8 +21,8 @@ def _get_kwargs(
 
     _kwargs: dict[str, Any] = {
         "method": "post",
-        "url": "/v1/videos/{task_id}/remix".format(
-            task_id=quote(str(task_id), safe=""),
+        "url": "/v1/videos/{video_id}/remix".format(
+            video_id=quote(str(video_id), safe=""),
         ),
     }
 
@@ -85,7 +85,7 @@ def _build_response(
 
 
 def sync_detailed(
-    task_id: str,
+    video_id: str,
     *,
     client: AuthenticatedClient | Client,
     body: RemixVideoRequest,
@@ -93,7 +93,7 @@ def sync_detailed(
     """Remix a completed video with a new prompt
 
     Args:
-        task_id (str):
+        video_id (str):
         body (RemixVideoRequest):
 
     Raises:
@@ -105,7 +105,7 @@ def sync_detailed(
     """
 
     kwargs = _get_kwargs(
-        task_id=task_id,
+        video_id=video_id,
         body=body,
     )
 
@@ -117,7 +117,7 @@ def sync_detailed(
 
 
 def sync(
-    task_id: str,
+    video_id: str,
     *,
     client: AuthenticatedClient | Client,
     body: RemixVideoRequest,
@@ -125,7 +125,7 @@ def sync(
     """Remix a completed video with a new prompt
 
     Args:
-        task_id (str):
+        video_id (str):
         body (RemixVideoRequest):
 
     Raises:
@@ -137,14 +137,14 @@ def sync(
     """
 
     return sync_detailed(
-        task_id=task_id,
+        video_id=video_id,
         client=client,
         body=body,
     ).parsed
 
 
 async def asyncio_detailed(
-    task_id: str,
+    video_id: str,
     *,
     client: AuthenticatedClient | Client,
     body: RemixVideoRequest,
@@ -152,7 +152,7 @@ async def asyncio_detailed(
     """Remix a completed video with a new prompt
 
     Args:
-        task_id (str):
+        video_id (str):
         body (RemixVideoRequest):
 
     Raises:
@@ -164,7 +164,7 @@ async def asyncio_detailed(
     """
 
     kwargs = _get_kwargs(
-        task_id=task_id,
+        video_id=video_id,
         body=body,
     )
 
@@ -174,7 +174,7 @@ async def asyncio_detailed(
 
 
 async def asyncio(
-    task_id: str,
+    video_id: str,
     *,
     client: AuthenticatedClient | Client,
     body: RemixVideoRequest,
@@ -182,7 +182,7 @@ async def asyncio(
     """Remix a completed video with a new prompt
 
     Args:
-        task_id (str):
+        video_id (str):
         body (RemixVideoRequest):
 
     Raises:
@@ -195,7 +195,7 @@ async def asyncio(
 
     return (
         await asyncio_detailed(
-            task_id=task_id,
+            video_id=video_id,
             client=client,
             body=body,
         )

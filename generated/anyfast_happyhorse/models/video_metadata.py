@@ -6,12 +6,12 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="VideoTaskMetadata")
+T = TypeVar("T", bound="VideoMetadata")
 
 
 @_attrs_define
-class VideoTaskMetadata:
-    """new-api puts the final video URL in `metadata.url`."""
+class VideoMetadata:
+    """Free-form; new-api puts the final video URL in `metadata.url`."""
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -25,10 +25,10 @@ class VideoTaskMetadata:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        video_task_metadata = cls()
+        video_metadata = cls()
 
-        video_task_metadata.additional_properties = d
-        return video_task_metadata
+        video_metadata.additional_properties = d
+        return video_metadata
 
     @property
     def additional_keys(self) -> list[str]:
