@@ -17,6 +17,7 @@ import click
 import yaml
 
 from .errors import InputError, Problem, StateError, VidpipeError
+from .shotargs import ShotListCommand, split_ids
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ def main() -> None:
     """Turn a YAML storyboard into finished AI-generated videos."""
 
 
-@main.command()
+@main.command(cls=ShotListCommand)
 @storyboard_arg
 @click.option(
     "--out",
@@ -132,10 +133,18 @@ def main() -> None:
     help="Shots in flight at once.",
 )
 @click.option(
-    "--only", multiple=True, metavar="SHOT", help="Run only these shots (and their remix sources)."
+    "--only",
+    multiple=True,
+    metavar="SHOT…",
+    callback=split_ids,
+    help="Run only these shots (and their remix sources): --only a b, --only a,b or repeated.",
 )
 @click.option(
-    "--force", multiple=True, metavar="SHOT", help="Generate this shot again even if cached."
+    "--force",
+    multiple=True,
+    metavar="SHOT…",
+    callback=split_ids,
+    help="Generate these shots again even if cached (several as for --only).",
 )
 @click.option("--force-all", is_flag=True, help="Generate every shot again.")
 @click.option(
