@@ -341,11 +341,23 @@ def status(file: Path, state_dir: Path | None, var: tuple[str, ...], as_json: bo
         shots = {p.shot_id: p.status_json() for p in planned}
         click.echo(json.dumps({"name": storyboard.name, "shots": shots}, indent=2))
         return
-    width = max((len(p.shot_id) for p in planned), default=4)
-    for p in planned:
-        progress = f"{p.progress} %" if p.progress is not None else ""
-        details = "  ".join(v for v in (p.task_id, p.task_status, progress, p.error) if v)
-        click.echo(f"{p.shot_id:<{width}}  {p.state:<9} {p.fingerprint[:12]}  {details}")
+    from .tables import table
+
+    rows = [
+        (
+            p.shot_id,
+            p.state,
+            p.fingerprint[:12],
+            p.task_id or "",
+            p.task_status or "",
+            f"{p.progress} %" if p.progress is not None else "",
+            p.error or "",
+        )
+        for p in planned
+    ]
+    header = ("SHOT", "STATE", "FINGERPRINT", "TASK", "TASK STATUS", "PROGRESS", "ERROR")
+    for line in table(header, rows):
+        click.echo(line)
 
 
 @main.command()

@@ -254,13 +254,14 @@ def test_plan_status_and_history_after_a_run(tmp_path: Path) -> None:
     assert remix["endpoint"] == "POST /v1/videos/{task_id}/remix"
     status = vidpipe("status", board)
     assert status.exit_code == 0
-    assert [line.split()[:2] for line in status.stdout.splitlines()] == [
+    _header, *rows = status.stdout.splitlines()
+    assert [line.split()[:2] for line in rows] == [
         ["one", "cached"],
         ["two", "cached"],
         ["three", "cached"],
     ]
     tasks = {k: s["task_id"] for k, s in json.loads(plan.stdout)["shots"].items()}
-    for line in status.stdout.splitlines():
+    for line in rows:
         shot = line.split()[0]
         assert tasks[shot] and tasks[shot] in line, line
     history = vidpipe("history", board)
