@@ -21,6 +21,7 @@ from .shotargs import ShotListCommand, split_ids
 from .version import __version__
 
 if TYPE_CHECKING:
+    from .ledger import Ledger
     from .manifest import RunResult
     from .model import Storyboard
     from .runner import Checked, PlannedShot
@@ -360,29 +361,82 @@ def status(file: Path, state_dir: Path | None, var: tuple[str, ...], as_json: bo
         click.echo(line)
 
 
-@main.command()
-@click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
-@state_option
-@click.option("--limit", type=int, default=20, show_default=True)
-@errors_to_exit_codes
-def history(file: Path | None, state_dir: Path | None, limit: int) -> None:
-    """List past runs recorded in a state dir."""
+class _HistoryGroup(click.Group):
+    """`vidpipe history [FILE]` lists runs: a first word that is no subcommand means `list`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names):
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
+@main.group(cls=_HistoryGroup)
+def history() -> None:
+    """Past runs recorded in a state dir: `history [FILE]` lists them, `history show RUN`
+    shows one."""
+
+
+def _history_ledger(file: Path | None, state_dir: Path | None) -> Ledger:
     from .statedir import DEFAULT_DIRNAME, StateDir
 
     if state_dir is None:
-        state_dir = (file.parent if file else Path.cwd()) / DEFAULT_DIRNAME
+        state_dir = (file.absolute().parent if file else Path.cwd()) / DEFAULT_DIRNAME
     state = StateDir(state_dir)
     if not state.ledger_path.exists():
         raise StateError(f"no runs recorded in {state_dir}")
-    with state.open_ledger() as ledger:
-        for r in ledger.runs(limit):
-            took = (
-                f"{(r.finished_at - r.started_at).total_seconds():.1f}s" if r.finished_at else "-"
-            )
-            click.echo(
-                f"#{r.id:<4} {r.started_at:%Y-%m-%d %H:%M:%S}  {r.status:<8} {took:>8}  "
-                f"{r.name}  {r.storyboard}"
-            )
+    return state.open_ledger()
+
+
+history_file_arg = click.argument(
+    "file", required=False, type=click.Path(path_type=Path, dir_okay=False)
+)
+
+
+@history.command("list")
+@history_file_arg
+@state_option
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
+@errors_to_exit_codes
+def history_list(file: Path | None, state_dir: Path | None, limit: int, as_json: bool) -> None:
+    """List the runs recorded next to FILE (or in --state, or ./.vidpipe), newest first."""
+    from .history import RunView, history_lines
+
+    with _history_ledger(file, state_dir) as ledger:
+        runs = [RunView(r) for r in ledger.runs(limit)]
+    if as_json:
+        click.echo(json.dumps({"runs": [r.to_json() for r in runs]}, indent=2))
+        return
+    for line in history_lines(runs):
+        click.echo(line)
+
+
+@history.command("show")
+@click.argument("run_id", metavar="RUN")
+@history_file_arg
+@state_option
+@click.option("--json", "as_json", is_flag=True, help="Print the run as JSON.")
+@errors_to_exit_codes
+def history_show(run_id: str, file: Path | None, state_dir: Path | None, as_json: bool) -> None:
+    """Show one run (its number, as `history` lists it) and each of its shots."""
+    from .history import RunView, run_lines, run_shots
+
+    number = run_id.removeprefix("#")
+    if not number.isdigit():
+        raise click.BadParameter(
+            f"expected a run number such as 3 or #3, not {run_id!r}", param_hint="'RUN'"
+        )
+    with _history_ledger(file, state_dir) as ledger:
+        record = ledger.run(int(number))
+        if record is None:
+            raise StateError(f"no run #{int(number)} in {ledger.path.parent}")
+        run = RunView(record)
+        shots = run_shots(run, ledger)
+    if as_json:
+        click.echo(json.dumps({**run.to_json(), "shots": shots}, indent=2))
+        return
+    for line in run_lines(run, shots):
+        click.echo(line)
 
 
 @main.group()

@@ -266,7 +266,7 @@ def test_plan_status_and_history_after_a_run(tmp_path: Path) -> None:
         assert tasks[shot] and tasks[shot] in line, line
     history = vidpipe("history", board)
     assert history.exit_code == 0
-    (run,) = history.stdout.splitlines()
+    _header, run = history.stdout.splitlines()
     assert run.startswith("#1 ") and " ok " in run and "tiny" in run
 
 

@@ -9,7 +9,8 @@ import attrs
 
 from ..errors import InputError
 from ..events import EventSink, ignore
-from ..manifest import RunResult, write_manifest, write_report
+from ..history import run_summary
+from ..manifest import RunResult, ShotResult, write_manifest, write_report
 from ..model import Storyboard
 from ..specs import SpecRegistry
 from ..statedir import StateDir
@@ -56,6 +57,7 @@ async def run_async(
         ledger.end_abandoned_runs()  # runs killed before they could say how they ended
         run_id = ledger.start_run(str(storyboard.path), storyboard.name, list(options.argv))
         status = "crashed"
+        futures: dict[str, asyncio.Future[ShotResult]] = {}
         try:
             async with connections(
                 storyboard,
@@ -76,6 +78,7 @@ async def run_async(
                     on_event,
                     run_id,
                     out_dir,
+                    results=futures,
                 )
                 loop = asyncio.get_running_loop()
                 for shot_id in order:
@@ -103,5 +106,8 @@ async def run_async(
             result = attrs.evolve(result, manifest=manifest, report=report)
             status = "ok" if result.ok else "failed"
             return result
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            status = "interrupted"  # Ctrl-C: asyncio.run cancels the run, then raises
+            raise
         finally:
-            ledger.finish_run(run_id, status, {"status": status})
+            ledger.finish_run(run_id, status, run_summary(status, futures))
