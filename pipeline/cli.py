@@ -439,6 +439,49 @@ def history_show(run_id: str, file: Path | None, state_dir: Path | None, as_json
         click.echo(line)
 
 
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@state_option
+@var_option
+@click.option("--yes", is_flag=True, help="Delete the files (without it, only list them).")
+@errors_to_exit_codes
+def gc(files: tuple[Path, ...], state_dir: Path | None, var: tuple[str, ...], yes: bool) -> None:
+    """Prune cached videos that none of the storyboards FILE... needs any more.
+
+    Kept: the files of every shot's current fingerprint, and the latest file of every shot
+    (what out/ shows). A dry run unless --yes. Give every storyboard that shares the state
+    dir: the files of one not given are not needed.
+    """
+    from rich.filesize import decimal
+
+    from .prune import find_unneeded, prune
+
+    storyboards = [_load(f, var) for f in files]
+    shots = {s.path: len(s.shot_ids) for s in storyboards}
+    click.echo("considered: " + ", ".join(f"{p} ({n} shots)" for p, n in shots.items()))
+    total = 0
+    for found in find_unneeded(storyboards, state_dir):
+        if yes:
+            found = prune(found, sys.argv)
+        entries = len(found.keep) + len(found.unneeded)
+        click.echo(
+            f"{found.state.path}: {entries} cached files; {len(found.keep)} needed "
+            f"({decimal(found.kept_bytes)}), {len(found.unneeded)} not needed "
+            f"({decimal(found.unneeded_bytes)})"
+        )
+        for other in found.others:
+            click.echo(f"  not considered (ran here too; give it to keep its files): {other}")
+        for entry in found.unneeded:
+            what = "deleted" if yes else "unneeded"
+            where = entry.path.relative_to(found.state.path)
+            click.echo(f"  {what}  {where}  {decimal(entry.size)}")
+        total += found.unneeded_bytes
+    if yes:
+        click.echo(f"deleted {decimal(total)}")
+    else:
+        click.echo(f"dry run: nothing deleted; add --yes to delete {decimal(total)}")
+
+
 @main.group()
 def specs() -> None:
     """Work with the provider specs."""
