@@ -482,6 +482,33 @@ def gc(files: tuple[Path, ...], state_dir: Path | None, var: tuple[str, ...], ye
         click.echo(f"dry run: nothing deleted; add --yes to delete {decimal(total)}")
 
 
+@main.command()
+@click.argument(
+    "folder", default=".", required=False, type=click.Path(path_type=Path, dir_okay=True)
+)
+@click.option("--force", is_flag=True, help="Overwrite starter files that exist already.")
+@errors_to_exit_codes
+def init(folder: Path, force: bool) -> None:
+    """Start a project in FOLDER (default: here): a storyboard that runs as it is on the
+    embedded emulator, a prompt template, and .gitignore entries for .vidpipe/ and out/."""
+    import shlex
+
+    from .scaffold import init_project
+
+    done = init_project(folder, force=force)
+    for path in done.written:
+        click.echo(f"wrote {path}")
+    if done.ignore_added:
+        click.echo(f"added {', '.join(done.ignore_added)} to {done.gitignore}")
+    click.echo("next:")
+    if folder.resolve() != Path.cwd().resolve():
+        click.echo(f"  cd {shlex.quote(str(folder))}")
+    name = done.storyboard.name
+    click.echo(f"  vidpipe validate {name}    # check it against the provider's spec")
+    click.echo(f"  vidpipe plan {name}        # the prompts and requests; sends nothing")
+    click.echo(f"  vidpipe run {name}         # videos in out/, then open its report.html")
+
+
 @main.group()
 def specs() -> None:
     """Work with the provider specs."""

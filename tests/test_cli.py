@@ -330,7 +330,8 @@ def test_emulator_help() -> None:
 def test_help_lists_every_command() -> None:
     result = vidpipe("--help")
     assert result.exit_code == 0
-    for command in ("run", "plan", "validate", "schema", "status", "history", "emulator", "specs"):
+    commands = ("run", "plan", "validate", "schema", "status", "history", "emulator", "specs")
+    for command in (*commands, "init", "gc"):
         assert re.search(rf"^  {command}\s", result.stdout, re.M), command
     assert vidpipe("--version").stdout.startswith("vidpipe, version ")
 
