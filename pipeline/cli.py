@@ -460,9 +460,10 @@ def gc(files: tuple[Path, ...], state_dir: Path | None, var: tuple[str, ...], ye
     shots = {s.path: len(s.shot_ids) for s in storyboards}
     click.echo("considered: " + ", ".join(f"{p} ({n} shots)" for p, n in shots.items()))
     total = 0
-    for found in find_unneeded(storyboards, state_dir):
-        if yes:
-            found = prune(found, sys.argv)
+    groups = (
+        prune(storyboards, state_dir, sys.argv) if yes else find_unneeded(storyboards, state_dir)
+    )
+    for found in groups:
         entries = len(found.keep) + len(found.unneeded)
         click.echo(
             f"{found.state.path}: {entries} cached files; {len(found.keep)} needed "

@@ -10,8 +10,9 @@ that dir, the ledger holds it as
 Everything else under the cache root is unneeded: videos of old versions of shots, of
 storyboards not given, and partial copies a crash left behind. The storyboards that ran
 in a state dir but were not given are named, so that nobody prunes them by accident.
-Deleting happens under the state dir's lock, with the decision taken again there, so a
-run cannot add a file that is deleted at the same moment.
+Deleting happens under the state dir's lock, so that no run adds a file while the
+decision is taken. A cache with no ledger, or a ledger with no run, is never pruned:
+nothing would say which file is whose.
 """
 
 from __future__ import annotations
@@ -68,15 +69,28 @@ def _needed(storyboards: Iterable[Storyboard], state: StateDir, ledger: Ledger) 
 def _split(state: StateDir, storyboards: tuple[Storyboard, ...]) -> CachePrune:
     given = {str(s.path) for s in storyboards}
     entries = state.cache.entries()
-    if state.ledger_path.exists():
-        with state.open_ledger() as ledger:
-            needed = _needed(storyboards, state, ledger)
-            others = tuple(p for p in ledger.storyboards() if p not in given)
-    else:
-        needed, others = set(), ()
+    if not entries:
+        return CachePrune(state, storyboards, (), (), ())
+    if not state.ledger_path.exists():
+        raise _no_ledger(state)
+    with state.open_ledger() as ledger:
+        others = tuple(ledger.storyboards())
+        if not others:
+            raise _no_ledger(state)
+        needed = _needed(storyboards, state, ledger)
+    others = tuple(p for p in others if p not in given)
     keep = tuple(e for e in entries if e.sha256 in needed)
     unneeded = tuple(e for e in entries if e.sha256 not in needed)
     return CachePrune(state, storyboards, others, keep, unneeded)
+
+
+def _no_ledger(state: StateDir) -> StateError:
+    # Without the ledger nothing says which file is whose: a lost ledger must not empty
+    # the cache, which may be all that is left of videos already paid for.
+    return StateError(
+        f"{state.path} has cached videos but its ledger records no run, so which of them"
+        " are needed cannot be told; nothing was deleted"
+    )
 
 
 def _by_state_dir(
@@ -99,21 +113,32 @@ def find_unneeded(
     return [_split(state, group) for state, group in _by_state_dir(storyboards, state_dir).items()]
 
 
-def prune(found: CachePrune, argv: Sequence[str] = ()) -> CachePrune:
-    """Delete what `found` calls unneeded, deciding again under the state dir's lock.
+def prune(
+    storyboards: Sequence[Storyboard], state_dir: Path | None = None, argv: Sequence[str] = ()
+) -> list[CachePrune]:
+    """Delete what `find_unneeded` would list, deciding under each state dir's lock.
 
-    Returns what was deleted (as decided under the lock). Raises StateLocked while a run
-    holds the state dir, StateError if a file cannot be removed.
+    Returns what was deleted, per state dir. Raises StateLocked while a run holds a state
+    dir (the dirs before it are pruned already), StateError if a file cannot be removed.
     """
-    with found.state.lock(argv):
-        now = _split(found.state, found.storyboards)
-        for entry in now.unneeded:
-            try:
-                with suppress(FileNotFoundError):
-                    entry.path.unlink()
-            except OSError as exc:
-                raise StateError(f"cannot delete {entry.path}: {exc.strerror}") from exc
-        for folder in {e.path.parent for e in now.unneeded}:
-            with suppress(OSError):
-                os.rmdir(folder)  # only when empty
-    return now
+    done = []
+    for state, group in _by_state_dir(storyboards, state_dir).items():
+        with state.lock(argv):
+            found = _split(state, group)
+            _delete(found.unneeded)
+        done.append(found)
+    return done
+
+
+def _delete(entries: Iterable[CacheEntry]) -> None:
+    folders = set()
+    for entry in entries:
+        try:
+            with suppress(FileNotFoundError):
+                entry.path.unlink()
+        except OSError as exc:
+            raise StateError(f"cannot delete {entry.path}: {exc.strerror}") from exc
+        folders.add(entry.path.parent)
+    for folder in folders:
+        with suppress(OSError):
+            os.rmdir(folder)  # only when empty

@@ -136,3 +136,19 @@ def test_gc_of_a_bad_storyboard_is_exit_2_and_deletes_nothing(tmp_path: Path) ->
     result = vidpipe("gc", board, "--yes")
     assert result.exit_code == 2 and "nine" in result.stderr
     assert cached(state) == before
+
+
+def test_gc_never_empties_a_cache_whose_ledger_is_gone(tmp_path: Path) -> None:
+    board = tiny(tmp_path)
+    files_of(board)
+    state = tmp_path / ".vidpipe"
+    before = cached(state)
+    for ledger in state.glob("ledger.sqlite3*"):
+        ledger.unlink()
+    for args in ((), ("--yes",)):
+        result = vidpipe("gc", board, *args)
+        assert result.exit_code == 2, result.output
+        assert "its ledger records no run" in result.stderr
+    (state / "ledger.sqlite3").write_bytes(b"")  # an empty file opens as an empty ledger
+    assert vidpipe("gc", board, "--yes").exit_code == 2
+    assert cached(state) == before
