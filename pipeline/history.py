@@ -81,8 +81,10 @@ class RunView:
 
     @property
     def command(self) -> str:
-        """The command line as typed (credentials were redacted before it was stored)."""
-        return shlex.join(["vidpipe", *self.record.argv[1:]])
+        """The command line as typed (credentials were redacted before it was stored); empty
+        for a run started from Python, which has none."""
+        argv = self.record.argv
+        return shlex.join(["vidpipe", *argv[1:]]) if argv else ""
 
     def to_json(self) -> dict[str, Any]:
         r = self.record
@@ -146,7 +148,7 @@ def run_lines(run: RunView, shots: Iterable[Mapping[str, str | None]]) -> list[s
     lines = [
         f"run #{r.id}: {r.status}",
         f"storyboard: {r.storyboard} ({r.name})",
-        f"command:    {run.command}",
+        f"command:    {run.command or '- (run from Python)'}",
         f"started:    {r.started_at.astimezone():%Y-%m-%d %H:%M:%S %Z}{took}",
         f"shots:      {_counts_text(run.counts) or 'not recorded'}",
     ]

@@ -13,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from vidpipe.api import embedded_emulator
+from vidpipe.api import run as run_storyboard
 from vidpipe.ledger import Ledger
+from vidpipe.runner import RunOptions
 
 from .test_cli import FAIL, TINY, run_tiny, tiny, vidpipe
 
@@ -149,3 +152,13 @@ def _tasks_running(state: Path) -> bool:
         return False
     with Ledger.open(state) as ledger:
         return any(r.task_id for r in ledger.in_flight())
+
+
+def test_a_run_from_python_has_no_command_line_to_show(tmp_path: Path) -> None:
+    board = tiny(tmp_path)
+    gateway = embedded_emulator(job_seconds=0)
+    run_storyboard(board, RunOptions(out_dir=tmp_path / "out", gateway=gateway))
+    _header, row = vidpipe("history", board).stdout.splitlines()
+    assert row.split()[-2:] == ["tiny", "-"]
+    shown = vidpipe("history", "show", "1", board).stdout.splitlines()
+    assert shown[2] == "command:    - (run from Python)"
