@@ -29,6 +29,14 @@ def edit(board: Path, old: str, new: str) -> None:
     board.write_text(board.read_text().replace(old, new))
 
 
+def ran_once(tmp_path: Path) -> tuple[Path, Path, dict[str, int]]:
+    """A storyboard run once: the storyboard, its state dir and what the cache then holds."""
+    board = tiny(tmp_path)
+    files_of(board)
+    state = tmp_path / ".vidpipe"
+    return board, state, cached(state)
+
+
 def test_gc_lists_unneeded_files_with_sizes_and_deletes_them_only_with_yes(
     tmp_path: Path,
 ) -> None:
@@ -114,11 +122,9 @@ def test_gc_removes_partial_files_a_crash_left_in_the_cache(tmp_path: Path) -> N
 
 
 def test_gc_deletes_nothing_while_a_run_holds_the_state_dir(tmp_path: Path) -> None:
-    board = tiny(tmp_path)
-    files_of(board)
+    board, state, _ = ran_once(tmp_path)
     edit(board, "over the sea", "over the hills")
     files_of(board)
-    state = tmp_path / ".vidpipe"
     before = cached(state)
     with StateDir(state).lock(["vidpipe", "run", "tiny.yaml"]):
         result = vidpipe("gc", board, "--yes")
@@ -128,10 +134,7 @@ def test_gc_deletes_nothing_while_a_run_holds_the_state_dir(tmp_path: Path) -> N
 
 
 def test_gc_of_a_bad_storyboard_is_exit_2_and_deletes_nothing(tmp_path: Path) -> None:
-    board = tiny(tmp_path)
-    files_of(board)
-    state = tmp_path / ".vidpipe"
-    before = cached(state)
+    board, state, before = ran_once(tmp_path)
     edit(board, "remix: one", "remix: nine")
     result = vidpipe("gc", board, "--yes")
     assert result.exit_code == 2 and "nine" in result.stderr
@@ -139,10 +142,7 @@ def test_gc_of_a_bad_storyboard_is_exit_2_and_deletes_nothing(tmp_path: Path) ->
 
 
 def test_gc_never_empties_a_cache_whose_ledger_is_gone(tmp_path: Path) -> None:
-    board = tiny(tmp_path)
-    files_of(board)
-    state = tmp_path / ".vidpipe"
-    before = cached(state)
+    board, state, before = ran_once(tmp_path)
     for ledger in state.glob("ledger.sqlite3*"):
         ledger.unlink()
     for args in ((), ("--yes",)):
