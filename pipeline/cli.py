@@ -17,9 +17,11 @@ import click
 import yaml
 
 from .errors import InputError, Problem, StateError, VidpipeError
+from .shotargs import ShotListCommand, split_ids
 from .version import __version__
 
 if TYPE_CHECKING:
+    from .ledger import Ledger
     from .manifest import RunResult
     from .model import Storyboard
     from .runner import Checked, PlannedShot
@@ -160,7 +162,7 @@ def main() -> None:
     """Turn a YAML storyboard into finished AI-generated videos."""
 
 
-@main.command()
+@main.command(cls=ShotListCommand)
 @storyboard_arg
 @click.option(
     "--out",
@@ -179,10 +181,18 @@ def main() -> None:
     help="Shots in flight at once.",
 )
 @click.option(
-    "--only", multiple=True, metavar="SHOT", help="Run only these shots (and their remix sources)."
+    "--only",
+    multiple=True,
+    metavar="SHOT…",
+    callback=split_ids,
+    help="Run only these shots (and their remix sources): --only a b, --only a,b or repeated.",
 )
 @click.option(
-    "--force", multiple=True, metavar="SHOT", help="Generate this shot again even if cached."
+    "--force",
+    multiple=True,
+    metavar="SHOT…",
+    callback=split_ids,
+    help="Generate these shots again even if cached (several as for --only).",
 )
 @click.option("--force-all", is_flag=True, help="Generate every shot again.")
 @click.option(
@@ -409,37 +419,172 @@ def status(
         shots = {p.shot_id: p.status_json() for p in planned}
         click.echo(json.dumps({"name": storyboard.name, "shots": shots}, indent=2))
         return
-    width = max((len(p.shot_id) for p in planned), default=4)
-    for p in planned:
-        progress = f"{p.progress} %" if p.progress is not None else ""
-        details = "  ".join(v for v in (p.task_id, p.task_status, progress, p.error, p.reason) if v)
-        short = (p.fingerprint or "-")[:12]
-        click.echo(f"{p.shot_id:<{width}}  {p.state:<9} {short:<12}  {details}")
+    from .tables import table
+
+    rows = [
+        (
+            p.shot_id,
+            p.state,
+            (p.fingerprint or "-")[:12],
+            p.task_id or "",
+            p.task_status or "",
+            f"{p.progress} %" if p.progress is not None else "",
+            "  ".join(v for v in (p.error, p.reason) if v),
+        )
+        for p in planned
+    ]
+    header = ("SHOT", "STATE", "FINGERPRINT", "TASK", "TASK STATUS", "PROGRESS", "NOTE")
+    for line in table(header, rows):
+        click.echo(line)
 
 
-@main.command()
-@click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
-@state_option
-@click.option("--limit", type=int, default=20, show_default=True)
-@errors_to_exit_codes
-def history(file: Path | None, state_dir: Path | None, limit: int) -> None:
-    """List past runs recorded in a state dir."""
+class _HistoryGroup(click.Group):
+    """`vidpipe history [FILE]` lists runs: a first word that is no subcommand means `list`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names):
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
+@main.group(cls=_HistoryGroup)
+def history() -> None:
+    """Past runs recorded in a state dir: `history [FILE]` lists them, `history show RUN`
+    shows one."""
+
+
+def _history_ledger(file: Path | None, state_dir: Path | None) -> Ledger:
     from .statedir import DEFAULT_DIRNAME, StateDir
 
     if state_dir is None:
-        state_dir = (file.parent if file else Path.cwd()) / DEFAULT_DIRNAME
+        state_dir = (file.absolute().parent if file else Path.cwd()) / DEFAULT_DIRNAME
     state = StateDir(state_dir)
     if not state.ledger_path.exists():
         raise StateError(f"no runs recorded in {state_dir}")
-    with state.open_ledger() as ledger:
-        for r in ledger.runs(limit):
-            took = (
-                f"{(r.finished_at - r.started_at).total_seconds():.1f}s" if r.finished_at else "-"
-            )
-            click.echo(
-                f"#{r.id:<4} {r.started_at:%Y-%m-%d %H:%M:%S}  {r.status:<8} {took:>8}  "
-                f"{r.name}  {r.storyboard}"
-            )
+    return state.open_ledger()
+
+
+history_file_arg = click.argument(
+    "file", required=False, type=click.Path(path_type=Path, dir_okay=False)
+)
+
+
+@history.command("list")
+@history_file_arg
+@state_option
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
+@errors_to_exit_codes
+def history_list(file: Path | None, state_dir: Path | None, limit: int, as_json: bool) -> None:
+    """List the runs recorded next to FILE (or in --state, or ./.vidpipe), newest first."""
+    from .history import RunView, history_lines
+
+    with _history_ledger(file, state_dir) as ledger:
+        runs = [RunView(r) for r in ledger.runs(limit)]
+    if as_json:
+        click.echo(json.dumps({"runs": [r.to_json() for r in runs]}, indent=2))
+        return
+    for line in history_lines(runs):
+        click.echo(line)
+
+
+@history.command("show")
+@click.argument("run_id", metavar="RUN")
+@history_file_arg
+@state_option
+@click.option("--json", "as_json", is_flag=True, help="Print the run as JSON.")
+@errors_to_exit_codes
+def history_show(run_id: str, file: Path | None, state_dir: Path | None, as_json: bool) -> None:
+    """Show one run (its number, as `history` lists it) and each of its shots."""
+    from .history import RunView, run_lines, run_shots
+
+    number = run_id.removeprefix("#")
+    if not number.isdigit():
+        raise click.BadParameter(
+            f"expected a run number such as 3 or #3, not {run_id!r}", param_hint="'RUN'"
+        )
+    with _history_ledger(file, state_dir) as ledger:
+        record = ledger.run(int(number))
+        if record is None:
+            raise StateError(f"no run #{int(number)} in {ledger.path.parent}")
+        run = RunView(record)
+        shots = run_shots(run, ledger)
+    if as_json:
+        click.echo(json.dumps({**run.to_json(), "shots": shots}, indent=2))
+        return
+    for line in run_lines(run, shots):
+        click.echo(line)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@state_option
+@var_option
+@click.option("--yes", is_flag=True, help="Delete the files (without it, only list them).")
+@errors_to_exit_codes
+def gc(files: tuple[Path, ...], state_dir: Path | None, var: tuple[str, ...], yes: bool) -> None:
+    """Prune cached videos that none of the storyboards FILE... needs any more.
+
+    Kept: the files of every shot's current fingerprint, and the latest file of every shot
+    (what out/ shows). A dry run unless --yes. Give every storyboard that shares the state
+    dir: the files of one not given are not needed.
+    """
+    from rich.filesize import decimal
+
+    from .prune import find_unneeded, prune
+
+    storyboards = [_load(f, var) for f in files]
+    shots = {s.path: len(s.shot_ids) for s in storyboards}
+    click.echo("considered: " + ", ".join(f"{p} ({n} shots)" for p, n in shots.items()))
+    total = 0
+    groups = (
+        prune(storyboards, state_dir, sys.argv) if yes else find_unneeded(storyboards, state_dir)
+    )
+    for found in groups:
+        entries = len(found.keep) + len(found.unneeded)
+        click.echo(
+            f"{found.state.path}: {entries} cached files; {len(found.keep)} needed "
+            f"({decimal(found.kept_bytes)}), {len(found.unneeded)} not needed "
+            f"({decimal(found.unneeded_bytes)})"
+        )
+        for other in found.others:
+            click.echo(f"  not considered (ran here too; give it to keep its files): {other}")
+        for entry in found.unneeded:
+            what = "deleted" if yes else "unneeded"
+            where = entry.path.relative_to(found.state.path)
+            click.echo(f"  {what}  {where}  {decimal(entry.size)}")
+        total += found.unneeded_bytes
+    if yes:
+        click.echo(f"deleted {decimal(total)}")
+    else:
+        click.echo(f"dry run: nothing deleted; add --yes to delete {decimal(total)}")
+
+
+@main.command()
+@click.argument(
+    "folder", default=".", required=False, type=click.Path(path_type=Path, dir_okay=True)
+)
+@click.option("--force", is_flag=True, help="Overwrite starter files that exist already.")
+@errors_to_exit_codes
+def init(folder: Path, force: bool) -> None:
+    """Start a project in FOLDER (default: here): a storyboard that runs as it is on the
+    embedded emulator, a prompt template, and .gitignore entries for .vidpipe/ and out/."""
+    import shlex
+
+    from .scaffold import init_project
+
+    done = init_project(folder, force=force)
+    for path in done.written:
+        click.echo(f"wrote {path}")
+    if done.ignore_added:
+        click.echo(f"added {', '.join(done.ignore_added)} to {done.gitignore}")
+    click.echo("next:")
+    if folder.resolve() != Path.cwd().resolve():
+        click.echo(f"  cd {shlex.quote(str(folder))}")
+    name = done.storyboard.name
+    click.echo(f"  vidpipe validate {name}    # check it against the provider's spec")
+    click.echo(f"  vidpipe plan {name}        # the prompts and requests; sends nothing")
+    click.echo(f"  vidpipe run {name}         # videos in out/, then open its report.html")
 
 
 @main.group()

@@ -97,21 +97,26 @@ def plan_order(storyboard: Storyboard) -> list[list[str]]:
     return levels
 
 
+def unknown_shots(storyboard: Storyboard, wanted: Sequence[str], flag: str) -> list[Problem]:
+    """One problem for each id in `wanted` that names no shot, with a "did you mean"."""
+    ids = storyboard.shot_ids
+    problems = []
+    for shot_id in wanted:
+        if shot_id not in ids:
+            close = difflib.get_close_matches(shot_id, ids, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(Problem(f"{flag}: no shot {shot_id!r}{hint}", storyboard.source))
+    return problems
+
+
 def select(storyboard: Storyboard, only: Sequence[str]) -> set[str]:
     """The shots to run for `--only A B`: those named plus every remix ancestor they need.
 
     An empty `only` selects every shot. Unknown ids raise InputError with a suggestion.
     """
-    ids = storyboard.shot_ids
     if not only:
-        return set(ids)
-    known = set(ids)
-    problems = []
-    for wanted in only:
-        if wanted not in known:
-            close = difflib.get_close_matches(wanted, ids, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            problems.append(Problem(f"--only: no shot {wanted!r}{hint}", storyboard.source))
+        return set(storyboard.shot_ids)
+    problems = unknown_shots(storyboard, only, "--only")
     if problems:
         raise InputError(problems)
     selected: set[str] = set()

@@ -30,7 +30,7 @@ from .fingerprint import is_sha256, sha256_file
 from .ledger import LEDGER_FILENAME, Ledger
 from .redact import redact_argv
 
-__all__ = ["DEFAULT_DIRNAME", "ContentCache", "StateDir", "hold_lock"]
+__all__ = ["DEFAULT_DIRNAME", "CacheEntry", "ContentCache", "StateDir", "hold_lock"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,19 @@ LOCK_FILENAME = "lock"
 _HOLDER_MAX_BYTES = 65536
 _HOLDER_MAX_ARGS = 40
 _HOLDER_MAX_ARG_CHARS = 200
+
+
+@attrs.frozen
+class CacheEntry:
+    """One file under the cache root: a video stored by its digest, or a stray file.
+
+    ``sha256`` is None for anything not named as ``store`` names files (a partial copy left
+    behind by a crash, a file put there by hand).
+    """
+
+    path: Path
+    size: int
+    sha256: str | None
 
 
 @attrs.frozen
@@ -92,6 +105,27 @@ class ContentCache:
             with suppress(FileNotFoundError):
                 tmp.unlink()
         return target
+
+    def entries(self) -> list[CacheEntry]:
+        """Every file under the cache root, sorted by path; an empty list if there is none.
+
+        Reading the folder neither hashes nor changes anything: a file named by a digest is
+        reported under that digest as it is.
+        """
+        found: list[CacheEntry] = []
+        try:
+            paths = sorted(p for p in self.root.rglob("*") if not p.is_dir())
+        except OSError as exc:
+            raise StateError(f"cannot read the cache {self.root}: {exc}") from exc
+        for path in paths:
+            try:
+                size = path.lstat().st_size
+            except FileNotFoundError:
+                continue  # removed while we looked
+            digest = path.stem if path.suffix == ".mp4" else None
+            named = is_sha256(digest) and path == self.path_for(str(digest))
+            found.append(CacheEntry(path, size, str(digest) if named else None))
+        return found
 
     def fetch(self, sha256: str, *, size: int | None = None) -> Path | None:
         """The cached file for ``sha256`` after checking its size and digest, or None.

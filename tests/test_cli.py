@@ -281,18 +281,19 @@ def test_plan_status_and_history_after_a_run(tmp_path: Path) -> None:
     assert remix["endpoint"] == f"POST {default_registry()['apifree'].operation('remix').path}"
     status = vidpipe("status", board)
     assert status.exit_code == 0
-    assert [line.split()[:2] for line in status.stdout.splitlines()] == [
+    _header, *rows = status.stdout.splitlines()
+    assert [line.split()[:2] for line in rows] == [
         ["one", "cached"],
         ["two", "cached"],
         ["three", "cached"],
     ]
     tasks = {k: s["task_id"] for k, s in json.loads(plan.stdout)["shots"].items()}
-    for line in status.stdout.splitlines():
+    for line in rows:
         shot = line.split()[0]
         assert tasks[shot] and tasks[shot] in line, line
     history = vidpipe("history", board)
     assert history.exit_code == 0
-    (run,) = history.stdout.splitlines()
+    _header, run = history.stdout.splitlines()
     assert run.startswith("#1 ") and " ok " in run and "tiny" in run
 
 
@@ -356,7 +357,8 @@ def test_emulator_help() -> None:
 def test_help_lists_every_command() -> None:
     result = vidpipe("--help")
     assert result.exit_code == 0
-    for command in ("run", "plan", "validate", "schema", "status", "history", "emulator", "specs"):
+    commands = ("run", "plan", "validate", "schema", "status", "history", "emulator", "specs")
+    for command in (*commands, "init", "gc"):
         assert re.search(rf"^  {command}\s", result.stdout, re.M), command
     assert vidpipe("--version").stdout.startswith("vidpipe, version ")
 

@@ -75,6 +75,8 @@ def test_the_wheel_has_one_top_level_package_and_its_data(wheel: Path) -> None:
         "vidpipe/generated/newapi/client.py",
         "vidpipe/generated/anyfast_seedance/api/__init__.py",
         "vidpipe/emulator/app.py",
+        "vidpipe/starter/storyboard.yaml",
+        "vidpipe/starter/templates/scene.j2",
     ):
         assert needed in names, needed
 
@@ -105,6 +107,10 @@ def test_installed_wheel_runs_the_example_from_any_folder(wheel: Path, tmp_path:
     for shot_id in summary["shots"]:
         assert (work / "out" / "sunflower-cat" / f"{shot_id}.mp4").stat().st_size > 1000
     assert (work / "out" / "sunflower-cat" / "final.mp4").is_file()
+    # `vidpipe init` works from the installed package: a first storyboard of one's own.
+    _run([bin_dir / "vidpipe", "init", "mine"], cwd=work, env=env)
+    started = _run([bin_dir / "vidpipe", "validate", "storyboard.yaml"], cwd=work / "mine", env=env)
+    assert "ok" in started.stdout
     # The installed package is the one that ran, not the repository's folders.
     where = _run(
         [bin_dir / "python", "-c", "import vidpipe; print(vidpipe.__file__)"], cwd=work, env=env

@@ -603,6 +603,24 @@ class Ledger:
         )
         return self._record(ShotRecord, rows[0]) if rows else None
 
+    def storyboards(self) -> list[str]:
+        """Every storyboard path a run has recorded, the most recently run first."""
+        rows = self._read(
+            "SELECT storyboard FROM runs GROUP BY storyboard ORDER BY MAX(id) DESC", ()
+        )
+        return [r["storyboard"] for r in rows]
+
+    def latest_files(self, storyboard: str) -> list[ShotRecord]:
+        """For each shot id run from this storyboard (its path as runs record it), the most
+        recently written row that has a file: what its output folder last received."""
+        rows = self._read(
+            "SELECT shots.* FROM shots JOIN runs ON runs.id = shots.run_id"
+            " WHERE runs.storyboard = ? AND shots.sha256 IS NOT NULL ORDER BY shots.seq",
+            (storyboard,),
+        )
+        latest = {r["shot_id"]: r for r in rows}  # later rows replace earlier ones
+        return [ShotRecord.from_row(r) for r in latest.values()]
+
     def in_flight(self) -> list[ShotRecord]:
         """Shots in submitting, running or unknown: what a resume must look at first."""
         marks = ", ".join("?" for _ in IN_FLIGHT)

@@ -8,7 +8,8 @@ Each reads the storyboard the same way and raises one InputError listing every p
 each with its file (`<string>`, `<dict>` or the name given) and line:
 
 * `yamllines`: the YAML (safe constructors only), with the line of every key and value;
-* `envvars`: `${VAR}` and `${VAR:-default}` in provider values;
+* `envvars`: `${VAR}` and `${VAR:-default}` in provider values, read from the process
+  environment over the storyboard's `.env` file (`envfile`);
 * `structure`: keys, types and value forms against `storyboard.schema.json`;
 * `providers`, `references`, `shots`: what the values mean (the provider's API, unique
   ids, remix targets and cycles, files, templates and their variables);
@@ -26,6 +27,7 @@ from typing import Any
 from ..model import Storyboard, thaw
 from ..specs import SpecRegistry
 from .build import validate
+from .envfile import storyboard_env
 from .envvars import expand_env
 from .schema import storyboard_schema
 from .yamllines import LoadedDocument, document_from_data, parse, parse_text
@@ -51,8 +53,10 @@ def load(
 ) -> Storyboard:
     """Read and check a storyboard file. Raises InputError with every problem found.
 
-    `env` replaces os.environ for `${VAR}`; `vars` override every other variable.
+    `env` is what `${VAR}` reads (default: os.environ over the `.env` file next to the
+    storyboard); `vars` override every other variable.
     """
+    env = storyboard_env(path) if env is None else env
     return validate(parse(path), env=env, vars=vars, registry=registry)
 
 

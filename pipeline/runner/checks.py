@@ -11,7 +11,7 @@ from pathlib import Path
 import attrs
 
 from ..adapters import check_client
-from ..dag import plan_order, select
+from ..dag import plan_order, select, unknown_shots
 from ..errors import InputError, Problem, SpecError
 from ..fingerprint import safe_filename
 from ..model import Storyboard
@@ -87,11 +87,7 @@ def check(
         selected = select(storyboard, only)
     except InputError as exc:
         problems.extend(exc.problems)
-    problems.extend(
-        Problem(f"--force: no shot {s!r}", storyboard.source)
-        for s in force
-        if s not in storyboard.shot_ids
-    )
+    problems.extend(unknown_shots(storyboard, force, "--force"))
     problems.extend(_keyless(storyboard, selected))
     problems.extend(_stale_clients(storyboard, requests, selected))
     if problems:

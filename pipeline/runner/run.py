@@ -17,6 +17,7 @@ import attrs
 
 from ..errors import InputError
 from ..events import EventSink, ignore
+from ..history import run_summary
 from ..manifest import RunResult, ShotResult, write_manifest, write_report
 from ..model import Storyboard
 from ..outdir import OutDir
@@ -69,6 +70,7 @@ async def run_async(
         was_empty = ledger.is_empty()
         run_id = ledger.start_run(str(storyboard.path), storyboard.name, argv)
         status = "crashed"
+        futures: dict[str, asyncio.Future[ShotResult]] = {}
         try:
             manifest = previous_manifest(out, storyboard)
             if was_empty and manifest is not None:
@@ -96,6 +98,7 @@ async def run_async(
                     on_event,
                     run_id,
                     forces=ledger.open_forces(storyboard.name),
+                    results=futures,
                 )
                 await _run_shots(executor, order)
             ran = {s: executor.results[s].result() for s in storyboard.shot_ids if s in selected}
@@ -125,7 +128,7 @@ async def run_async(
             status = "interrupted"
             raise
         finally:
-            ledger.finish_run(run_id, status, {"status": status})
+            ledger.finish_run(run_id, status, run_summary(status, futures))
 
 
 async def _run_shots(executor: Executor, order: list[str]) -> None:
