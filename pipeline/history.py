@@ -47,7 +47,7 @@ def run_summary(status: str, results: Mapping[str, asyncio.Future[ShotResult]]) 
 
 
 # The order counts are shown in: what was made, what was reused, then what went wrong.
-_COUNT_ORDER = ("done", "cached", "failed", "unknown", "expired", "skipped")
+_COUNT_ORDER = ("done", "cached", "failed", "unknown", "expired", "skipped", "over-budget")
 
 
 def _counts_text(counts: Mapping[str, int] | None) -> str:
