@@ -381,10 +381,18 @@ class SpendRule:
     def read(self, answer: Any) -> float | None:
         """The charge in USD an answer reports, or None when it reports none."""
         node = answer
-        for part in self.at.split("."):
+        for part in self.path:
             if not isinstance(node, Mapping) or part not in node:
                 return None
             node = node[part]
+        return self.usd(node)
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        return tuple(self.at.split("."))
+
+    def usd(self, node: Any) -> float | None:
+        """The charge in USD of the value found at `at` (None unless a count of units)."""
         if isinstance(node, bool) or not isinstance(node, int | float | str):
             return None
         try:

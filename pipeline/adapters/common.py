@@ -422,7 +422,13 @@ class BaseAdapter(Generic[C, B, R, A]):
             error=error_text(read, read(body, "error")) if state == "failed" else None,
             raw=body,
             unmapped=unmapped,
+            spend_usd=self.spend(body),
         )
+
+    def spend(self, body: object) -> float | None:
+        """What an answer says the task was charged (USD), where the spec says it does."""
+        rule = self.spec.spend
+        return None if rule is None else rule.usd(self.read(body, *rule.path))
 
     # -- the adapter interface ------------------------------------------------------------
 
