@@ -427,16 +427,14 @@ def _print_plan(storyboard: Storyboard, planned: list[PlannedShot]) -> None:
     click.echo(f"total: {quote.summary()}")
 
 
-def _usd(amount: float | None) -> str:
-    return "unknown" if amount is None else f"${amount:.2f}"
-
-
 def _cost_line(p: PlannedShot) -> str:
     """A planned shot's estimate, and why it is free when it is."""
+    from .pricing import dollars
+
     assert p.cost is not None
     est = p.cost.estimate
     price = est.price
-    text = f"{_usd(est.usd)} ({est.why}"
+    text = f"{dollars(est.usd)} ({est.why}"
     if price is not None:
         dated = f", {price.date}" if price.date else ""
         text += f"; {price.source}{dated}; from {price.origin}"
@@ -444,7 +442,7 @@ def _cost_line(p: PlannedShot) -> str:
     if p.cost.free:
         text = f"free: {p.cost.free}; one create is {text}"
     if p.cost.spend_usd is not None:
-        text += f"; its task was charged {_usd(p.cost.spend_usd)}"
+        text += f"; its task was charged {dollars(p.cost.spend_usd)}"
     return text
 
 
@@ -511,10 +509,16 @@ def status(
     as_json: bool,
 ) -> None:
     """Show the ledger's view of every shot of a storyboard, with estimate and spend."""
+    from .pricing import dollars, money
+    from .runner.planned import run_quote
+
     storyboard, planned = _planned(file, var, spec_dirs, state_dir, prices_file)
+    spent = [p.cost.spend_usd for p in planned if p.cost and p.cost.spend_usd is not None]
+    quote = run_quote(planned)
     if as_json:
         shots = {p.shot_id: p.status_json() for p in planned}
-        click.echo(json.dumps({"name": storyboard.name, "shots": shots}, indent=2))
+        cost = {"spend_usd": money(sum(spent)), "next_run": quote.to_json()}
+        click.echo(json.dumps({"name": storyboard.name, "cost": cost, "shots": shots}, indent=2))
         return
     from .tables import table
 
@@ -526,8 +530,8 @@ def status(
             p.task_id or "",
             p.task_status or "",
             f"{p.progress} %" if p.progress is not None else "",
-            _usd(p.cost.estimate.usd) if p.cost else "",
-            _usd(p.cost.spend_usd) if p.cost else "",
+            dollars(p.cost.estimate.usd) if p.cost else "",
+            dollars(p.cost.spend_usd) if p.cost else "",
             "  ".join(v for v in (p.error, p.reason) if v),
         )
         for p in planned
@@ -545,10 +549,7 @@ def status(
     )
     for line in table(header, rows):
         click.echo(line)
-    spent = [p.cost.spend_usd for p in planned if p.cost and p.cost.spend_usd is not None]
-    from .runner.planned import run_quote
-
-    click.echo(f"spend reported: ${sum(spent):.2f}; a run now: {run_quote(planned).summary()}")
+    click.echo(f"spend reported: ${sum(spent):.2f}; a run now: {quote.summary()}")
 
 
 class _HistoryGroup(click.Group):

@@ -25,6 +25,7 @@ from typing import Any
 import attrs
 import jinja2
 
+from .pricing import dollars
 from .states import OK_STATES, RESULT_STATES, ShotState
 from .version import __version__
 
@@ -321,10 +322,6 @@ _REPORT = jinja2.Environment(
 )
 
 
-def _usd(amount: float | None) -> str:
-    return "unknown" if amount is None else f"${amount:.2f}"
-
-
 def write_report(result: RunResult, shots: Sequence[ShotResult] | None = None) -> Path:
     """A self-contained report.html beside the videos (they play inline): every shot of
     the storyboard in its order, with the timings of the run that made it."""
@@ -338,7 +335,7 @@ def write_report(result: RunResult, shots: Sequence[ShotResult] | None = None) -
         ],
         final_file=_relative(result.final.file, result.out_dir) if result.final else None,
         escape=html.escape,
-        usd=_usd,
+        usd=dollars,
         version=__version__,
     )
     _write_atomic(path, text)

@@ -43,6 +43,7 @@ __all__ = [
     "Quote",
     "SpendRule",
     "Tier",
+    "dollars",
     "money",
     "parse_spend",
     "parse_table",
@@ -160,6 +161,11 @@ class Quote:
             "date": price.date if price else None,
             "origin": price.origin if price else None,
         }
+
+
+def dollars(usd: float | None) -> str:
+    """An amount as shown: "$0.48", or "unknown" (never "$0.00" for what is not known)."""
+    return "unknown" if usd is None else f"${usd:.2f}"
 
 
 def money(usd: float) -> float:
