@@ -379,13 +379,18 @@ def _price(model: str, entry: Mapping[str, Any], origin: str) -> Price:
 @attrs.frozen
 class SpendRule:
     """Where a spec's task answers carry what the task cost: a dotted path into the
-    answer's JSON, and how many of its units make a dollar."""
+    answer's JSON (`at`) or an answer header (`header`), and how many of its units make a
+    dollar."""
 
-    at: str
+    at: str | None = None
+    header: str | None = None
     per_usd: float = 1.0
 
-    def read(self, answer: Any) -> float | None:
-        """The charge in USD an answer reports, or None when it reports none."""
+    def read(self, answer: Any, headers: Mapping[str, str] | None = None) -> float | None:
+        """The charge in USD an answer (its decoded JSON, or its headers) reports, or None
+        when it reports none."""
+        if self.header is not None:
+            return self.usd((headers or {}).get(self.header))
         node = answer
         for part in self.path:
             if not isinstance(node, Mapping) or part not in node:
@@ -395,7 +400,7 @@ class SpendRule:
 
     @property
     def path(self) -> tuple[str, ...]:
-        return tuple(self.at.split("."))
+        return tuple(self.at.split(".")) if self.at else ()
 
     def usd(self, node: Any) -> float | None:
         """The charge in USD of the value found at `at` (None unless a count of units)."""
@@ -414,9 +419,14 @@ def parse_spend(raw: Any) -> SpendRule | None:
     """`x-vidpipe.spend` as a SpendRule (None when absent); ValueError when unusable."""
     if raw is None:
         return None
-    if not isinstance(raw, Mapping) or not isinstance(raw.get("at"), str) or not raw["at"]:
-        raise ValueError("x-vidpipe.spend must be {at: dotted.path, per-usd: N}")
+    where = [k for k in ("at", "header") if isinstance(raw, Mapping) and raw.get(k)]
+    if len(where) != 1 or set(raw) - {"at", "header", "per-usd"}:
+        raise ValueError(
+            "x-vidpipe.spend must be {at: dotted.path, per-usd: N} or {header: name, per-usd: N}"
+        )
+    if not all(isinstance(raw[k], str) for k in where):
+        raise ValueError(f"x-vidpipe.spend.{where[0]} must be text")
     per = raw.get("per-usd", 1)
     if not _amount(per) or per == 0:
         raise ValueError("x-vidpipe.spend.per-usd must be a number above 0")
-    return SpendRule(raw["at"], float(per))
+    return SpendRule(raw.get("at"), raw.get("header"), float(per))

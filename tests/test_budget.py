@@ -257,6 +257,7 @@ def test_recorded_spend_equals_what_the_emulator_billed(tmp_path: Path) -> None:
     emulator = InProcess.start()
     result = run_board(path, emulator, tmp_path, budget=5.0)
     assert [s.status for s in result.shots.values()] == ["done", "done", "failed"]
+    assert "(the gateway charged $0.48 for it)" in str(result["c"].error)
     billing = emulator.stats()["billing"]
     assert billing["quota"] == 3 * QUOTA
     # Every task, the failed one too, is recorded with what it was charged.

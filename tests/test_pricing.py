@@ -164,7 +164,7 @@ def test_a_spec_with_a_bad_price_does_not_load(tmp_path: Any) -> None:
 
 def test_spend_is_read_where_the_spec_says() -> None:
     rule = parse_spend({"at": "data.quota", "per-usd": 500000})
-    assert rule == SpendRule("data.quota", 500000.0)
+    assert rule == SpendRule("data.quota", None, 500000.0)
     assert rule.read({"data": {"quota": 320000}}) == 0.64
     assert rule.read({"data": {"quota": "250000"}}) == 0.5
     assert rule.read({"data": {}}) is None
@@ -173,3 +173,15 @@ def test_spend_is_read_where_the_spec_says() -> None:
     assert parse_spend(None) is None
     with pytest.raises(ValueError, match="per-usd"):
         parse_spend({"at": "x", "per-usd": 0})
+    with pytest.raises(ValueError, match="header"):
+        parse_spend({"at": "x", "header": "y"})
+    with pytest.raises(ValueError, match="header"):
+        parse_spend({"path": "x"})
+
+
+def test_spend_is_read_from_a_header_where_the_spec_says() -> None:
+    rule = parse_spend({"header": "x-usage-cost-usd"})
+    assert rule is not None
+    assert rule.read({"data": {"quota": 1}}, {"x-usage-cost-usd": "0.42"}) == 0.42
+    assert rule.read({}, {}) is None
+    assert rule.read({}, {"x-usage-cost-usd": "free"}) is None

@@ -53,7 +53,7 @@ from ..manifest import ShotResult
 from ..model import Storyboard
 from ..outdir import OutDir
 from ..polling import poll
-from ..pricing import Quote
+from ..pricing import Quote, dollars
 from ..requests import CreateRequest
 from ..statedir import StateDir
 from ..states import ShotState
@@ -435,6 +435,8 @@ class Executor:
         except TaskFailed as exc:
             message = f"{shot_id}: the provider failed task {task.task_id}: {exc.reason or exc}"
             record = self.ledger.lookup(fp)
+            if record is not None and record.spend_usd:
+                message += f" (the gateway charged {dollars(record.spend_usd)} for it)"
             if record is not None and record.state in _FAILABLE:
                 self.ledger.record_failure(fp, message)
             raise self.ended(shot_id, ShotState.FAILED, message, task_id=task.task_id) from exc
