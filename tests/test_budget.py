@@ -8,6 +8,7 @@ and its new-api envelopes report `quota`, which the emulator bills from the same
 
 from __future__ import annotations
 
+import hashlib
 import json
 import signal
 import textwrap
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from vidpipe.errors import OverBudget
+from vidpipe.errors import BudgetReached, OverBudget
 from vidpipe.ledger import Ledger, ShotRecord
 from vidpipe.loading import load
 from vidpipe.pricing import QUOTA_PER_USD
@@ -361,3 +362,45 @@ def test_reservations_survive_a_sigkill_and_the_resumed_run_keeps_the_budget(
     with Ledger.open(state) as ledger:
         assert ledger.open_reservations("hh") == []
         assert [r.status for r in ledger.runs()] == ["failed", "interrupted"]
+
+
+# -- the ledger's reservations --------------------------------------------------------------
+
+
+def _intent(ledger: Ledger, run_id: int, shot_id: str, usd: float, budget: float) -> None:
+    ledger.record_intent(
+        run_id=run_id,
+        shot_id=shot_id,
+        fingerprint=hashlib.sha256(shot_id.encode()).hexdigest(),
+        api="anyfast",
+        model=MODEL,
+        request={"prompt": shot_id},
+        estimate_usd=usd,
+        budget=("hh", budget),
+    )
+
+
+def test_a_reservation_is_written_with_its_intent_or_not_at_all(tmp_path: Path) -> None:
+    with Ledger.open(tmp_path) as ledger:
+        run_id = ledger.start_run("hh.yaml", "hh", ["vidpipe"])
+        _intent(ledger, run_id, "a", 0.6, 1.0)
+        with pytest.raises(BudgetReached) as reached:
+            _intent(ledger, run_id, "b", 0.5, 1.0)
+        assert (reached.value.reserved, reached.value.budget) == (0.6, 1.0)
+        b = hashlib.sha256(b"b").hexdigest()
+        assert ledger.lookup(b) is None  # no intent either: the create is not sent
+        a = hashlib.sha256(b"a").hexdigest()
+        record = ledger.lookup(a)
+        assert record is not None and record.estimate_usd == 0.6
+        ledger.record_spend(a, 0.3)  # the gateway charged less than estimated
+        _intent(ledger, run_id, "b", 0.5, 1.0)
+        assert [(r.shot_id, r.usd) for r in ledger.open_reservations("hh")] == [
+            ("a", 0.3),
+            ("b", 0.5),
+        ]
+        ledger.release(b)  # refused by the provider: nothing charged
+        assert [r.shot_id for r in ledger.open_reservations("hh")] == ["a"]
+        assert ledger.open_reservations("other") == []
+        ledger.close_reservations("hh")
+        assert ledger.open_reservations("hh") == []
+        _intent(ledger, run_id, "c", 1.0, 1.0)  # a new run's budget starts empty

@@ -396,6 +396,14 @@ class Ledger:
             )
             return True
 
+    def release(self, fingerprint: str) -> None:
+        """Drop the open reservation of a create the provider certainly did not take."""
+        with self._write() as conn:
+            conn.execute(
+                "DELETE FROM reservations WHERE fingerprint = ? AND closed_at IS NULL",
+                (fingerprint,),
+            )
+
     def open_reservations(self, name: str) -> list[Reservation]:
         """The reservations of a storyboard no finished run has closed, oldest first."""
         rows = self._read(

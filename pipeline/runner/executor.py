@@ -354,6 +354,7 @@ class Executor:
             # Refused (4xx), or it never left: the provider did not take it.
             message = f"{exc}; the provider did not take this create: a rerun sends it again"
             self.ledger.record_failure(fp, message)
+            self.ledger.release(fp)  # nothing was charged: its estimate is not held
             raise self.ended(shot_id, ShotState.FAILED, message) from exc
         self.ledger.record_task(fp, snapshot.task_id, snapshot.raw_status)
         self.known_tasks.add(snapshot.task_id)
