@@ -10,6 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..pricing import Facts, quote
 from ..specs import Spec, SpecRegistry
 from .config import EmulatorConfig
 from .dialect import Dialect, dialect_for
@@ -177,7 +178,15 @@ class Emulator:
             failure=failure,
             expire_early=expire_early,
             remixed_from=source.id if source is not None else None,
+            quota=_bill(spec, model, fields, want),
         )
         self.store.add(task)
         self.stats.created(task, remix=source is not None)
         return task
+
+
+def _bill(spec: Spec, model: str, fields: Mapping[str, Any], want: Requested) -> int | None:
+    """What the task is charged, in quota units, from the spec's own price table (None when
+    the spec prices no such request). Failed and expired tasks are charged too."""
+    facts = Facts(want.seconds, f"{min(want.width, want.height)}p", dict(fields))
+    return quote(spec.prices.get(model), facts, model=model).quota

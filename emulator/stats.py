@@ -31,6 +31,7 @@ class Stats:
             self.download_bytes = 0
             self.faults: Counter[str] = Counter()
             self.rejected: Counter[str] = Counter()
+            self.quota: Counter[str] = Counter()
 
     def created(self, task: Task, *, remix: bool) -> None:
         with self._lock:
@@ -40,6 +41,9 @@ class Stats:
             self.by_model[task.model] += 1
             self.by_fingerprint[task.fingerprint] += 1
             self.by_spec[task.spec.name] += 1
+            if task.quota is not None:
+                self.quota["total"] += task.quota
+                self.quota[task.id] = task.quota
 
     def polled(self, task: Task) -> None:
         with self._lock:
@@ -90,5 +94,10 @@ class Stats:
                 },
                 "faults": dict(self.faults),
                 "rejected": dict(self.rejected),
+                # What the tasks were charged (new-api quota units, 500,000 per USD).
+                "billing": {
+                    "quota": self.quota["total"],
+                    "by_task": {k: v for k, v in self.quota.items() if k != "total"},
+                },
                 "tasks": dict(states),
             }

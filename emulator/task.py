@@ -62,6 +62,8 @@ class Task:
     video_sha256: str | None = None
     video_bytes: int | None = None
     render_error: str | None = None
+    #: What the task is charged, in new-api quota units (None: the spec prices it not).
+    quota: int | None = None
 
     @property
     def finish_at(self) -> float:

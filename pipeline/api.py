@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +23,7 @@ from .events import EventSink, ignore
 from .loading import load
 from .manifest import RunResult
 from .model import Storyboard
+from .pricing import Price
 from .runner import Checked, EmbeddedGateway, GatewayFactory, PlannedShot, RunOptions
 from .runner import plan as plan_storyboard
 from .runner import run_async as run_storyboard
@@ -80,9 +81,13 @@ def plan(
     *,
     state_dir: str | os.PathLike[str] | None = None,
     registry: SpecRegistry | None = None,
+    prices: Mapping[str, Price] | None = None,
 ) -> list[PlannedShot]:
-    """What a run would do, shot by shot, in DAG order; sends nothing."""
-    return plan_storyboard(_board(storyboard, registry), state_dir=state_dir, registry=registry)
+    """What a run would do, shot by shot, in DAG order, with each shot's estimate (`prices`
+    over every other price); sends nothing."""
+    return plan_storyboard(
+        _board(storyboard, registry), state_dir=state_dir, registry=registry, prices=prices
+    )
 
 
 async def run_async(

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .ledger import Ledger
     from .manifest import RunResult
     from .model import Storyboard
+    from .pricing import Price
     from .runner import Checked, PlannedShot
     from .specs import SpecRegistry
 
@@ -123,14 +124,33 @@ def _checked(
     return storyboard, check(storyboard, only=only, force=force, registry=registry), registry
 
 
+def _prices(file: Path | None) -> dict[str, Price]:
+    """The prices of `--prices FILE` (none without it)."""
+    from .loading.prices import load_prices_file
+
+    if file is None:
+        return {}
+    if not file.is_file():
+        raise InputError(f"--prices {file}: no such file")
+    return load_prices_file(file)
+
+
 def _planned(
-    file: Path, var: tuple[str, ...], spec_dirs: tuple[Path, ...], state_dir: Path | None
+    file: Path,
+    var: tuple[str, ...],
+    spec_dirs: tuple[Path, ...],
+    state_dir: Path | None,
+    prices: Path | None = None,
 ) -> tuple[Storyboard, list[PlannedShot]]:
     """Load a storyboard and plan it against its state dir, as `plan` and `status` show it."""
     from .runner import plan as make_plan
 
     storyboard = _load(file, var, spec_dirs)
-    return storyboard, make_plan(storyboard, state_dir=state_dir, registry=_registry(spec_dirs))
+    table = _prices(prices)
+    planned = make_plan(
+        storyboard, state_dir=state_dir, registry=_registry(spec_dirs), prices=table
+    )
+    return storyboard, planned
 
 
 storyboard_arg = click.argument(
@@ -147,6 +167,12 @@ specs_option = click.option(
     type=click.Path(path_type=Path, file_okay=False),
     help="A folder of your own specs to add (repeatable; also VIDPIPE_SPECS, "
     "folders separated by the path separator). A spec named as a shipped one replaces it.",
+)
+prices_option = click.option(
+    "--prices",
+    "prices_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A prices file (model id -> price) over every other price (see README: Cost).",
 )
 state_option = click.option(
     "--state",
@@ -214,6 +240,20 @@ def main() -> None:
 @click.option(
     "--job-seconds", type=float, default=None, help="Embedded emulator: seconds each task takes."
 )
+@click.option(
+    "--budget",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="USD",
+    help="The most this run may spend (over the storyboard's budget:). A quote above it sends "
+    "nothing (exit 2); shots whose create would pass it end over-budget (exit 1).",
+)
+@click.option(
+    "--allow-unpriced",
+    is_flag=True,
+    help="Let a budgeted run send shots whose price is not known (they count as nothing).",
+)
+@prices_option
 @var_option
 @specs_option
 @click.option("--json", "as_json", is_flag=True, help="Print one machine-readable summary.")
@@ -229,6 +269,9 @@ def run(
     poll_deadline: float,
     status_grace: float,
     job_seconds: float | None,
+    budget: float | None,
+    allow_unpriced: bool,
+    prices_file: Path | None,
     var: tuple[str, ...],
     spec_dirs: tuple[Path, ...],
     as_json: bool,
@@ -245,6 +288,7 @@ def run(
     # WARNING, which with logging unconfigured prints a bare line into the display.
     stamina.instrumentation.set_on_retry_hooks(())
     storyboard, checked, registry = _checked(file, var, spec_dirs, only, force)
+    prices = _prices(prices_file)
     options = RunOptions(
         out_dir=out_dir,
         state_dir=state_dir,
@@ -256,6 +300,9 @@ def run(
         status_grace=status_grace,
         argv=tuple(sys.argv),
         gateway=embedded_emulator(job_seconds=job_seconds, specs=registry),
+        budget=budget,
+        allow_unpriced=allow_unpriced,
+        prices=prices,
     )
     order = checked.order
     display = PlainDisplay(order) if as_json else display_for(order)
@@ -277,6 +324,17 @@ def _print_result(result: RunResult) -> None:
     others = f" ({len(result.others)} more not in this run)" if result.others else ""
     seconds = result.finished_at - result.started_at
     click.echo(f"{result.name}: {counts} in {seconds:.1f} s{others}")
+    cost = result.cost
+    unpriced = f" + {cost['unpriced']} unpriced" if cost["unpriced"] else ""
+    unreported = (
+        f" ({cost['spend_unreported']} not reported by the gateway)"
+        if cost["spend_unreported"]
+        else ""
+    )
+    click.echo(
+        f"cost: estimate ${cost['estimate_usd']:.2f}{unpriced},"
+        f" spend reported ${cost['spend_usd']:.2f}{unreported}"
+    )
     width = max([5, *(len(s) for s in result.shots)])
     for shot in result.shots.values():
         where = shot.file if shot.ok else shot.error
@@ -316,7 +374,10 @@ def _plan_json(storyboard: Storyboard, planned: list[PlannedShot]) -> dict[str, 
         info["prompt"] = storyboard.shot(p.shot_id).prompt
         info["base_url"] = _origin(p.base_url)
         shots[p.shot_id] = info
-    return {"name": storyboard.name, "levels": levels, "shots": shots}
+    from .runner.planned import run_quote
+
+    cost = run_quote(planned).to_json()
+    return {"name": storyboard.name, "levels": levels, "cost": cost, "shots": shots}
 
 
 def _print_plan(storyboard: Storyboard, planned: list[PlannedShot]) -> None:
@@ -354,11 +415,41 @@ def _print_plan(storyboard: Storyboard, planned: list[PlannedShot]) -> None:
         for key, value in info["request"].items():
             click.echo(f"    {key}: {json.dumps(value)}")
         click.echo(f"  fingerprint: {p.fingerprint or 'known once its source has a task'}")
+        if p.cost is not None:
+            click.echo(f"  cost:     {_cost_line(p)}")
+    from .runner.planned import run_quote
+
+    quote = run_quote(planned)
+    click.echo("")
+    click.echo("quote:")
+    for line in quote.lines():
+        click.echo(line)
+    click.echo(f"total: {quote.summary()}")
+
+
+def _cost_line(p: PlannedShot) -> str:
+    """A planned shot's estimate, and why it is free when it is."""
+    from .pricing import dollars
+
+    assert p.cost is not None
+    est = p.cost.estimate
+    price = est.price
+    text = f"{dollars(est.usd)} ({est.why}"
+    if price is not None:
+        dated = f", {price.date}" if price.date else ""
+        text += f"; {price.source}{dated}; from {price.origin}"
+    text += ")"
+    if p.cost.free:
+        text = f"free: {p.cost.free}; one create is {text}"
+    if p.cost.spend_usd is not None:
+        text += f"; its task was charged {dollars(p.cost.spend_usd)}"
+    return text
 
 
 @main.command()
 @storyboard_arg
 @state_option
+@prices_option
 @var_option
 @specs_option
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
@@ -366,12 +457,14 @@ def _print_plan(storyboard: Storyboard, planned: list[PlannedShot]) -> None:
 def plan(
     file: Path,
     state_dir: Path | None,
+    prices_file: Path | None,
     var: tuple[str, ...],
     spec_dirs: tuple[Path, ...],
     as_json: bool,
 ) -> None:
-    """Show what a run would send, in DAG order, and what is cached. Sends nothing."""
-    storyboard, planned = _planned(file, var, spec_dirs, state_dir)
+    """Show what a run would send, in DAG order, what is cached, and what it would cost.
+    Sends nothing."""
+    storyboard, planned = _planned(file, var, spec_dirs, state_dir, prices_file)
     if as_json:
         click.echo(json.dumps(_plan_json(storyboard, planned), indent=2))
     else:
@@ -402,6 +495,7 @@ def schema() -> None:
 @main.command()
 @storyboard_arg
 @state_option
+@prices_option
 @var_option
 @specs_option
 @click.option("--json", "as_json", is_flag=True)
@@ -409,15 +503,22 @@ def schema() -> None:
 def status(
     file: Path,
     state_dir: Path | None,
+    prices_file: Path | None,
     var: tuple[str, ...],
     spec_dirs: tuple[Path, ...],
     as_json: bool,
 ) -> None:
-    """Show the ledger's view of every shot of a storyboard."""
-    storyboard, planned = _planned(file, var, spec_dirs, state_dir)
+    """Show the ledger's view of every shot of a storyboard, with estimate and spend."""
+    from .pricing import dollars, money
+    from .runner.planned import run_quote
+
+    storyboard, planned = _planned(file, var, spec_dirs, state_dir, prices_file)
+    spent = [p.cost.spend_usd for p in planned if p.cost and p.cost.spend_usd is not None]
+    quote = run_quote(planned)
     if as_json:
         shots = {p.shot_id: p.status_json() for p in planned}
-        click.echo(json.dumps({"name": storyboard.name, "shots": shots}, indent=2))
+        cost = {"spend_usd": money(sum(spent)), "next_run": quote.to_json()}
+        click.echo(json.dumps({"name": storyboard.name, "cost": cost, "shots": shots}, indent=2))
         return
     from .tables import table
 
@@ -429,13 +530,26 @@ def status(
             p.task_id or "",
             p.task_status or "",
             f"{p.progress} %" if p.progress is not None else "",
+            dollars(p.cost.estimate.usd) if p.cost else "",
+            dollars(p.cost.spend_usd) if p.cost else "",
             "  ".join(v for v in (p.error, p.reason) if v),
         )
         for p in planned
     ]
-    header = ("SHOT", "STATE", "FINGERPRINT", "TASK", "TASK STATUS", "PROGRESS", "NOTE")
+    header = (
+        "SHOT",
+        "STATE",
+        "FINGERPRINT",
+        "TASK",
+        "TASK STATUS",
+        "PROGRESS",
+        "ESTIMATE",
+        "SPEND",
+        "NOTE",
+    )
     for line in table(header, rows):
         click.echo(line)
+    click.echo(f"spend reported: ${sum(spent):.2f}; a run now: {quote.summary()}")
 
 
 class _HistoryGroup(click.Group):

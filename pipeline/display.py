@@ -32,6 +32,7 @@ _STYLE = {
     ShotState.FAILED: "bold red",
     ShotState.UNKNOWN: "bold red",
     ShotState.SKIPPED: "yellow",
+    ShotState.OVER_BUDGET: "yellow",
     ShotState.DOWNLOADING: "cyan",
     ShotState.RUNNING: "blue",
     ShotState.QUEUED: "magenta",

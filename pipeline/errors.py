@@ -4,6 +4,10 @@ Library code raises these; only the CLI turns them into messages and exit codes.
 
     VidpipeError
     ├── InputError            bad storyboard, template, spec or argument (exit 2, nothing sent)
+    │   └── OverBudget        the run's quote passes its budget, or a budgeted run has
+    │                         unpriced shots (exit 2, nothing sent)
+    ├── BudgetReached         a create's reservation would pass the budget (its shot ends
+    │                         over-budget)
     ├── SpecError             a spec in specs/ cannot be loaded or lacks a vidpipe extension
     ├── StateError            the ledger / state dir / output folder (exit 2)
     │   └── StateLocked       another run holds the state dir or the output folder
@@ -56,6 +60,27 @@ class InputError(VidpipeError):
             problems = [problems]
         self.problems: list[Problem] = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class OverBudget(InputError):
+    """A budgeted run that would pass its budget, or that has shots with no known price.
+
+    `quote` is the run's quote (`vidpipe.cost.RunQuote`), `budget` the budget in USD.
+    """
+
+    def __init__(self, problems: list[Problem], *, quote: object, budget: float) -> None:
+        self.quote = quote
+        self.budget = budget
+        super().__init__(problems)
+
+
+class BudgetReached(VidpipeError):
+    """A create whose estimate, reserved, would take the run past its budget."""
+
+    def __init__(self, message: str, *, reserved: float, budget: float) -> None:
+        self.reserved = reserved
+        self.budget = budget
+        super().__init__(message)
 
 
 class SpecError(VidpipeError):

@@ -7,7 +7,10 @@ A run's summary (the ledger's `runs.summary`) says how it ended and how each sho
 
 `shots` is a list rather than a mapping so that a shot id such as `token` never looks like
 a credential to the ledger's guard. A run's status is `running`, `ok`, `failed`,
-`interrupted` (Ctrl-C, or killed before it could say) or `crashed` (an unexpected error).
+`interrupted` (Ctrl-C, or killed before it could say), `crashed` (an unexpected error) or
+`refused` (its quote passed its budget: nothing was sent). `cost` holds what the run's
+creates were estimated to cost and what the gateway says they were charged, in total and
+per shot (`estimate_usd`, `spend_usd`).
 Runs recorded before summaries had counts show none.
 """
 
@@ -21,7 +24,7 @@ from typing import Any
 import attrs
 
 from .ledger import Ledger, RunRecord
-from .manifest import ShotResult
+from .manifest import ShotResult, cost_totals
 from .tables import table
 
 __all__ = ["RunView", "history_lines", "run_lines", "run_shots", "run_summary"]
@@ -33,21 +36,24 @@ def run_summary(status: str, results: Mapping[str, asyncio.Future[ShotResult]]) 
     `results` are the run's per-shot futures; those without a result (the run was
     interrupted before they finished) are left out.
     """
-    shots = [
-        {"id": shot_id, "status": str(r.status), "fingerprint": r.fingerprint}
-        for shot_id, future in results.items()
+    finished = [
+        future.result()
+        for future in results.values()
         if future.done() and not future.cancelled() and future.exception() is None
-        for r in (future.result(),)
+    ]
+    shots = [
+        {"id": r.shot_id, "status": str(r.status), "fingerprint": r.fingerprint, **r.cost_json()}
+        for r in finished
     ]
     counts: dict[str, int] = {}
     for shot in shots:
         state = str(shot["status"])
         counts[state] = counts.get(state, 0) + 1
-    return {"status": status, "counts": counts, "shots": shots}
+    return {"status": status, "counts": counts, "cost": cost_totals(finished), "shots": shots}
 
 
 # The order counts are shown in: what was made, what was reused, then what went wrong.
-_COUNT_ORDER = ("done", "cached", "failed", "unknown", "expired", "skipped")
+_COUNT_ORDER = ("done", "cached", "failed", "unknown", "expired", "skipped", "over-budget")
 
 
 def _counts_text(counts: Mapping[str, int] | None) -> str:
@@ -70,7 +76,7 @@ class RunView:
         return dict(counts) if isinstance(counts, dict) else None
 
     @property
-    def shots(self) -> list[dict[str, str]]:
+    def shots(self) -> list[dict[str, Any]]:
         """Each shot's id, result state and fingerprint, in run order (empty if not recorded)."""
         shots = (self.record.summary or {}).get("shots")
         return [dict(s) for s in shots if isinstance(s, dict)] if isinstance(shots, list) else []
@@ -99,8 +105,15 @@ class RunView:
             "finished_at": r.finished_at.isoformat() if r.finished_at else None,
             "seconds": None if self.seconds is None else round(self.seconds, 3),
             "counts": self.counts,
-            # Spend per run joins here once the ledger records what each shot cost.
+            "cost": self.cost,
         }
+
+    @property
+    def cost(self) -> dict[str, Any] | None:
+        """The run's estimate and reported spend (`manifest.cost_totals`), or None for a run
+        recorded before they were."""
+        cost = (self.record.summary or {}).get("cost")
+        return dict(cost) if isinstance(cost, dict) else None
 
     def row(self) -> tuple[str, ...]:
         """This run's cells under `HEADER`."""
@@ -111,12 +124,30 @@ class RunView:
             r.status,
             "" if self.seconds is None else f"{self.seconds:.1f} s",
             _counts_text(self.counts),
+            *_cost_text(self.cost),
             r.name,
             self.command,
         )
 
 
-HEADER = ("RUN", "STARTED", "STATUS", "TOOK", "SHOTS", "NAME", "COMMAND")
+HEADER = ("RUN", "STARTED", "STATUS", "TOOK", "SHOTS", "ESTIMATE", "SPEND", "NAME", "COMMAND")
+
+
+def _usd(amount: object, missing: object = 0) -> str:
+    if not isinstance(amount, int | float):
+        return ""
+    more = f" +{missing} unknown" if isinstance(missing, int) and missing else ""
+    return f"${amount:.2f}{more}"
+
+
+def _cost_text(cost: Mapping[str, Any] | None) -> tuple[str, str]:
+    """The ESTIMATE and SPEND cells of a run."""
+    if cost is None:
+        return "", ""
+    return (
+        _usd(cost.get("estimate_usd"), cost.get("unpriced")),
+        _usd(cost.get("spend_usd"), cost.get("spend_unreported")),
+    )
 
 
 def history_lines(runs: Iterable[RunView]) -> list[str]:
@@ -124,9 +155,10 @@ def history_lines(runs: Iterable[RunView]) -> list[str]:
     return table(HEADER, [run.row() for run in runs])
 
 
-def run_shots(run: RunView, ledger: Ledger) -> list[dict[str, str | None]]:
-    """A run's shots in run order, each with the task and error the ledger now holds for it."""
-    shots: list[dict[str, str | None]] = []
+def run_shots(run: RunView, ledger: Ledger) -> list[dict[str, Any]]:
+    """A run's shots in run order, each with the task and error the ledger now holds for it,
+    and its estimate and spend as the run recorded them."""
+    shots: list[dict[str, Any]] = []
     for shot in run.shots:
         fingerprint = shot.get("fingerprint", "")
         record = ledger.lookup(fingerprint) if fingerprint else None
@@ -137,12 +169,14 @@ def run_shots(run: RunView, ledger: Ledger) -> list[dict[str, str | None]]:
                 "fingerprint": fingerprint or None,
                 "task_id": record.task_id if record else None,
                 "error": record.error if record else None,
+                "estimate_usd": shot.get("estimate_usd"),
+                "spend_usd": shot.get("spend_usd"),
             }
         )
     return shots
 
 
-def run_lines(run: RunView, shots: Iterable[Mapping[str, str | None]]) -> list[str]:
+def run_lines(run: RunView, shots: Iterable[Mapping[str, Any]]) -> list[str]:
     """`vidpipe history show RUN`: the run, then a table of its shots (from `run_shots`)."""
     r = run.record
     took = "" if run.seconds is None else f", took {run.seconds:.1f} s"
@@ -153,16 +187,22 @@ def run_lines(run: RunView, shots: Iterable[Mapping[str, str | None]]) -> list[s
         f"started:    {r.started_at.astimezone():%Y-%m-%d %H:%M:%S %Z}{took}",
         f"shots:      {_counts_text(run.counts) or 'not recorded'}",
     ]
+    if run.cost is not None:
+        estimate, spend = _cost_text(run.cost)
+        lines.append(f"cost:       estimate {estimate}, spend reported {spend}")
     rows = [
         (
             s["id"] or "",
             s["status"] or "",
             (s["fingerprint"] or "")[:12],
             s["task_id"] or "",
+            _usd(s.get("estimate_usd")) or "unknown",
+            _usd(s.get("spend_usd")) or "unknown",
             s["error"] or "",
         )
         for s in shots
     ]
     if rows:
-        lines += ["", *table(("SHOT", "RESULT", "FINGERPRINT", "TASK", "ERROR"), rows)]
+        header = ("SHOT", "RESULT", "FINGERPRINT", "TASK", "ESTIMATE", "SPEND", "ERROR")
+        lines += ["", *table(header, rows)]
     return lines

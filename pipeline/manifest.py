@@ -25,6 +25,7 @@ from typing import Any
 import attrs
 import jinja2
 
+from .pricing import dollars
 from .states import OK_STATES, RESULT_STATES, ShotState
 from .version import __version__
 
@@ -59,10 +60,22 @@ class ShotResult:
     # The run that made this generation, and whether this run ran the shot at all.
     made_in_run: int | None = None
     in_run: bool = True
+    # What one create of the shot is estimated to cost, and what the gateway says its
+    # generation was charged (0 for a shot reused from the cache); None: not known.
+    estimate_usd: float | None = None
+    spend_usd: float | None = None
 
     @property
     def ok(self) -> bool:
         return self.status in OK_STATES
+
+    @property
+    def paid(self) -> bool:
+        """Whether this run paid (or may have paid) for a create of this shot."""
+        return self.in_run and self.status not in _UNPAID
+
+    def cost_json(self) -> dict[str, Any]:
+        return {"estimate_usd": self.estimate_usd, "spend_usd": self.spend_usd}
 
     def to_json(self) -> dict[str, Any]:
         """This shot's entry in `vidpipe run --json`."""
@@ -75,6 +88,7 @@ class ShotResult:
             "sha256": self.sha256,
             "bytes": self.bytes,
             "error": self.error,
+            "cost": self.cost_json(),
         }
 
     def manifest_entry(self, out_dir: Path) -> dict[str, Any]:
@@ -101,7 +115,26 @@ class ShotResult:
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "made_in_run": self.made_in_run,
             "in_run": self.in_run,
+            "cost": self.cost_json(),
         }
+
+
+#: Results that sent no create in their run.
+_UNPAID = frozenset({ShotState.CACHED, ShotState.SKIPPED, ShotState.OVER_BUDGET})
+
+
+def cost_totals(shots: Iterable[ShotResult]) -> dict[str, Any]:
+    """A run's cost: the estimates and the reported spend of the shots it paid for. A total
+    leaves out what is not known, and says how many that is."""
+    paid = [s for s in shots if s.paid]
+    estimates = [s.estimate_usd for s in paid if s.estimate_usd is not None]
+    spends = [s.spend_usd for s in paid if s.spend_usd is not None]
+    return {
+        "estimate_usd": round(sum(estimates), 6),
+        "spend_usd": round(sum(spends), 6),
+        "unpriced": len(paid) - len(estimates),
+        "spend_unreported": len(paid) - len(spends),
+    }
 
 
 FINAL_STATES = ("done", "stale", "failed")
@@ -185,6 +218,11 @@ class RunResult:
             counts[shot.status] = counts.get(shot.status, 0) + 1
         return counts
 
+    @property
+    def cost(self) -> dict[str, Any]:
+        """What this run's creates were estimated to cost and were charged (`cost_totals`)."""
+        return cost_totals(self.shots.values())
+
     def to_json(self) -> dict[str, Any]:
         """What `vidpipe run --json` prints."""
         return {
@@ -198,6 +236,7 @@ class RunResult:
             "run_id": self.run_id,
             "seconds": round(self.finished_at - self.started_at, 3),
             "counts": self.counts,
+            "cost": self.cost,
             "shots": {shot_id: s.to_json() for shot_id, s in self.shots.items()},
             "final": None
             if self.final is None
@@ -243,6 +282,7 @@ def manifest_json(result: RunResult, *, storyboard_seed: int | None) -> dict[str
         "seconds": round(result.finished_at - result.started_at, 3),
         "ok": result.ok,
         "notes": list(result.notes),
+        "cost": result.cost,
         "shots": {s.shot_id: s.manifest_entry(result.out_dir) for s in result.storyboard_shots()},
         "final": None
         if final is None
@@ -295,6 +335,7 @@ def write_report(result: RunResult, shots: Sequence[ShotResult] | None = None) -
         ],
         final_file=_relative(result.final.file, result.out_dir) if result.final else None,
         escape=html.escape,
+        usd=dollars,
         version=__version__,
     )
     _write_atomic(path, text)

@@ -91,6 +91,8 @@ class ProviderConfig:
     # Result URLs on loopback, private, link-local or metadata addresses are downloaded
     # even when base_url is not on one (see `vidpipe.resulturls`).
     allow_private_urls: bool = False
+    #: What models cost on this provider, over its spec's prices (`vidpipe.pricing.Price`).
+    prices: Mapping[str, Any] = attrs.field(factory=FrozenDict, converter=FrozenDict)
     line: int | None = None
     lines: Mapping[str, int] = attrs.field(factory=FrozenDict, converter=_int_mapping, eq=False)
 
@@ -171,6 +173,10 @@ class Storyboard:
     final: FinalCut | None = None
     #: The storyboard's own folders of specs (`specs:`), absolute.
     spec_dirs: tuple[Path, ...] = attrs.field(default=(), converter=_path_tuple)
+    #: The prices of the storyboard's prices file (`prices:`), for every provider.
+    prices: Mapping[str, Any] = attrs.field(factory=FrozenDict, converter=FrozenDict)
+    #: `budget: {usd: N}`: the most a run may spend, or None.
+    budget: float | None = None
     source: str = attrs.field(default="", eq=False)
     _by_id: Mapping[str, Shot] = attrs.field(init=False, repr=False, eq=False)
 

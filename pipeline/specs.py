@@ -24,6 +24,7 @@ import attrs
 from .bundling import bundle, read_yaml
 from .errors import SpecError
 from .openapi import SPEC_DIR
+from .pricing import Price, PriceProblem, SpendRule, parse_spend, parse_table
 from .states import TASK_STATES, TaskState
 
 FAMILIES = ("videos", "generations")
@@ -81,6 +82,10 @@ class Spec:
     sources: tuple[Path, ...] = ()
     #: (kind, name) of each component that came from a shared file -> that file.
     origins: Mapping[tuple[str, str], Path] = attrs.field(factory=dict, repr=False)
+    #: What each model costs (`x-vidpipe.prices`); a model not named has no known price.
+    prices: Mapping[str, Price] = attrs.field(factory=dict, repr=False)
+    #: Where its task answers report what a task cost (`x-vidpipe.spend`), if they do.
+    spend: SpendRule | None = None
 
     @property
     def package(self) -> str:
@@ -327,6 +332,14 @@ def load_spec(path: Path, search: Iterable[Path] = (SPEC_DIR,)) -> Spec:
     for role in ("create", "status"):
         if role not in ext["operations"]:
             raise SpecError(f"x-vidpipe.operations lacks {role}", spec=str(path))
+    try:
+        prices = parse_table(ext.get("prices"), f"spec {name}")
+        spend = parse_spend(ext.get("spend"))
+    except PriceProblem as exc:
+        where = ".".join(str(p) for p in ("x-vidpipe.prices", *exc.path))
+        raise SpecError(f"{where}: {exc.message}", spec=str(path)) from None
+    except ValueError as exc:
+        raise SpecError(str(exc), spec=str(path)) from None
     spec = Spec(
         name=name,
         path=path,
@@ -343,6 +356,8 @@ def load_spec(path: Path, search: Iterable[Path] = (SPEC_DIR,)) -> Spec:
         document_sha256=ext.get("document-sha256"),
         sources=bundled.sources,
         origins=bundled.origins,
+        prices=prices,
+        spend=spend,
     )
     for role in spec.operations:
         spec.operation(role)  # every named operation exists

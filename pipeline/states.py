@@ -11,7 +11,9 @@ and the emulator moves its tasks through them.
     plan / status         PLANNED_STATES    new cached download running unknown failed expired
     events (live display) EVENT_STATES      pending cached submitting queued running
                                             downloading done failed unknown skipped
+                                            over-budget
     results, manifest     RESULT_STATES     done cached failed unknown skipped expired
+                                            over-budget
 
 `ShotState` is a `StrEnum`: a member compares equal to its word and prints and serialises
 (JSON, SQLite) as that word, so the words on disk and in `--json` are these values.
@@ -55,6 +57,7 @@ class ShotState(enum.StrEnum):
     UNKNOWN = "unknown"  # a create was sent but its answer was lost
     EXPIRED = "expired"  # the provider no longer serves the video
     SKIPPED = "skipped"  # not run because a shot it depends on did not finish
+    OVER_BUDGET = "over-budget"  # not sent: its create would have passed the budget
 
 
 _S = ShotState
@@ -74,11 +77,16 @@ EVENT_STATES = frozenset(
         _S.FAILED,
         _S.UNKNOWN,
         _S.SKIPPED,
+        _S.OVER_BUDGET,
     }
 )
 #: Events after which a shot's line no longer changes in this run.
-FINAL_EVENT_STATES = frozenset({_S.CACHED, _S.DONE, _S.FAILED, _S.UNKNOWN, _S.SKIPPED})
-RESULT_STATES = frozenset({_S.DONE, _S.CACHED, _S.FAILED, _S.UNKNOWN, _S.SKIPPED, _S.EXPIRED})
+FINAL_EVENT_STATES = frozenset(
+    {_S.CACHED, _S.DONE, _S.FAILED, _S.UNKNOWN, _S.SKIPPED, _S.OVER_BUDGET}
+)
+RESULT_STATES = frozenset(
+    {_S.DONE, _S.CACHED, _S.FAILED, _S.UNKNOWN, _S.SKIPPED, _S.EXPIRED, _S.OVER_BUDGET}
+)
 #: Results that count as having the shot's video.
 OK_STATES = frozenset({_S.DONE, _S.CACHED})
 #: Ledger states a resume must look at first: a create may be out there.

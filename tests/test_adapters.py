@@ -35,6 +35,7 @@ from vidpipe.errors import (
 )
 from vidpipe.generated.anyfast_sora.models import Video, VideoMetadata
 from vidpipe.generated.newapi.models import CreateVideoRequest as NewapiCreate
+from vidpipe.pricing import SpendRule
 from vidpipe.retry import RetryPolicies, RetryPolicy
 from vidpipe.specs import Spec, default_registry
 from vidpipe.transport import Connection
@@ -863,3 +864,25 @@ async def test_a_reset_create_on_the_emulator_is_unknown_and_sent_once() -> None
         with pytest.raises(UnknownCreate):
             await a.create(request("anyfast_sora", {"prompt": "a cat", "seconds": "4"}))
     assert emu.stats()["creates"]["total"] == 1
+
+
+async def test_a_status_answer_reports_what_the_task_was_charged(
+    server: Server, conn: Connection
+) -> None:
+    server.on("GET", f"{API}/v1/video/generations/q1", envelope("SUCCESS", quota=240000))
+    server.on("GET", f"{API}/v1/video/generations/q2", envelope("FAILURE", quota="120000"))
+    server.on("GET", f"{API}/v1/video/generations/q3", envelope("IN_PROGRESS"))
+    a = adapter("anyfast_happyhorse", conn)
+    assert (await a.status("q1")).spend_usd == 0.48  # x-vidpipe.spend: data.quota
+    assert (await a.status("q2")).spend_usd == 0.24  # a failed task is charged too
+    assert (await a.status("q3")).spend_usd is None  # reported nothing: not zero
+
+
+async def test_a_spec_may_read_the_charge_from_a_header(server: Server, conn: Connection) -> None:
+    answer = video("v1", "completed", progress=100)
+    answer.headers["x-usage-cost-usd"] = "0.4"
+    server.on("GET", f"{API}/v1/videos/v1", answer)
+    plain = adapter("anyfast_sora", conn)
+    assert (await plain.status("v1")).spend_usd is None  # its spec reads no charge
+    priced = attrs.evolve(spec("anyfast_sora"), spend=SpendRule(header="x-usage-cost-usd"))
+    assert (await make_adapter(priced, conn).status("v1")).spend_usd == 0.4

@@ -225,7 +225,9 @@ def test_plan_shows_what_would_be_sent_and_sends_nothing(tmp_path: Path) -> None
     assert "sunflower-cat: 6 shots in 2 levels" in text and "nothing is sent" in text
     assert "  level 0: establish, closeup, poster, drone, finale\n" in text
     assert "  level 1: night (remixes establish)\n" in text
-    blocks = {b.split()[0]: b for b in text.split("\n\n")[1:]}
+    *shots, quote = text.split("\n\n")[1:]
+    assert quote.startswith("quote:\n") and "\ntotal: $" in quote
+    blocks = {b.split()[0]: b for b in shots}
     assert list(blocks) == ["establish", "closeup", "poster", "drone", "finale", "night"]
     base = server.base_url
     assert f"endpoint: POST /v1/videos on {base}/anyfast\n" in blocks["establish"]
@@ -281,7 +283,7 @@ def test_plan_status_and_history_after_a_run(tmp_path: Path) -> None:
     assert remix["endpoint"] == f"POST {default_registry()['apifree'].operation('remix').path}"
     status = vidpipe("status", board)
     assert status.exit_code == 0
-    _header, *rows = status.stdout.splitlines()
+    _header, *rows, _total = status.stdout.splitlines()
     assert [line.split()[:2] for line in rows] == [
         ["one", "cached"],
         ["two", "cached"],

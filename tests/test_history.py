@@ -49,7 +49,17 @@ def test_history_lists_each_run_with_its_command_counts_status_and_duration(
     result = vidpipe("history", three_runs)
     assert result.exit_code == 0, result.output
     header, *rows = result.stdout.splitlines()
-    assert header.split() == ["RUN", "STARTED", "STATUS", "TOOK", "SHOTS", "NAME", "COMMAND"]
+    assert header.split() == [
+        "RUN",
+        "STARTED",
+        "STATUS",
+        "TOOK",
+        "SHOTS",
+        "ESTIMATE",
+        "SPEND",
+        "NAME",
+        "COMMAND",
+    ]
     assert [r.split()[0] for r in rows] == ["#3", "#2", "#1"]
     newest, cached, first = rows
     assert " failed " in newest and "1 done, 1 failed" in newest
@@ -84,11 +94,13 @@ def test_history_show_lists_one_runs_shots(three_runs: Path) -> None:
     assert lines[2] == "command:    vidpipe run tiny.yaml --job-seconds 0 --only one two"
     assert lines[4] == "shots:      1 done, 1 failed"
     table = lines[lines.index("") + 1 :]
-    assert table[0].split() == ["SHOT", "RESULT", "FINGERPRINT", "TASK", "ERROR"]
+    header = ["SHOT", "RESULT", "FINGERPRINT", "TASK", "ESTIMATE", "SPEND", "ERROR"]
+    assert table[0].split() == header
     rows = {row.split()[0]: row.split() for row in table[1:]}
     assert set(rows) == {"one", "two"}
-    assert rows["one"][1] == "done" and rows["one"][4] == "-"
-    assert rows["two"][1] == "failed" and len(rows["two"]) > 5  # the provider's reason
+    # apifree's models have no known price, and its answers report no charge
+    assert rows["one"][1] == "done" and rows["one"][4:] == ["unknown", "unknown", "-"]
+    assert rows["two"][1] == "failed" and len(rows["two"]) > 7  # the provider's reason
 
     as_json = json.loads(vidpipe("history", "show", "#2", three_runs, "--json").stdout)
     assert as_json["id"] == 2 and as_json["counts"] == {"cached": 3}

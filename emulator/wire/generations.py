@@ -45,6 +45,7 @@ def task_envelope(task: Task, snap: Snapshot, url: str | None, dialect: Dialect)
             "submit_time": int(task.created_at),
             "start_time": unix(snap.started_at) or 0,
             "finish_time": unix(snap.completed_at) or 0,
+            **({} if task.quota is None else {"quota": task.quota}),
             "data": raw,
         },
     }

@@ -14,7 +14,7 @@ from .types import File, Unset
 #: The spec this package was generated from, and its sha256 (over the spec file and the
 #: shared parts it references): a client whose spec has changed since is stale.
 SPEC = "anyfast_happyhorse"
-SPEC_SHA256 = "0d661652bba8167ccebdf5266925db9acf2829af5d0d1f932c924c563f9a5c13"
+SPEC_SHA256 = "f312096d893eb4234ba705866efcf8f28546765d8b78ffce5676f70f70e260b0"
 
 content = None
 remix = None

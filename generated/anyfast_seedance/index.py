@@ -14,7 +14,7 @@ from .types import File, Unset
 #: The spec this package was generated from, and its sha256 (over the spec file and the
 #: shared parts it references): a client whose spec has changed since is stale.
 SPEC = "anyfast_seedance"
-SPEC_SHA256 = "eff730f906702157c5e4cbd19cbb67c83cb1cec52e2a3de36a68a6fbfbca55be"
+SPEC_SHA256 = "a42a6f986b1c701fc576e760a1732eb4d1351f2c9df2b42b5061242402466420"
 
 content = None
 remix = None

@@ -16,7 +16,7 @@ from .types import File, Unset
 #: The spec this package was generated from, and its sha256 (over the spec file and the
 #: shared parts it references): a client whose spec has changed since is stale.
 SPEC = "anyfast_sora"
-SPEC_SHA256 = "43dbfe6075e0cbf96f81beaacd2b6b9cc0e034b5e1179ed570c1fea2a9eba7c6"
+SPEC_SHA256 = "81d7aca1fc5fa7511e53e50422776210bdf431e617a346c26a10b98eb64ce598"
 
 
 #: The create call's body class (one per content type), the remix call's, and the classes a

@@ -16,7 +16,7 @@ from .types import File, Unset
 #: The spec this package was generated from, and its sha256 (over the spec file and the
 #: shared parts it references): a client whose spec has changed since is stale.
 SPEC = "newapi"
-SPEC_SHA256 = "fa1b1bbcdce67d4da70ae720e3e22182be97fab3891f9b63cd7a55d7fa37ab65"
+SPEC_SHA256 = "23143b2db12cfd2aacb115950c186cf6031faad31f0b2d26833c0660a9fb6170"
 
 
 #: The create call's body class (one per content type), the remix call's, and the classes a

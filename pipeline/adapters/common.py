@@ -422,7 +422,18 @@ class BaseAdapter(Generic[C, B, R, A]):
             error=error_text(read, read(body, "error")) if state == "failed" else None,
             raw=body,
             unmapped=unmapped,
+            spend_usd=self.spend(answer),
         )
+
+    def spend(self, answer: Answer) -> float | None:
+        """What an answer says the task was charged (USD), where the spec says it does: a
+        field of its body or one of its headers."""
+        rule = self.spec.spend
+        if rule is None:
+            return None
+        if rule.header is not None:
+            return rule.read(None, answer.headers)
+        return rule.usd(self.read(answer.body, *rule.path))
 
     # -- the adapter interface ------------------------------------------------------------
 

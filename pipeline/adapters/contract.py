@@ -55,6 +55,8 @@ class TaskSnapshot:
     #: The status word the answer gave that the spec does not map (`state` is then
     #: "running"), or None.
     unmapped: str | None = None
+    #: What the answer says the task was charged, in USD (`x-vidpipe.spend`), or None.
+    spend_usd: float | None = None
 
 
 class Adapter(Protocol):

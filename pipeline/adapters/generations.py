@@ -78,6 +78,7 @@ class GenerationsAdapter(BaseAdapter[C, B, R, A]):
             error=error,
             raw=body,
             unmapped=unmapped,
+            spend_usd=self.spend(answer),
         )
 
     async def create(self, req: CreateRequest, *, remix_task_id: str | None = None) -> TaskSnapshot:

@@ -9,7 +9,7 @@ migrations   the schema and its ordered migrations
 from __future__ import annotations
 
 from .migrations import MIGRATIONS, SCHEMA_VERSION
-from .records import EventRecord, ForceRecord, RunRecord, ShotRecord
+from .records import EventRecord, ForceRecord, Reservation, RunRecord, ShotRecord
 from .store import LEDGER_FILENAME, Ledger
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "EventRecord",
     "ForceRecord",
     "Ledger",
+    "Reservation",
     "RunRecord",
     "ShotRecord",
 ]

@@ -103,6 +103,28 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         "CREATE INDEX forces_by_shot ON forces (name, shot_id, settled_at)",
     ),
+    (
+        # What the create was estimated to cost, and what the gateway says it charged (USD;
+        # NULL: not known).
+        "ALTER TABLE shots ADD COLUMN estimate_usd REAL",
+        "ALTER TABLE shots ADD COLUMN spend_usd REAL",
+        # A budgeted run reserves each create's estimate before sending it. A reservation
+        # stays open until a run of that storyboard ends (ok or failed): a run that was killed
+        # leaves its reservations to the run that resumes it.
+        """
+        CREATE TABLE reservations (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            name        TEXT NOT NULL,
+            run_id      INTEGER NOT NULL REFERENCES runs(id),
+            fingerprint TEXT NOT NULL,
+            shot_id     TEXT NOT NULL,
+            usd         REAL NOT NULL,
+            created_at  REAL NOT NULL,
+            closed_at   REAL
+        )
+        """,
+        "CREATE INDEX reservations_open ON reservations (name, closed_at)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

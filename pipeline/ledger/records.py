@@ -16,7 +16,15 @@ import attrs
 from ..fingerprint import canonical_json
 from ..states import LEDGER_STATES, ShotState
 
-__all__ = ["CorruptRow", "EventRecord", "ForceRecord", "RunRecord", "ShotRecord", "to_json"]
+__all__ = [
+    "CorruptRow",
+    "EventRecord",
+    "ForceRecord",
+    "Reservation",
+    "RunRecord",
+    "ShotRecord",
+    "to_json",
+]
 
 
 class CorruptRow(Exception):
@@ -102,6 +110,9 @@ class ShotRecord:
     legacy: bool = False
     # The timings of the run that made the file.
     timings: dict[str, float] | None = None
+    # What the create was estimated to cost and what the gateway says it charged (USD).
+    estimate_usd: float | None = None
+    spend_usd: float | None = None
 
     @property
     def sent(self) -> bool:
@@ -204,4 +215,24 @@ class EventRecord:
             row,
             at=_dt_req(row["at"]),
             detail=_json(row, "detail", f"event row {row['id']}"),
+        )
+
+
+@attrs.frozen
+class Reservation:
+    """A budgeted run's hold on a create's cost, open until a run of its storyboard ends."""
+
+    id: int
+    name: str
+    run_id: int
+    fingerprint: str
+    shot_id: str
+    usd: float
+    created_at: datetime
+    closed_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Reservation:
+        return _build(
+            cls, row, created_at=_dt_req(row["created_at"]), closed_at=_dt(row["closed_at"])
         )

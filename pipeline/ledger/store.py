@@ -19,12 +19,20 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from ..errors import StateError
+from ..errors import BudgetReached, StateError
 from ..fingerprint import is_sha256
 from ..redact import find_secrets, redact_argv
 from ..states import IN_FLIGHT, ShotState
 from .migrations import check_version, migrate
-from .records import CorruptRow, EventRecord, ForceRecord, RunRecord, ShotRecord, to_json
+from .records import (
+    CorruptRow,
+    EventRecord,
+    ForceRecord,
+    Reservation,
+    RunRecord,
+    ShotRecord,
+    to_json,
+)
 from .transitions import check_state
 
 __all__ = ["LEDGER_FILENAME", "Ledger"]
@@ -286,13 +294,19 @@ class Ledger:
         model: str,
         request: dict[str, Any],
         source_task: str | None = None,
+        estimate_usd: float | None = None,
+        budget: tuple[str, float] | None = None,
     ) -> None:
         """Record that a create is about to be sent (state ``submitting``, not yet sent).
 
         Call it before the create, and `record_sent` as its request leaves. Refused
         (StateError) for a shot that already has a task, a create that may have been taken
         or a file: re-sending those could pay twice. `source_task` is, for a remix, the
-        task of the shot it is made from.
+        task of the shot it is made from. `estimate_usd` is what the create should cost.
+
+        With `budget` (the storyboard's name, the budget in USD), the estimate is reserved
+        in the same transaction: BudgetReached, and nothing written, when the storyboard's
+        open reservations and this one would pass the budget.
         """
         if not is_sha256(fingerprint):
             raise StateError(f"not a fingerprint: {fingerprint!r}")
@@ -322,14 +336,89 @@ class Ledger:
                 "source_task": source_task,
                 "legacy": 0,
                 "timings": None,
+                "estimate_usd": estimate_usd,
+                "spend_usd": None,
             }
+            if row is not None:
+                check_state(row, fingerprint, "record_intent")
+            if budget is not None and estimate_usd is not None:
+                self._reserve(conn, budget, run_id, shot_id, fingerprint, estimate_usd)
             if row is None:
                 self._insert(conn, {**changes, "fingerprint": fingerprint}, "intent", None)
             else:
-                check_state(row, fingerprint, "record_intent")
                 self._update(
                     conn, row, {**changes, "attempts": row["attempts"] + 1}, "intent", None
                 )
+
+    def _reserve(
+        self,
+        conn: sqlite3.Connection,
+        budget: tuple[str, float],
+        run_id: int,
+        shot_id: str,
+        fingerprint: str,
+        usd: float,
+    ) -> None:
+        name, limit = budget
+        held = conn.execute(
+            "SELECT COALESCE(SUM(usd), 0) FROM reservations"
+            " WHERE name = ? AND closed_at IS NULL AND fingerprint != ?",
+            (name, fingerprint),
+        ).fetchone()[0]
+        if held + usd > limit + 1e-9:
+            raise BudgetReached(
+                f"${held:.2f} is spent or reserved; this create's ${usd:.2f} would pass the"
+                f" budget of ${limit:.2f}",
+                reserved=float(held),
+                budget=limit,
+            )
+        conn.execute(
+            "DELETE FROM reservations WHERE name = ? AND closed_at IS NULL AND fingerprint = ?",
+            (name, fingerprint),
+        )
+        conn.execute(
+            "INSERT INTO reservations (name, run_id, fingerprint, shot_id, usd, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (name, run_id, fingerprint, shot_id, usd, self._clock()),
+        )
+
+    def record_spend(self, fingerprint: str, usd: float) -> bool:
+        """Record what the gateway says the shot's task was charged (USD); an open
+        reservation for it then holds that amount. False when nothing changed."""
+        with self._write() as conn:
+            row = _fetch_shot(conn, fingerprint)
+            if row["spend_usd"] == usd:
+                return False
+            self._update(conn, row, {"spend_usd": usd}, "spend", {"usd": usd})
+            conn.execute(
+                "UPDATE reservations SET usd = ? WHERE fingerprint = ? AND closed_at IS NULL",
+                (usd, fingerprint),
+            )
+            return True
+
+    def release(self, fingerprint: str) -> None:
+        """Drop the open reservation of a create the provider certainly did not take."""
+        with self._write() as conn:
+            conn.execute(
+                "DELETE FROM reservations WHERE fingerprint = ? AND closed_at IS NULL",
+                (fingerprint,),
+            )
+
+    def open_reservations(self, name: str) -> list[Reservation]:
+        """The reservations of a storyboard no finished run has closed, oldest first."""
+        rows = self._read(
+            "SELECT * FROM reservations WHERE name = ? AND closed_at IS NULL ORDER BY id",
+            (name,),
+        )
+        return [Reservation.from_row(r) for r in rows]
+
+    def close_reservations(self, name: str) -> None:
+        """A run of this storyboard ended (ok or failed): its budget's holds are settled."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE reservations SET closed_at = ? WHERE name = ? AND closed_at IS NULL",
+                (self._clock(), name),
+            )
 
     def record_sent(self, fingerprint: str) -> bool:
         """Record that the create's request is leaving (it may reach the provider from now

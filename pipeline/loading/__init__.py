@@ -13,6 +13,7 @@ each with its file (`<string>`, `<dict>` or the name given) and line:
 * `structure`: keys, types and value forms against `storyboard.schema.json`;
 * `providers`, `references`, `shots`: what the values mean (the provider's API, unique
   ids, remix targets and cycles, files, templates and their variables);
+* `prices`: `providers.<name>.prices` and the prices file (`prices:`, `--prices`);
 * `build`: the frozen `Storyboard` from all of that.
 
 API keys never appear in a message or repr.

@@ -19,6 +19,7 @@ from ..model import FrozenDict, Storyboard, freeze
 from ..specs import SpecRegistry, default_registry
 from .envvars import expand_providers
 from .findings import Findings, suggest
+from .prices import storyboard_prices
 from .providers import build_providers
 from .references import check_remixes, final_cut, shot_ids
 from .schema import RESERVED_VARS, SLUG, VAR_NAME
@@ -69,6 +70,8 @@ def validate(
     )
     apis = registry.apis()
     providers = build_providers(findings, data.get("providers"), apis)
+    prices = storyboard_prices(findings, data.get("prices"), doc.base_dir)
+    budget = data.get("budget") if findings.usable(("budget",)) else None
     items = data["shots"] if isinstance(data.get("shots"), list) else []
     if items and not providers:
         findings.add("no providers defined; add a `providers:` section", ("providers",))
@@ -106,6 +109,8 @@ def validate(
         shots=tuple(shots),
         final=final,
         spec_dirs=spec_dirs,
+        prices=FrozenDict(prices),
+        budget=None if budget is None else float(budget["usd"]),
     )
 
 

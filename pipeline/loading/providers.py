@@ -14,6 +14,7 @@ from ..model import EMBEDDED, ProviderConfig
 from ..ratelimit import parse_rate
 from ..transport import header_safe
 from .findings import Findings, suggest
+from .prices import provider_prices
 from .yamllines import YamlPath
 
 __all__ = ["DEFAULT_CONCURRENCY", "build_providers"]
@@ -75,6 +76,7 @@ def _provider(
         concurrency=concurrency,
         rate=rate,
         allow_private_urls=block.get("allow_private_urls") is True,
+        prices=provider_prices(findings, name, block.get("prices")),
         line=findings.line(path),
         lines={key: line for key, line in lines.items() if line is not None},
     )

@@ -35,6 +35,7 @@ import attrs
 
 from ..adapters import Adapter, TaskSnapshot, make_adapter
 from ..errors import (
+    BudgetReached,
     ContentExpired,
     PollTimeout,
     ProviderError,
@@ -52,6 +53,7 @@ from ..manifest import ShotResult
 from ..model import Storyboard
 from ..outdir import OutDir
 from ..polling import poll
+from ..pricing import Quote, dollars
 from ..requests import CreateRequest
 from ..statedir import StateDir
 from ..states import ShotState
@@ -103,6 +105,12 @@ class Executor:
     fingerprint_locks: dict[str, asyncio.Lock] = attrs.Factory(dict)
     known_tasks: set[str] = attrs.field(init=False)
     legacy: dict[str, str] = attrs.field(init=False)
+    #: Each shot's estimate, and the budget its creates are reserved against: the
+    #: storyboard's name and the budget in USD (None: no budget).
+    estimates: Mapping[str, Quote] = attrs.Factory(dict)
+    budget: tuple[str, float] | None = None
+    #: Set once a create was refused for the budget: no other is sent in this run.
+    budget_reached: str | None = None
 
     def __attrs_post_init__(self) -> None:
         self.slots = asyncio.Semaphore(max(1, self.options.concurrency))
@@ -125,6 +133,13 @@ class Executor:
     def result(self, shot_id: str, status: ShotState, **kw: Any) -> ShotResult:
         kw.setdefault("fingerprint", self.prints.get(shot_id))
         kw.setdefault("made_in_run", self.run_id)
+        quote = self.estimates.get(shot_id)
+        kw.setdefault("estimate_usd", quote.usd if quote else None)
+        if status == ShotState.CACHED:
+            kw.setdefault("spend_usd", 0.0)  # reused: this run paid nothing for it
+        elif "spend_usd" not in kw and kw["fingerprint"] is not None:
+            record = self.ledger.lookup(kw["fingerprint"])
+            kw["spend_usd"] = record.spend_usd if record else None
         return shot_result(self.storyboard, self.requests[shot_id], status, **kw)
 
     def ended(self, shot_id: str, status: ShotState, message: str, **kw: Any) -> _Done:
@@ -303,15 +318,30 @@ class Executor:
         self, shot_id: str, fp: str, adapter: Adapter, source_task: str | None
     ) -> _Task:
         req = self.requests[shot_id]
-        self.ledger.record_intent(
-            run_id=self.run_id,
-            shot_id=shot_id,
-            fingerprint=fp,
-            api=req.spec.api,
-            model=req.model,
-            request=req.public_fields(),
-            source_task=source_task,
-        )
+        quote = self.estimates.get(shot_id)
+        if self.budget_reached is not None:
+            raise self.ended(shot_id, ShotState.OVER_BUDGET, self.budget_reached)
+        try:
+            self.ledger.record_intent(
+                run_id=self.run_id,
+                shot_id=shot_id,
+                fingerprint=fp,
+                api=req.spec.api,
+                model=req.model,
+                request=req.public_fields(),
+                source_task=source_task,
+                estimate_usd=quote.usd if quote else None,
+                budget=self.budget,
+            )
+        except BudgetReached as exc:
+            # Stop submitting: the shots still to be created end over-budget too.
+            self.budget_reached = (
+                f"not sent: the budget of ${exc.budget:.2f} was reached (${exc.reserved:.2f}"
+                " spent or reserved); rerun with a larger --budget to make it"
+            )
+            raise self.ended(
+                shot_id, ShotState.OVER_BUDGET, f"not sent: {exc}; rerun with a larger --budget"
+            ) from exc
         self.emit(shot_id, ShotState.SUBMITTING)
         sent_at = time.time()
         try:
@@ -324,6 +354,7 @@ class Executor:
             # Refused (4xx), or it never left: the provider did not take it.
             message = f"{exc}; the provider did not take this create: a rerun sends it again"
             self.ledger.record_failure(fp, message)
+            self.ledger.release(fp)  # nothing was charged: its estimate is not held
             raise self.ended(shot_id, ShotState.FAILED, message) from exc
         self.ledger.record_task(fp, snapshot.task_id, snapshot.raw_status)
         self.known_tasks.add(snapshot.task_id)
@@ -371,6 +402,8 @@ class Executor:
         def update(snap: TaskSnapshot) -> None:
             if not task.downloaded_before:
                 self.ledger.record_status(fp, snap.state, snap.progress, snap.raw_status)
+            if snap.spend_usd is not None:
+                self.ledger.record_spend(fp, snap.spend_usd)
             phase = ShotState.QUEUED if snap.state == "queued" else ShotState.RUNNING
             note = (
                 f"status {snap.unmapped!r} is not in the spec; still polling"
@@ -403,6 +436,8 @@ class Executor:
         except TaskFailed as exc:
             message = f"{shot_id}: the provider failed task {task.task_id}: {exc.reason or exc}"
             record = self.ledger.lookup(fp)
+            if record is not None and record.spend_usd:
+                message += f" (the gateway charged {dollars(record.spend_usd)} for it)"
             if record is not None and record.state in _FAILABLE:
                 self.ledger.record_failure(fp, message)
             raise self.ended(shot_id, ShotState.FAILED, message, task_id=task.task_id) from exc

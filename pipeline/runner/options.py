@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import attrs
 
+from ..pricing import Price
 from .connections import GatewayFactory, TransportFor
 
 __all__ = ["RunOptions"]
@@ -39,6 +40,12 @@ class RunOptions:
     #: Seconds a task may answer status words its spec does not map before its shot fails.
     status_grace: float = 5 * 60.0
     argv: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    #: The most the run may spend in USD (over the storyboard's `budget:`), or None.
+    budget: float | None = None
+    #: Let a budgeted run send shots whose price is not known (they count as nothing).
+    allow_unpriced: bool = False
+    #: Prices over every other (`--prices FILE`; see `vidpipe.cost`).
+    prices: Mapping[str, Price] = attrs.field(factory=dict)
     # Where `base_url: embedded` goes; `vidpipe.run` fills in the built-in emulator.
     gateway: GatewayFactory | None = None
     # Tests route a provider to an in-process transport; None means real HTTP.

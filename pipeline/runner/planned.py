@@ -7,22 +7,24 @@ is one of `PLANNED_STATES`.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from ..cost import RunQuote, ShotCost, estimate
 from ..dag import plan_order
 from ..ledger import ForceRecord, Ledger, ShotRecord
 from ..model import Storyboard
+from ..pricing import Price
 from ..requests import CreateRequest, build_requests
 from ..specs import SpecRegistry, default_registry
 from ..statedir import StateDir
 from ..states import PLANNED_STATES, ShotState
 from .lineage import Generation, generations
 
-__all__ = ["PlannedShot", "plan"]
+__all__ = ["PlannedShot", "plan", "planned_shots", "run_quote"]
 
 
 @attrs.frozen
@@ -44,10 +46,13 @@ class PlannedShot:
     error: str | None = None
     # Why it is made again when its state does not say ("source regenerated", "forced").
     reason: str | None = None
+    # Its estimate, whether a run pays it, and what its generation was charged.
+    cost: ShotCost | None = None
 
     def status_json(self) -> dict[str, Any]:
         """This shot's entry in `vidpipe status --json`: its state in the ledger."""
         return {
+            "cost": self.cost.to_json() if self.cost else None,
             "status": self.state,
             "task_id": self.task_id,
             "task_status": self.task_status,
@@ -119,46 +124,101 @@ def plan(
     *,
     state_dir: str | os.PathLike[str] | None = None,
     registry: SpecRegistry | None = None,
+    prices: Mapping[str, Price] | None = None,
 ) -> list[PlannedShot]:
-    """What a run would do, shot by shot, in DAG order; sends nothing, writes nothing."""
+    """What a run would do, shot by shot, in DAG order; sends nothing, writes nothing.
+
+    `prices` override every other price (`--prices FILE`, see `vidpipe.cost`)."""
     registry = (registry or default_registry()).with_dirs(storyboard.spec_dirs)
     requests = build_requests(storyboard, registry)
     state = StateDir.for_storyboard(storyboard.path, None if state_dir is None else Path(state_dir))
     ledger = Ledger.open(state.path) if state.ledger_path.exists() else None
-    planned = []
     try:
-        gens = generations(storyboard, requests, ledger)
-        forces = ledger.open_forces(storyboard.name) if ledger else {}
-        for level_no, level in enumerate(plan_order(storyboard)):
-            for shot_id in level:
-                gen = gens[shot_id]
-                record = gen.record
-                force = forces.get(shot_id)
-                if force is not None and force.applied_to is None:
-                    record = None  # the next run sets this generation aside
-                cache_ok = bool(
-                    record
-                    and record.sha256
-                    and state.cache.fetch(record.sha256, size=record.size) is not None
-                )
-                shot = storyboard.shot(shot_id)
-                planned.append(
-                    PlannedShot(
-                        shot_id,
-                        level_no,
-                        shot.provider,
-                        storyboard.provider_for(shot).base_url,
-                        requests[shot_id],
-                        gen.fingerprint,
-                        _plan_state(record, cache_ok),
-                        task_id=record.task_id if record else None,
-                        task_status=record.status if record else None,
-                        progress=record.progress if record else None,
-                        error=record.error if record else None,
-                        reason=_reason(storyboard, ledger, shot_id, gen, gens, force),
-                    )
-                )
+        return planned_shots(storyboard, requests, ledger, state, prices=prices)
     finally:
         if ledger:
             ledger.close()
+
+
+def _free(state: ShotState, record: ShotRecord | None) -> str | None:
+    """Why a run pays nothing for a shot in this planned state (None: it pays a create)."""
+    task = record.task_id if record else None
+    return {
+        ShotState.CACHED: "cached",
+        ShotState.DOWNLOAD: f"task {task} is paid for; only its download is repeated",
+        ShotState.RUNNING: f"attached to task {task}, already paid for",
+        ShotState.UNKNOWN: "its create may have been taken; it is not sent again",
+        ShotState.EXPIRED: "expired; only --force creates it again",
+    }.get(state)
+
+
+def planned_shots(
+    storyboard: Storyboard,
+    requests: Mapping[str, CreateRequest],
+    ledger: Ledger | None,
+    state: StateDir,
+    *,
+    prices: Mapping[str, Price] | None = None,
+    forcing: Collection[str] = (),
+) -> list[PlannedShot]:
+    """`plan` over an open ledger; shots in `forcing` count as forced (a run about to
+    record their force)."""
+    planned = []
+    paid_by: dict[str, str] = {}  # fingerprint -> the shot whose create makes it
+    gens = generations(storyboard, requests, ledger)
+    forces = ledger.open_forces(storyboard.name) if ledger else {}
+    for level_no, level in enumerate(plan_order(storyboard)):
+        for shot_id in level:
+            gen = gens[shot_id]
+            record = gen.record
+            force = forces.get(shot_id)
+            if (force is not None and force.applied_to is None) or shot_id in forcing:
+                record = None  # the next run sets this generation aside
+            cache_ok = bool(
+                record
+                and record.sha256
+                and state.cache.fetch(record.sha256, size=record.size) is not None
+            )
+            shot = storyboard.shot(shot_id)
+            planned_state = _plan_state(record, cache_ok)
+            free = _free(planned_state, record)
+            if free is None and gen.fingerprint is not None:
+                first = paid_by.setdefault(gen.fingerprint, shot_id)
+                free = None if first == shot_id else f"same request as {first}"
+            cost = ShotCost(
+                estimate(storyboard, requests, shot_id, prices),
+                free,
+                record.spend_usd if record else None,
+            )
+            planned.append(
+                PlannedShot(
+                    shot_id,
+                    level_no,
+                    shot.provider,
+                    storyboard.provider_for(shot).base_url,
+                    requests[shot_id],
+                    gen.fingerprint,
+                    planned_state,
+                    task_id=record.task_id if record else None,
+                    task_status=record.status if record else None,
+                    progress=record.progress if record else None,
+                    error=record.error if record else None,
+                    reason=_reason(storyboard, ledger, shot_id, gen, gens, force),
+                    cost=cost,
+                )
+            )
     return planned
+
+
+def run_quote(
+    planned: list[PlannedShot], shot_ids: Collection[str] | None = None, held: float = 0.0
+) -> RunQuote:
+    """The quote of the planned shots a run runs (`shot_ids`, default all)."""
+    return RunQuote(
+        {
+            p.shot_id: p.cost
+            for p in planned
+            if p.cost is not None and (shot_ids is None or p.shot_id in shot_ids)
+        },
+        held,
+    )

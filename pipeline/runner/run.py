@@ -15,7 +15,7 @@ import time
 
 import attrs
 
-from ..errors import InputError
+from ..errors import InputError, OverBudget
 from ..events import EventSink, ignore
 from ..history import run_summary
 from ..manifest import RunResult, ShotResult, write_manifest, write_report
@@ -24,12 +24,14 @@ from ..outdir import OutDir
 from ..specs import SpecRegistry
 from ..statedir import StateDir
 from ..states import ShotState
+from .budget import budget_quote, check_budget
 from .checks import Checked, check, check_outputs
 from .connections import connections, need_gateway
 from .executor import Executor
 from .final import final_cut
 from .known import last_known
 from .options import RunOptions
+from .planned import planned_shots
 from .rebuild import previous_manifest, rebuild_ledger
 
 __all__ = ["run_async"]
@@ -79,6 +81,14 @@ async def run_async(
                     notes.append(note)
             forced = [s for s in order if options.force_all or s in options.force]
             forced += [s for s in options.force if s not in forced]
+            planned = planned_shots(
+                storyboard, requests, ledger, state, prices=options.prices, forcing=forced
+            )
+            estimates = {p.shot_id: p.cost.estimate for p in planned if p.cost is not None}
+            budget = options.budget if options.budget is not None else storyboard.budget
+            if budget is not None:
+                quote = budget_quote(storyboard, planned, order, ledger)
+                check_budget(storyboard, quote, budget, allow_unpriced=options.allow_unpriced)
             ledger.request_forces(storyboard.name, run_id, forced)
             async with connections(
                 storyboard,
@@ -99,10 +109,16 @@ async def run_async(
                     run_id,
                     forces=ledger.open_forces(storyboard.name),
                     results=futures,
+                    estimates=estimates,
+                    budget=None if budget is None else (storyboard.name, budget),
                 )
                 await _run_shots(executor, order)
             ran = {s: executor.results[s].result() for s in storyboard.shot_ids if s in selected}
             others = last_known(storyboard, requests, ran, ledger, state, out)
+            others = {
+                s: attrs.evolve(r, estimate_usd=estimates[s].usd) if s in estimates else r
+                for s, r in others.items()
+            }
             previous = manifest.get("final") if manifest else None
             final = final_cut(storyboard, {**others, **ran}, out.path, previous)
             result = RunResult(
@@ -122,8 +138,12 @@ async def run_async(
             report = write_report(result)
             result = attrs.evolve(result, manifest=manifest_path, report=report)
             ledger.settle_forces(storyboard.name, list(ran))
+            ledger.close_reservations(storyboard.name)  # this run's budget is settled
             status = "ok" if result.ok else "failed"
             return result
+        except OverBudget:
+            status = "refused"
+            raise
         except (KeyboardInterrupt, asyncio.CancelledError):
             status = "interrupted"
             raise

@@ -29,6 +29,8 @@ class TaskData:
         submit_time (int | Unset):
         start_time (int | Unset):
         finish_time (int | Unset):
+        quota (int | Unset): What the task was charged, in quota units (500,000 per USD); new-api's task record keeps
+            it.
         data (TaskDataData | Unset): The raw upstream task (Seedance: video at `content.video_url`; DashScope: at
             `output.video_url`).
     """
@@ -42,6 +44,7 @@ class TaskData:
     submit_time: int | Unset = UNSET
     start_time: int | Unset = UNSET
     finish_time: int | Unset = UNSET
+    quota: int | Unset = UNSET
     data: TaskDataData | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -67,6 +70,8 @@ class TaskData:
         start_time = self.start_time
 
         finish_time = self.finish_time
+
+        quota = self.quota
 
         data: dict[str, Any] | Unset = UNSET
         if not isinstance(self.data, Unset):
@@ -94,6 +99,8 @@ class TaskData:
             field_dict["start_time"] = start_time
         if finish_time is not UNSET:
             field_dict["finish_time"] = finish_time
+        if quota is not UNSET:
+            field_dict["quota"] = quota
         if data is not UNSET:
             field_dict["data"] = data
 
@@ -133,6 +140,8 @@ class TaskData:
 
         finish_time = d.pop("finish_time", UNSET)
 
+        quota = d.pop("quota", UNSET)
+
         _data = d.pop("data", UNSET)
         data: TaskDataData | Unset
         if isinstance(_data, Unset):
@@ -150,6 +159,7 @@ class TaskData:
             submit_time=submit_time,
             start_time=start_time,
             finish_time=finish_time,
+            quota=quota,
             data=data,
         )
 
