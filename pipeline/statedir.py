@@ -70,21 +70,35 @@ class ContentCache:
             raise StateError(f"not a sha256 digest: {sha256!r}")
         return self.root / sha256[:2] / f"{sha256}.mp4"
 
-    def store(self, path: Path, sha256: str, *, link: bool = True) -> Path:
+    def store(
+        self, path: Path, sha256: str, *, link: bool = True, hashed_size: int | None = None
+    ) -> Path:
         """Put ``path`` in the cache under ``sha256``, read-only.
 
         With `link` (for a scratch file that is removed right after) it is hard-linked, or
         copied across devices; without, always copied, so the caller's file never shares
         storage with the cache. The file is hashed first; a mismatch raises StateError and
-        stores nothing.
+        stores nothing. A caller that computed ``sha256`` over the bytes as it wrote them (a
+        download: `DownloadResult`) passes their count as `hashed_size` instead: the file is
+        then not read again, and only its size is checked.
         """
         target = self.path_for(sha256)
-        actual = sha256_file(path)
-        if actual != sha256:
-            raise StateError(
-                f"refusing to cache {path}: its sha256 is {actual[:12]}…, not {sha256[:12]}…"
-            )
-        if self.fetch(sha256, size=Path(path).stat().st_size) is not None:
+        try:
+            size = Path(path).stat().st_size
+        except OSError as exc:
+            raise StateError(f"cannot read {path}: {exc}") from exc
+        if hashed_size is not None:
+            if size != hashed_size:
+                raise StateError(
+                    f"refusing to cache {path}: it has {size} bytes, {hashed_size} were hashed"
+                )
+        else:
+            actual = sha256_file(path)
+            if actual != sha256:
+                raise StateError(
+                    f"refusing to cache {path}: its sha256 is {actual[:12]}…, not {sha256[:12]}…"
+                )
+        if self.fetch(sha256, size=size) is not None:
             return target
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{sha256}.{os.getpid()}.{time.monotonic_ns()}.tmp")

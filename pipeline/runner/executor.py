@@ -46,7 +46,6 @@ from ..errors import (
     WriteError,
 )
 from ..events import EventSink, ShotEvent
-from ..fingerprint import sha256_file
 from ..ledger import ForceRecord, Ledger, ShotRecord
 from ..manifest import ShotResult
 from ..model import Storyboard
@@ -443,8 +442,8 @@ class Executor:
         kept = f"task {task_id} is kept"
         try:
             got = await adapter.download(snapshot, tmp, on_progress=progress)
-            digest = got.sha256 or sha256_file(got.path)
-            cached = self.state.cache.store(got.path, digest)
+            digest = got.sha256
+            cached = self.state.cache.store(got.path, digest, hashed_size=got.size)
             got.path.unlink(missing_ok=True)
         except ContentExpired as exc:
             self.ledger.record_expired(fp)
@@ -475,7 +474,9 @@ class Executor:
         self.ledger.record_download(
             fp, path=str(cached), sha256=digest, size=got.size, timings=timings
         )
-        return self.place(shot_id, cached, digest, task_id), digest, got.size
+        # A large video's copy takes a while: the other shots go on meanwhile.
+        placed = await asyncio.to_thread(self.place, shot_id, cached, digest, task_id)
+        return placed, digest, got.size
 
     # -- the unexpected -----------------------------------------------------------------
 
