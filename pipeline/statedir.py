@@ -29,6 +29,7 @@ from .errors import StateError, StateLocked
 from .fingerprint import is_sha256, sha256_file
 from .ledger import LEDGER_FILENAME, Ledger
 from .redact import redact_argv
+from .stamps import STAMPS_FILENAME, Stamps
 
 __all__ = ["DEFAULT_DIRNAME", "CacheEntry", "ContentCache", "StateDir", "hold_lock"]
 
@@ -58,7 +59,8 @@ class CacheEntry:
 class ContentCache:
     """Finished videos stored by content: ``<root>/<sha256[:2]>/<sha256>.mp4``.
 
-    Nothing read from here is trusted until its size and sha256 are checked again.
+    Nothing read from here is trusted until its size and sha256 are checked again; the
+    sha256 is taken from the file's stamp while its stat is unchanged (`vidpipe.stamps`).
     """
 
     root: Path
@@ -80,7 +82,8 @@ class ContentCache:
         storage with the cache. The file is hashed first; a mismatch raises StateError and
         stores nothing. A caller that computed ``sha256`` over the bytes as it wrote them (a
         download: `DownloadResult`) passes their count as `hashed_size` instead: the file is
-        then not read again, and only its size is checked.
+        then not read again, only its size is checked, and (with `link`) it is moved in
+        rather than linked. The stored file is stamped (`stamps`) as holding ``sha256``.
         """
         target = self.path_for(sha256)
         try:
@@ -106,7 +109,10 @@ class ContentCache:
             try:
                 if not link:
                     raise OSError(errno.EXDEV, "a copy was asked for")
-                os.link(path, tmp)
+                if hashed_size is not None:
+                    os.rename(path, tmp)  # no second name whose removal would touch its ctime
+                else:
+                    os.link(path, tmp)
             except OSError:
                 shutil.copyfile(path, tmp)
                 with tmp.open("rb+") as f:
@@ -118,7 +124,13 @@ class ContentCache:
         finally:
             with suppress(FileNotFoundError):
                 tmp.unlink()
+        self.stamps.stamp(target, sha256)
         return target
+
+    @property
+    def stamps(self) -> Stamps:
+        """The files known to hold their digest (kept beside the cache root)."""
+        return Stamps.at(self.root.parent / STAMPS_FILENAME)
 
     def entries(self) -> list[CacheEntry]:
         """Every file under the cache root, sorted by path; an empty list if there is none.
@@ -157,11 +169,10 @@ class ContentCache:
             return None
         if size is not None and st.st_size != size:
             reason = f"size {st.st_size}, expected {size}"
+        elif self.stamps.holds(target, sha256, st=st):
+            return target
         else:
-            actual = sha256_file(target)
-            if actual == sha256:
-                return target
-            reason = f"sha256 {actual[:12]}…"
+            reason = "its sha256 does not match"
         log.warning("dropping corrupt cache file %s (%s)", target, reason)
         with suppress(FileNotFoundError):
             target.unlink()

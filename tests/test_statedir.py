@@ -194,8 +194,10 @@ def test_store_of_a_hashed_download_does_not_read_it_again(
     monkeypatch.setattr(statedir, "sha256_file", no_hash)
     cache = ContentCache(tmp_path / "cache")
     src, digest = video(tmp_path)
-    stored = cache.store(src, digest, hashed_size=src.stat().st_size)
-    assert stored == cache.path_for(digest) and stored.read_bytes() == src.read_bytes()
+    data = src.read_bytes()
+    stored = cache.store(src, digest, hashed_size=len(data))
+    assert stored == cache.path_for(digest) and stored.read_bytes() == data
+    assert not src.exists()  # moved in: no second name left to remove
 
 
 def test_store_of_a_hashed_download_checks_its_size(tmp_path: Path) -> None:

@@ -224,7 +224,7 @@ class Executor:
     def place(self, shot_id: str, cached: Path, sha256: str, task_id: str | None) -> Path:
         """A copy of the cached video in the output folder; a write error ends the shot."""
         try:
-            return self.out.place(shot_id, cached, sha256)
+            return self.out.place(shot_id, cached, sha256, stamps=self.state.cache.stamps)
         except WriteError as exc:
             raise self.ended(
                 shot_id,
