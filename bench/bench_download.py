@@ -48,7 +48,7 @@ ROUNDS = 3
 ROOT = Path(__file__).resolve().parents[1]
 API = "anyfast"
 KEY = "sk-bench"
-MODEL, SECONDS, VIDEO_SIZE = "sora-2", "4", "1280x720"
+MODEL = "sora-2"
 HEAP_SIZE = 48 << 20
 
 
@@ -175,9 +175,7 @@ def _create_task(base: str) -> str:
     import openai
 
     client = openai.OpenAI(base_url=f"{base}/{API}/v1", api_key=KEY, max_retries=0)
-    video = client.videos.create(
-        model=MODEL, prompt="a long take", seconds=SECONDS, size=VIDEO_SIZE
-    )  # type: ignore[arg-type]
+    video = client.videos.create(model=MODEL, prompt="a long take", seconds="4", size="1280x720")
     return video.id
 
 

@@ -108,9 +108,9 @@ class Stamps:
         for line in lines:
             try:
                 entry = json.loads(line)
-                stat = tuple(int(v) for v in entry["stat"])
-                if len(stat) == 5:
-                    self._known[str(entry["path"])] = (str(entry["sha256"]), stat)  # type: ignore[assignment]
+                size, mtime, ctime, ino, dev = (int(v) for v in entry["stat"])
+                stat = (size, mtime, ctime, ino, dev)
+                self._known[str(entry["path"])] = (str(entry["sha256"]), stat)
             except (ValueError, KeyError, TypeError):
                 continue  # a torn line: that file is hashed again
         self._lines = len(lines)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from vidpipe import stamps
+from vidpipe import fingerprint, stamps
 from vidpipe.outdir import OutDir
 from vidpipe.stamps import STAMPS_FILENAME, Stamps
 from vidpipe.statedir import ContentCache
@@ -29,7 +29,7 @@ class Hashes:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.files: list[Path] = []
-        real = stamps.sha256_file
+        real = fingerprint.sha256_file
 
         def counted(path: Path) -> str:
             self.files.append(Path(path))
@@ -127,7 +127,7 @@ def test_compaction_keeps_the_last_stamp_of_each_file(tmp_path: Path) -> None:
 def test_a_rerun_reads_no_video_and_sends_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from vidpipe import fingerprint, outdir
+    from vidpipe import outdir
 
     from .runs import InProcess, run_board, write_tiny
 

@@ -291,7 +291,7 @@ def test_an_inline_prompt_is_parsed_once_for_its_names_and_its_renders(
 
     monkeypatch.setattr(type(env), "_parse", parse)
     prompt = "A {{ hero }} in the rain, take {{ shot.number }} (parsed once)"
-    assert templating.referenced_names(env, prompt=prompt) == {"hero", "shot"}
+    assert templating.referenced_names(env, prompt=prompt) == frozenset({"hero", "shot"})
     first = render(tmp_path, prompt=prompt, variables={"hero": "cat"}, shot_id="a")
     second = render(tmp_path, prompt=prompt, variables={"hero": "dog"}, shot_id="b")
     assert (first, second) == (
