@@ -1,21 +1,26 @@
 """Show a run's progress: a live per-shot table on a terminal, plain lines elsewhere.
 
 Both take the runner's ShotEvents. The live table shows each shot's state (queued,
-running NN %, downloading, done, failed), a progress bar, its time and task id. Plain mode,
+running NN %, downloading, done, failed), a progress bar, its time and task id. Beyond a
+screenful of shots it shows a summary line (how many shots are in each state) and only the
+shots in flight, then the failed ones, as many as fit: the counts are kept as events come,
+so a frame costs the same for ten shots or ten thousand. Plain mode,
 for logs, CI and pipes, prints a line when a shot changes phase and when a running task
 passes another quarter of its progress. rich honours NO_COLOR by itself.
 """
 
 from __future__ import annotations
 
+import itertools
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import IO
 
-from rich.console import Console, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.progress_bar import ProgressBar
 from rich.table import Table
@@ -38,6 +43,23 @@ _STYLE = {
     ShotState.QUEUED: "magenta",
 }
 _WITH_PROGRESS = frozenset({ShotState.RUNNING, ShotState.DOWNLOADING})
+#: Shown (after the shots in flight) when not every shot fits on the screen.
+_FAILED = frozenset({ShotState.FAILED, ShotState.UNKNOWN})
+#: The order of the summary line's counts.
+_SUMMARY_ORDER = (
+    ShotState.DONE,
+    ShotState.CACHED,
+    ShotState.FAILED,
+    ShotState.UNKNOWN,
+    ShotState.SKIPPED,
+    ShotState.DOWNLOADING,
+    ShotState.RUNNING,
+    ShotState.QUEUED,
+    ShotState.SUBMITTING,
+    ShotState.PENDING,
+)
+#: Lines of the screen the table does not get for its rows (header, caption, margin).
+_CHROME_LINES = 5
 
 
 def _label(event: ShotEvent) -> str:
@@ -100,6 +122,7 @@ class LiveDisplay:
         console: Console | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        max_rows: int | None = None,
     ) -> None:
         self.console = console or Console(stderr=True)
         self.clock = clock
@@ -107,6 +130,12 @@ class LiveDisplay:
         self.state: dict[str, ShotEvent] = {s: ShotEvent(s, ShotState.PENDING) for s in shot_ids}
         self.began: dict[str, float] = {}
         self.ended: dict[str, float] = {}
+        #: Rows the table may have; None: as many as the terminal has lines for.
+        self.max_rows = max_rows
+        # Kept up to date by each event, so that a frame never walks every shot.
+        self.counts: Counter[str] = Counter(e.phase for e in self.state.values())
+        self.in_flight: dict[str, None] = {}  # ordered by when each shot set off
+        self.failed: dict[str, None] = {}
         # Events come from the run's thread; the table is drawn by rich's refresh thread.
         self.lock = threading.Lock()
         self.live = Live(console=self.console, refresh_per_second=8, get_renderable=self.render)
@@ -124,17 +153,42 @@ class LiveDisplay:
             return ProgressBar(total=100, completed=event.progress, width=16)
         return Text("")
 
-    def render(self) -> Table:
-        """The table as it stands now."""
+    def rows(self) -> int:
+        """How many shot rows a frame may have."""
+        if self.max_rows is not None:
+            return max(1, self.max_rows)
+        return max(3, self.console.size.height - _CHROME_LINES)
+
+    def _caption(self, total: int) -> str:
+        finished = sum(self.counts[p] for p in FINAL_EVENT_STATES)
+        not_done = finished - sum(self.counts[p] for p in OK_STATES)
+        caption = f"{finished}/{total} finished"
+        if not_done:
+            caption += f", {not_done} not done"
+        return caption
+
+    def _summary(self, total: int, shown: int) -> str:
+        parts = [f"{self.counts[p]} {p}" for p in _SUMMARY_ORDER if self.counts[p]]
+        return f"{total} shots: {', '.join(parts)}; {total - shown} more not shown"
+
+    def _visible(self, limit: int) -> list[ShotEvent]:
+        """Up to `limit` shots: those in flight, then the failed ones."""
+        ids = list(itertools.islice(self.in_flight, limit))
+        ids += itertools.islice(self.failed, limit - len(ids))
+        return [self.state[shot_id] for shot_id in ids]
+
+    def render(self) -> RenderableType:
+        """The table as it stands now: every shot when they fit on the screen, else a
+        summary line and the shots in flight, then the failed ones."""
         now = self.clock()
+        limit = self.rows()
         with self.lock:
-            events = list(self.state.values())
+            total = len(self.state)
+            compact = total > limit
+            events = self._visible(limit) if compact else list(self.state.values())
             times = {e.shot_id: self._time(e.shot_id, now) for e in events}
-        finished = [e for e in events if e.phase in FINAL_EVENT_STATES]
-        failed = sum(1 for e in finished if e.phase not in OK_STATES)
-        caption = f"{len(finished)}/{len(events)} finished"
-        if failed:
-            caption += f", {failed} not done"
+            caption = self._caption(total)
+            summary = self._summary(total, len(events)) if compact else None
         table = Table(
             box=None,
             show_header=True,
@@ -157,7 +211,9 @@ class LiveDisplay:
                 event.task_id or "",
                 event.message,
             )
-        return table
+        if summary is None:
+            return table
+        return Group(Text(summary, no_wrap=True, overflow="ellipsis"), table)
 
     def __call__(self, event: ShotEvent) -> None:
         now = self.clock()
@@ -168,10 +224,25 @@ class LiveDisplay:
                     event.shot_id, event.phase, event.progress, event.message, previous.task_id
                 )
             self.state[event.shot_id] = event
+            self._count(previous, event)
             if event.phase != ShotState.PENDING:
                 self.began.setdefault(event.shot_id, now)
             if event.phase in FINAL_EVENT_STATES:
                 self.ended[event.shot_id] = now
+
+    def _count(self, previous: ShotEvent | None, event: ShotEvent) -> None:
+        shot_id = event.shot_id
+        if previous is not None:
+            self.counts[previous.phase] -= 1
+        self.counts[event.phase] += 1
+        if event.phase in FINAL_EVENT_STATES or event.phase == ShotState.PENDING:
+            self.in_flight.pop(shot_id, None)
+        else:
+            self.in_flight.setdefault(shot_id, None)
+        if event.phase in _FAILED:
+            self.failed.setdefault(shot_id, None)
+        else:
+            self.failed.pop(shot_id, None)
 
     def __enter__(self) -> LiveDisplay:
         self.live.__enter__()

@@ -3,7 +3,10 @@
 The body goes to `<dest>.part` in the destination folder, hashed (sha256) while it is
 written, checked against Content-Length (or Content-Range), fsynced and only then renamed to
 `dest`. A broken or truncated transfer resumes with `Range: bytes=N-`; a server that answers
-the range with a plain 200 is followed from byte zero. The whole video is never in memory.
+the range with a plain 200 is followed from byte zero. The whole video is never in memory:
+the body is gathered into batches of about a MiB, and each batch is hashed and written by a
+worker thread while the event loop reads the next one (one batch in the thread, one being
+gathered), so the loop never waits on the disk or on sha256.
 A file that cannot be written (disk full, no permission) is a `WriteError`, never retried.
 A `check_start` (such as `media.check_video`) sees the response and its first bytes before
 anything is written, and may refuse them: an HTML page is not saved as a video.
@@ -17,6 +20,7 @@ import hashlib
 import os
 import re
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import BinaryIO
@@ -35,6 +39,11 @@ __all__ = ["DownloadResult", "Opener", "ProgressFn", "part_path", "stream_to_fil
 #: 200 or 206; the opener raises a vidpipe error for anything else.
 Opener = Callable[[int], AbstractAsyncContextManager[httpx.Response]]
 ProgressFn = Callable[[int, int | None], None]
+
+#: Bytes gathered before a batch is handed to the writer thread.
+BATCH_BYTES = 1 << 20
+#: Bytes written between two requests to the kernel to start writing them back (Linux).
+WRITEBACK_BYTES = 16 << 20
 
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
 
@@ -63,20 +72,73 @@ class _RangeRefused(TransportError):
 
 @attrs.define
 class _Partial:
+    """The part file: batches of the body are hashed and written in `worker`, in order.
+
+    `written` counts the bytes handed over; they are all in the file (and the hash) once
+    `drain` returns. At most one batch is in the worker while the next is gathered.
+    """
+
     fh: BinaryIO
+    worker: ThreadPoolExecutor
     written: int = 0
     hasher: hashlib._Hash = attrs.Factory(hashlib.sha256)
+    _batch: list[bytes] = attrs.Factory(list)
+    _batched: int = 0
+    _pending: asyncio.Future[None] | None = None
+    _stored: int = 0  # bytes the worker wrote to the file
+    _flushed: int = 0  # of which the kernel was asked to start writing back
 
-    def reset(self) -> None:
+    async def reset(self) -> None:
+        await self.drain()
         self.fh.seek(0)
         self.fh.truncate()
-        self.written = 0
+        self.written = self._stored = self._flushed = 0
         self.hasher = hashlib.sha256()
 
-    def write(self, chunk: bytes) -> None:
-        self.fh.write(chunk)
-        self.hasher.update(chunk)
+    async def write(self, chunk: bytes) -> bool:
+        """Take `chunk`; True when a full batch was handed to the worker."""
+        self._batch.append(chunk)
+        self._batched += len(chunk)
         self.written += len(chunk)
+        if self._batched < BATCH_BYTES:
+            return False
+        await self._hand_over()
+        return True
+
+    async def drain(self) -> None:
+        """Wait until every byte taken is hashed and written."""
+        await self._hand_over()
+        await self._wait()
+
+    async def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            await pending
+
+    async def _hand_over(self) -> None:
+        await self._wait()
+        batch, self._batch, self._batched = self._batch, [], 0
+        if batch:
+            future = self.worker.submit(self._store, batch, self.hasher)
+            self._pending = asyncio.wrap_future(future)
+
+    def _store(self, batch: list[bytes], hasher: hashlib._Hash) -> None:
+        # Both release the GIL on chunks this large: the loop keeps reading meanwhile.
+        for chunk in batch:
+            hasher.update(chunk)
+            self.fh.write(chunk)
+        self._stored += sum(map(len, batch))
+        if self._stored - self._flushed >= WRITEBACK_BYTES:
+            # Start writing the pages out now, so the final fsync has little left to wait for.
+            self.fh.flush()
+            with contextlib.suppress(OSError, AttributeError):
+                os.posix_fadvise(
+                    self.fh.fileno(),
+                    self._flushed,
+                    self._stored - self._flushed,
+                    os.POSIX_FADV_DONTNEED,
+                )
+            self._flushed = self._stored
 
 
 def _int_header(response: httpx.Response, name: str) -> int | None:
@@ -150,9 +212,10 @@ async def _stream_to_file(
     part = part_path(dest)
     part.parent.mkdir(parents=True, exist_ok=True)
     done = False
+    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidpipe-download")
     try:
         with open(part, "wb") as fh:
-            state = _Partial(fh)
+            state = _Partial(fh, worker)
 
             def retryable(exc: Exception) -> bool:
                 if isinstance(exc, _Restart | _RangeRefused | NotAVideo):
@@ -171,17 +234,16 @@ async def _stream_to_file(
                         raise transport_error(exc, what=what) from exc
                     except HTTPStatusError as exc:
                         if exc.status_code == 416 and offset:
-                            state.reset()
+                            await state.reset()
                             raise _RangeRefused(str(exc)) from exc
                         raise
                     except _Restart:
-                        state.reset()
+                        await state.reset()
                         raise
                     finally:
                         if state.written > offset:
                             retries.progressed()
-            fh.flush()
-            await asyncio.to_thread(os.fsync, fh.fileno())
+            await asyncio.wrap_future(worker.submit(_flush, fh))
         digest = state.hasher.hexdigest()
         if expected_sha256 is not None and digest != expected_sha256:
             raise IntegrityError(f"{what}: sha256 {digest} does not match {expected_sha256}")
@@ -190,9 +252,15 @@ async def _stream_to_file(
         done = True
         return DownloadResult(path=dest, sha256=digest, size=state.written)
     finally:
+        worker.shutdown(wait=True)  # a cancelled download must not write after the close
         if not done:
             with contextlib.suppress(OSError):
                 part.unlink()
+
+
+def _flush(fh: BinaryIO) -> None:
+    fh.flush()
+    os.fsync(fh.fileno())
 
 
 async def _one_try(
@@ -209,20 +277,25 @@ async def _one_try(
         if start != state.written:
             if start != 0:
                 raise _Restart(f"{what}: asked for byte {offset}, the server sent from {start}")
-            state.reset()  # the server ignored the range: take the whole file again
+            await state.reset()  # the server ignored the range: take the whole file again
         if total is not None and total > max_bytes:
             raise IntegrityError(f"{what}: the file announces {total} bytes, over the limit")
         if on_progress is not None:
             on_progress(state.written, total)
         checked = None if state.written else check_start  # only a body from byte zero
-        async for chunk in _checked_chunks(response, checked):
-            state.write(chunk)
-            if state.written > max_bytes:
-                raise IntegrityError(f"{what}: more than {max_bytes} bytes, stopped")
-            if total is not None and state.written > total:
-                raise IntegrityError(f"{what}: more bytes than the announced {total}")
-            if on_progress is not None:
-                on_progress(state.written, total)
+        try:
+            async for chunk in _checked_chunks(response, checked):
+                handed_over = await state.write(chunk)
+                if state.written > max_bytes:
+                    raise IntegrityError(f"{what}: more than {max_bytes} bytes, stopped")
+                if total is not None and state.written > total:
+                    raise IntegrityError(f"{what}: more bytes than the announced {total}")
+                if handed_over and on_progress is not None:
+                    on_progress(state.written, total)
+        finally:
+            await state.drain()  # what arrived is kept: a retry resumes after it
+        if on_progress is not None:
+            on_progress(state.written, total)
     if total is not None and state.written < total:
         raise TransportError(f"{what}: body cut short at {state.written} of {total} bytes")
 

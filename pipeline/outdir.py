@@ -25,6 +25,7 @@ import attrs
 from .errors import StateError, StateLocked, WriteError
 from .fingerprint import safe_filename, sha256_file
 from .ledger import LEDGER_FILENAME
+from .stamps import Stamps
 from .statedir import StateDir, hold_lock
 
 __all__ = ["OutDir"]
@@ -102,12 +103,15 @@ class OutDir:
         """Where a shot's video goes."""
         return self.path / f"{safe_filename(shot_id)}.mp4"
 
-    def place(self, shot_id: str, cached: Path, sha256: str) -> Path:
+    def place(
+        self, shot_id: str, cached: Path, sha256: str, *, stamps: Stamps | None = None
+    ) -> Path:
         """Put a copy of a verified cache file at `<shot>.mp4`, sharing no writable storage
         with the cache (a reflink where the file system has them). A file already there
-        is kept when it holds those very bytes in storage of its own."""
+        is kept when it holds those very bytes in storage of its own; with `stamps`, an
+        unchanged file stamped as holding them is not read again, and a new copy is stamped."""
         target = self.shot_file(shot_id)
-        if _holds(target, cached, sha256):
+        if _holds(target, cached, sha256, stamps):
             return target
         tmp = target.with_name(f".{target.name}.tmp")
         try:
@@ -120,17 +124,22 @@ class OutDir:
             raise WriteError(
                 f"cannot write {target}: {exc.strerror or exc}", path=str(target)
             ) from exc
+        if stamps is not None:
+            stamps.stamp(target, sha256)  # a copy of bytes just checked
         return target
 
 
-def _holds(target: Path, cached: Path, sha256: str) -> bool:
+def _holds(target: Path, cached: Path, sha256: str, stamps: Stamps | None) -> bool:
     try:
-        if os.path.samefile(target, cached):
+        st = target.stat()
+        if os.path.samestat(st, cached.stat()):
             return False  # a link into the cache (older vidpipe): replaced by a copy
-        if target.stat().st_size != cached.stat().st_size:
+        if st.st_size != cached.stat().st_size:
             return False
     except OSError:
         return False
+    if stamps is not None:
+        return stamps.holds(target, sha256, st=st)
     return sha256_file(target) == sha256
 
 

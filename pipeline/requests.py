@@ -412,10 +412,9 @@ class _Builder:
                 self.origin[key] = where
 
     def check(self, content_type: str) -> None:
-        schema = self.spec.create_schema(content_type)
         probe = {k: _probe_value(v) for k, v in self.fields.items()}
         probe.update({k: "file" for k in self.files})
-        validator = jsonschema.Draft202012Validator(schema)
+        validator = self.spec.create_validator(content_type)
         for error in sorted(validator.iter_errors(probe), key=lambda e: list(e.absolute_path)):
             field = str(error.absolute_path[0]) if error.absolute_path else None
             if error.validator == "required":

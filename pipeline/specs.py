@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import attrs
+import jsonschema
 
 from .bundling import bundle, read_yaml
 from .errors import SpecError
@@ -146,6 +147,19 @@ class Spec:
         if schema is None:
             raise SpecError(f"create call takes no {ctype} body", spec=self.name)
         return schema
+
+    def create_validator(self, content_type: str | None = None) -> Any:
+        """A JSON Schema validator of the create body for `content_type`, made once."""
+        ctype = content_type or self.create_content_type
+        found = self._create_validators.get(ctype)
+        if found is None:
+            found = jsonschema.Draft202012Validator(self.create_schema(ctype))
+            self._create_validators[ctype] = found
+        return found
+
+    @functools.cached_property
+    def _create_validators(self) -> dict[str, Any]:
+        return {}
 
     def field_schema(self, field: str, content_type: str | None = None) -> dict[str, Any]:
         """The resolved schema of one create field (empty if the field is unknown)."""

@@ -29,6 +29,7 @@ from .errors import StateError, StateLocked
 from .fingerprint import is_sha256, sha256_file
 from .ledger import LEDGER_FILENAME, Ledger
 from .redact import redact_argv
+from .stamps import STAMPS_FILENAME, Stamps
 
 __all__ = ["DEFAULT_DIRNAME", "CacheEntry", "ContentCache", "StateDir", "hold_lock"]
 
@@ -58,7 +59,8 @@ class CacheEntry:
 class ContentCache:
     """Finished videos stored by content: ``<root>/<sha256[:2]>/<sha256>.mp4``.
 
-    Nothing read from here is trusted until its size and sha256 are checked again.
+    Nothing read from here is trusted until its size and sha256 are checked again; the
+    sha256 is taken from the file's stamp while its stat is unchanged (`vidpipe.stamps`).
     """
 
     root: Path
@@ -70,21 +72,36 @@ class ContentCache:
             raise StateError(f"not a sha256 digest: {sha256!r}")
         return self.root / sha256[:2] / f"{sha256}.mp4"
 
-    def store(self, path: Path, sha256: str, *, link: bool = True) -> Path:
+    def store(
+        self, path: Path, sha256: str, *, link: bool = True, hashed_size: int | None = None
+    ) -> Path:
         """Put ``path`` in the cache under ``sha256``, read-only.
 
         With `link` (for a scratch file that is removed right after) it is hard-linked, or
         copied across devices; without, always copied, so the caller's file never shares
         storage with the cache. The file is hashed first; a mismatch raises StateError and
-        stores nothing.
+        stores nothing. A caller that computed ``sha256`` over the bytes as it wrote them (a
+        download: `DownloadResult`) passes their count as `hashed_size` instead: the file is
+        then not read again, only its size is checked, and (with `link`) it is moved in
+        rather than linked. The stored file is stamped (`stamps`) as holding ``sha256``.
         """
         target = self.path_for(sha256)
-        actual = sha256_file(path)
-        if actual != sha256:
-            raise StateError(
-                f"refusing to cache {path}: its sha256 is {actual[:12]}…, not {sha256[:12]}…"
-            )
-        if self.fetch(sha256, size=Path(path).stat().st_size) is not None:
+        try:
+            size = Path(path).stat().st_size
+        except OSError as exc:
+            raise StateError(f"cannot read {path}: {exc}") from exc
+        if hashed_size is not None:
+            if size != hashed_size:
+                raise StateError(
+                    f"refusing to cache {path}: it has {size} bytes, {hashed_size} were hashed"
+                )
+        else:
+            actual = sha256_file(path)
+            if actual != sha256:
+                raise StateError(
+                    f"refusing to cache {path}: its sha256 is {actual[:12]}…, not {sha256[:12]}…"
+                )
+        if self.fetch(sha256, size=size) is not None:
             return target
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{sha256}.{os.getpid()}.{time.monotonic_ns()}.tmp")
@@ -92,7 +109,10 @@ class ContentCache:
             try:
                 if not link:
                     raise OSError(errno.EXDEV, "a copy was asked for")
-                os.link(path, tmp)
+                if hashed_size is not None:
+                    os.rename(path, tmp)  # no second name whose removal would touch its ctime
+                else:
+                    os.link(path, tmp)
             except OSError:
                 shutil.copyfile(path, tmp)
                 with tmp.open("rb+") as f:
@@ -104,7 +124,13 @@ class ContentCache:
         finally:
             with suppress(FileNotFoundError):
                 tmp.unlink()
+        self.stamps.stamp(target, sha256)
         return target
+
+    @property
+    def stamps(self) -> Stamps:
+        """The files known to hold their digest (kept beside the cache root)."""
+        return Stamps.at(self.root.parent / STAMPS_FILENAME)
 
     def entries(self) -> list[CacheEntry]:
         """Every file under the cache root, sorted by path; an empty list if there is none.
@@ -143,11 +169,10 @@ class ContentCache:
             return None
         if size is not None and st.st_size != size:
             reason = f"size {st.st_size}, expected {size}"
+        elif self.stamps.holds(target, sha256, st=st):
+            return target
         else:
-            actual = sha256_file(target)
-            if actual == sha256:
-                return target
-            reason = f"sha256 {actual[:12]}…"
+            reason = "its sha256 does not match"
         log.warning("dropping corrupt cache file %s (%s)", target, reason)
         with suppress(FileNotFoundError):
             target.unlink()

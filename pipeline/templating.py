@@ -28,6 +28,7 @@ from typing import Any
 
 import jinja2
 import jinja2.meta
+import jinja2.nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import InputError, Problem
@@ -152,8 +153,16 @@ def _environment(search_path: tuple[Path, ...]) -> SandboxedEnvironment:
 
 @functools.lru_cache(maxsize=1024)
 def _inline(env: SandboxedEnvironment, source: str) -> jinja2.Template:
-    """An inline prompt, compiled once however many shots share its text."""
-    return env.from_string(source)
+    """An inline prompt, compiled once however many shots share its text (from the syntax
+    tree its names were read from: it is parsed once too)."""
+    code = env.compile(_parsed(env, source))
+    return env.template_class.from_code(env, code, env.make_globals(None))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(env: SandboxedEnvironment, source: str) -> jinja2.nodes.Template:
+    """A template source's syntax tree, parsed once."""
+    return env.parse(source)
 
 
 def build_context(
@@ -264,7 +273,7 @@ def _parsed_names(
     env: SandboxedEnvironment, source: str
 ) -> tuple[frozenset[str], tuple[str | None, ...]]:
     """The names a template's source reads, and the templates it names (None: by variable)."""
-    ast = env.parse(source)
+    ast = _parsed(env, source)
     names = frozenset(jinja2.meta.find_undeclared_variables(ast))
     return names, tuple(jinja2.meta.find_referenced_templates(ast))
 

@@ -142,3 +142,16 @@ def test_a_spec_name_must_be_an_identifier(tmp_path: Path) -> None:
     shutil.copy(SPEC_DIR / "apifree.yaml", tmp_path / "my-api.yaml")
     with pytest.raises(SpecError, match="must be a Python identifier"):
         SpecRegistry.load(SPEC_DIR).with_dirs([tmp_path])
+
+
+@pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML without libyaml")
+def test_specs_are_read_with_libyaml_into_the_same_documents(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from vidpipe import bundling
+
+    assert bundling.YAML_LOADER.__name__ == "CSafeLoader"
+    fast = {spec.name: spec.doc for spec in SpecRegistry.load(SPEC_DIR)}
+    monkeypatch.setattr(bundling, "YAML_LOADER", yaml.SafeLoader)
+    slow = {spec.name: spec.doc for spec in SpecRegistry.load(SPEC_DIR)}
+    assert fast == slow and fast

@@ -215,3 +215,66 @@ def test_vidpipe_run_on_a_terminal_draws_the_live_table(tmp_path: Path, no_color
     assert (colour_codes(raw) == []) is no_color
     # The result summary is on stdout, never coloured.
     assert stdout.startswith("tiny: 3 done in ") and "\x1b[" not in stdout
+
+
+def frame(display: LiveDisplay) -> list[str]:
+    """The lines of one frame of `display`, as a 120-column terminal shows them."""
+    console = Console(file=io.StringIO(), force_terminal=True, width=120, color_system=None)
+    console.print(display.render())
+    output = console.file
+    assert isinstance(output, io.StringIO)
+    return [line.rstrip() for line in visible(output.getvalue()).splitlines()]
+
+
+def many(running: int, clock: Clock) -> LiveDisplay:
+    """1000 shots: `running` in flight (one downloading), two failed, one unknown, 900 done."""
+    ids = [f"s{n:04d}" for n in range(1000)]
+    display = LiveDisplay(ids, terminal("standard")[0], clock=clock, max_rows=10)
+    for n in range(900):
+        display(ShotEvent(f"s{n + 100:04d}", ShotState.DONE, progress=100, task_id=f"t{n}"))
+    display(ShotEvent("s0000", ShotState.FAILED, message="the provider failed task t: boom"))
+    display(ShotEvent("s0001", ShotState.UNKNOWN, message="the create answer was lost"))
+    display(ShotEvent("s0002", ShotState.RUNNING, progress=30, task_id="t-2"))
+    display(ShotEvent("s0002", ShotState.FAILED, message="no luck"))
+    for n in range(3, 3 + running):
+        display(ShotEvent(f"s{n:04d}", ShotState.RUNNING, progress=n, task_id=f"t-{n}"))
+    display(ShotEvent("s0003", ShotState.DOWNLOADING, progress=50))
+    return display
+
+
+def test_beyond_a_screenful_a_summary_and_the_shots_in_flight_then_the_failed() -> None:
+    clock = Clock()
+    lines = frame(many(4, clock))
+    pending = 1000 - 900 - 3 - 4
+    assert lines[0] == (
+        f"1000 shots: 900 done, 2 failed, 1 unknown, 1 downloading, 3 running, {pending} pending;"
+        " 993 more not shown"
+    )
+    shown = [line.split()[0] for line in lines[2:-1] if line.split()]
+    assert shown == ["s0003", "s0004", "s0005", "s0006", "s0000", "s0001", "s0002"]
+    assert re.search(r"s0003\s+downloading  50 %", "\n".join(lines))
+    assert lines[-1].startswith("903/1000 finished, 3 not done")
+
+
+def test_beyond_a_screenful_the_rows_stop_at_what_the_screen_holds() -> None:
+    clock = Clock()
+    display = many(30, clock)
+    lines = frame(display)
+    assert lines[0].endswith("29 running, 67 pending; 990 more not shown")
+    shown = [line.split()[0] for line in lines[2:-1] if line.split()]
+    assert shown == [f"s{n:04d}" for n in range(3, 13)]  # in flight first, in order
+    # Finished shots leave the rows and go into the counts.
+    for n in range(3, 33):
+        display(ShotEvent(f"s{n:04d}", ShotState.DONE, progress=100))
+    lines = frame(display)
+    assert lines[0].startswith("1000 shots: 930 done, 2 failed, 1 unknown, 67 pending")
+    assert [line.split()[0] for line in lines[2:-1] if line.split()] == ["s0000", "s0001", "s0002"]
+
+
+def test_a_screenful_of_shots_is_shown_whole() -> None:
+    clock = Clock()
+    display = LiveDisplay(["a", "b", "c"], terminal("standard")[0], clock=clock, max_rows=3)
+    display(ShotEvent("a", ShotState.DONE, progress=100))
+    lines = frame(display)
+    assert [line.split()[0] for line in lines[1:-1]] == ["a", "b", "c"]
+    assert lines[0].split()[0] == "shot"  # the header first: no summary line

@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -215,7 +216,12 @@ async def test_an_existing_file_is_replaced_only_when_complete(tmp_path: Path) -
     assert dest.read_bytes() == BODY
 
 
-async def test_progress_reports_bytes_and_total(tmp_path: Path) -> None:
+async def test_progress_reports_bytes_and_total_once_a_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vidpipe import download
+
+    monkeypatch.setattr(download, "BATCH_BYTES", 65536)
     seen: list[tuple[int, int | None]] = []
     origin = Origin(
         lambda r: httpx.Response(
@@ -229,7 +235,8 @@ async def test_progress_reports_bytes_and_total(tmp_path: Path) -> None:
         on_progress=lambda d, t: seen.append((d, t)),
     )
     assert seen[0] == (0, len(BODY)) and seen[-1] == (len(BODY), len(BODY))
-    assert [d for d, _ in seen] == [*range(0, len(BODY) + 1, 8192), len(BODY)]
+    assert [d for d, _ in seen] == [*range(0, len(BODY), 65536), len(BODY)]
+    assert (tmp_path / "v.mp4").read_bytes() == BODY
 
 
 async def test_a_full_disk_is_a_write_error_never_retried(
@@ -237,17 +244,18 @@ async def test_a_full_disk_is_a_write_error_never_retried(
 ) -> None:
     from vidpipe import download
 
+    monkeypatch.setattr(download, "BATCH_BYTES", 32768)
     written = 0
-    real_write = download._Partial.write
+    real_store = download._Partial._store
 
-    def fill(self: download._Partial, chunk: bytes) -> None:
+    def fill(self: download._Partial, batch: list[bytes], hasher: Any) -> None:
         nonlocal written
-        written += len(chunk)
-        if written > 64_000:
+        written += sum(map(len, batch))
+        if written > 64_000:  # in the writer thread, as a real full disk would be
             raise OSError(errno.ENOSPC, "No space left on device")
-        real_write(self, chunk)
+        real_store(self, batch, hasher)
 
-    monkeypatch.setattr(download._Partial, "write", fill)
+    monkeypatch.setattr(download._Partial, "_store", fill)
     origin = Origin(resume)
     dest = tmp_path / "v.mp4"
     with pytest.raises(WriteError, match=r"cannot write .*No space left on device") as info:
@@ -262,3 +270,28 @@ async def test_a_destination_that_cannot_be_opened_is_a_write_error(tmp_path: Pa
     part_path(dest).mkdir()  # in the way of the partial file
     with pytest.raises(WriteError, match="Is a directory"):
         await stream_to_file(Origin(resume).opener(), dest, policy=RetryPolicy())
+
+
+async def test_the_body_is_hashed_and_written_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from vidpipe import download
+
+    monkeypatch.setattr(download, "BATCH_BYTES", 65536)
+    threads: list[int] = []
+    batches: list[int] = []
+    real_store = download._Partial._store
+
+    def store(self: download._Partial, batch: list[bytes], hasher: Any) -> None:
+        threads.append(threading.get_ident())
+        batches.append(sum(map(len, batch)))
+        real_store(self, batch, hasher)
+
+    monkeypatch.setattr(download._Partial, "_store", store)
+    origin = Origin(lambda r: httpx.Response(200, stream=Chunks(BODY)))
+    got = await stream_to_file(origin.opener(), tmp_path / "v.mp4", policy=RetryPolicy())
+    assert got.sha256 == sha(BODY) and (tmp_path / "v.mp4").read_bytes() == BODY
+    assert threads and threading.get_ident() not in threads
+    assert batches == [65536, 65536, 65536, len(BODY) - 3 * 65536]  # large writes, in order

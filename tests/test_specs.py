@@ -237,3 +237,11 @@ def test_schema_types_looks_through_combinators_and_values(
     schema: dict[str, Any], types: set[str]
 ) -> None:
     assert schema_types(schema) == types
+
+
+def test_a_create_validator_is_made_once_per_content_type() -> None:
+    spec = default_registry()["anyfast_sora"]
+    validator = spec.create_validator()
+    assert validator is spec.create_validator(spec.create_content_type)
+    assert validator.schema is spec.create_schema()
+    assert not validator.is_valid({"model": 12})

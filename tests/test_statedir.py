@@ -183,6 +183,31 @@ def test_store_refuses_a_file_that_does_not_match(tmp_path: Path) -> None:
     assert not cache.path_for(wrong).exists()
 
 
+def test_store_of_a_hashed_download_does_not_read_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vidpipe import statedir
+
+    def no_hash(path: object) -> str:
+        raise AssertionError(f"{path} was hashed a second time")
+
+    monkeypatch.setattr(statedir, "sha256_file", no_hash)
+    cache = ContentCache(tmp_path / "cache")
+    src, digest = video(tmp_path)
+    data = src.read_bytes()
+    stored = cache.store(src, digest, hashed_size=len(data))
+    assert stored == cache.path_for(digest) and stored.read_bytes() == data
+    assert not src.exists()  # moved in: no second name left to remove
+
+
+def test_store_of_a_hashed_download_checks_its_size(tmp_path: Path) -> None:
+    cache = ContentCache(tmp_path / "cache")
+    src, digest = video(tmp_path)
+    with pytest.raises(StateError, match="were hashed"):
+        cache.store(src, digest, hashed_size=src.stat().st_size - 1)
+    assert not cache.path_for(digest).exists()
+
+
 def test_fetch_missing_is_none(tmp_path: Path) -> None:
     assert ContentCache(tmp_path / "cache").fetch("1" * 64) is None
 

@@ -276,3 +276,26 @@ def test_shipped_templates_render(
 def test_shipped_templates_need_their_documented_vars(tmp_path: Path) -> None:
     err = fails(tmp_path, template="closeup.j2", variables={"hero": "a cat"})
     assert "'emotion' is undefined" in str(err)
+
+
+def test_an_inline_prompt_is_parsed_once_for_its_names_and_its_renders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = make_environment(tmp_path)
+    parsed: list[str] = []
+    real_parse = type(env)._parse
+
+    def parse(self: Any, source: str, *args: Any) -> Any:
+        parsed.append(source)
+        return real_parse(self, source, *args)
+
+    monkeypatch.setattr(type(env), "_parse", parse)
+    prompt = "A {{ hero }} in the rain, take {{ shot.number }} (parsed once)"
+    assert templating.referenced_names(env, prompt=prompt) == frozenset({"hero", "shot"})
+    first = render(tmp_path, prompt=prompt, variables={"hero": "cat"}, shot_id="a")
+    second = render(tmp_path, prompt=prompt, variables={"hero": "dog"}, shot_id="b")
+    assert (first, second) == (
+        "A cat in the rain, take 1 (parsed once)",
+        "A dog in the rain, take 1 (parsed once)",
+    )
+    assert parsed == [prompt]

@@ -47,7 +47,6 @@ from ..errors import (
     WriteError,
 )
 from ..events import EventSink, ShotEvent
-from ..fingerprint import sha256_file
 from ..ledger import ForceRecord, Ledger, ShotRecord
 from ..manifest import ShotResult
 from ..model import Storyboard
@@ -240,7 +239,7 @@ class Executor:
     def place(self, shot_id: str, cached: Path, sha256: str, task_id: str | None) -> Path:
         """A copy of the cached video in the output folder; a write error ends the shot."""
         try:
-            return self.out.place(shot_id, cached, sha256)
+            return self.out.place(shot_id, cached, sha256, stamps=self.state.cache.stamps)
         except WriteError as exc:
             raise self.ended(
                 shot_id,
@@ -478,8 +477,8 @@ class Executor:
         kept = f"task {task_id} is kept"
         try:
             got = await adapter.download(snapshot, tmp, on_progress=progress)
-            digest = got.sha256 or sha256_file(got.path)
-            cached = self.state.cache.store(got.path, digest)
+            digest = got.sha256
+            cached = self.state.cache.store(got.path, digest, hashed_size=got.size)
             got.path.unlink(missing_ok=True)
         except ContentExpired as exc:
             self.ledger.record_expired(fp)
@@ -510,7 +509,9 @@ class Executor:
         self.ledger.record_download(
             fp, path=str(cached), sha256=digest, size=got.size, timings=timings
         )
-        return self.place(shot_id, cached, digest, task_id), digest, got.size
+        # A large video's copy takes a while: the other shots go on meanwhile.
+        placed = await asyncio.to_thread(self.place, shot_id, cached, digest, task_id)
+        return placed, digest, got.size
 
     # -- the unexpected -----------------------------------------------------------------
 

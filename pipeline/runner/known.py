@@ -67,7 +67,7 @@ def _from_record(
         cached = state.cache.fetch(record.sha256, size=record.size)
         if cached is not None:
             try:
-                path = out.place(req.shot_id, cached, record.sha256)
+                path = out.place(req.shot_id, cached, record.sha256, stamps=state.cache.stamps)
             except WriteError as exc:
                 return _other(storyboard, req, fp, ShotState.SKIPPED, str(exc), **kw)
             return _other(

@@ -96,12 +96,15 @@ def generations(
             if source is not None and (source.fingerprint is None or source.task_id is None):
                 result[shot_id] = Generation(None)
                 continue
-            fp = request_print(
-                storyboard,
-                req,
-                remix_source=source.fingerprint if source else None,
-                source_task=source.task_id if source else None,
-            )
+            if source is None:
+                fp = legacy[shot_id]  # no source: the same request, the same print
+            else:
+                fp = request_print(
+                    storyboard,
+                    req,
+                    remix_source=source.fingerprint,
+                    source_task=source.task_id,
+                )
             record = ledger.lookup(fp) if ledger else None
             if record is None and ledger is not None and source is not None:
                 old = ledger.lookup(legacy[shot_id])
