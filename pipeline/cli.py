@@ -41,6 +41,12 @@ def _fail(lines: list[str], code: int) -> None:
     sys.exit(code)
 
 
+def _warn(warnings: Any) -> None:
+    """Each warning (a Problem: file, line and message) as one line on stderr."""
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
 def errors_to_exit_codes(func: F) -> F:
     """Turn vidpipe errors into one line each on stderr and the documented exit code."""
 
@@ -120,7 +126,9 @@ def _checked(
 
     storyboard = _load(file, var, spec_dirs)
     registry = _registry(spec_dirs).with_dirs(storyboard.spec_dirs)
-    return storyboard, check(storyboard, only=only, force=force, registry=registry), registry
+    checked = check(storyboard, only=only, force=force, registry=registry)
+    _warn(checked.warnings)
+    return storyboard, checked, registry
 
 
 def _planned(
@@ -371,7 +379,10 @@ def plan(
     as_json: bool,
 ) -> None:
     """Show what a run would send, in DAG order, and what is cached. Sends nothing."""
+    from .lifecycle import lifecycle_warnings
+
     storyboard, planned = _planned(file, var, spec_dirs, state_dir)
+    _warn(lifecycle_warnings(storyboard, {p.shot_id: p.request for p in planned}))
     if as_json:
         click.echo(json.dumps(_plan_json(storyboard, planned), indent=2))
     else:

@@ -16,7 +16,7 @@ from .types import File, Unset
 #: The spec this package was generated from, and its sha256 (over the spec file and the
 #: shared parts it references): a client whose spec has changed since is stale.
 SPEC = "anyfast_sora"
-SPEC_SHA256 = "43dbfe6075e0cbf96f81beaacd2b6b9cc0e034b5e1179ed570c1fea2a9eba7c6"
+SPEC_SHA256 = "2444cd1fcd499a2f8e269ea346106ca212b7c86fbd324cde51250fcba4dfea2f"
 
 
 #: The create call's body class (one per content type), the remix call's, and the classes a

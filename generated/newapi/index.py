@@ -16,7 +16,7 @@ from .types import File, Unset
 #: The spec this package was generated from, and its sha256 (over the spec file and the
 #: shared parts it references): a client whose spec has changed since is stale.
 SPEC = "newapi"
-SPEC_SHA256 = "fa1b1bbcdce67d4da70ae720e3e22182be97fab3891f9b63cd7a55d7fa37ab65"
+SPEC_SHA256 = "248069c594602eb9494f332aa8df1fe7d96eed88e6867230480701d3999a0639"
 
 
 #: The create call's body class (one per content type), the remix call's, and the classes a
