@@ -171,6 +171,8 @@ class Storyboard:
     final: FinalCut | None = None
     #: The storyboard's own folders of specs (`specs:`), absolute.
     spec_dirs: tuple[Path, ...] = attrs.field(default=(), converter=_path_tuple)
+    #: `assets:`: named reference images (`image: "@name"`), each a local Path or a URL.
+    assets: Mapping[str, Path | str] = attrs.field(factory=FrozenDict, converter=FrozenDict)
     source: str = attrs.field(default="", eq=False)
     _by_id: Mapping[str, Shot] = attrs.field(init=False, repr=False, eq=False)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, Problem
@@ -22,7 +23,14 @@ from .findings import Findings, suggest
 from .providers import build_providers
 from .references import check_remixes, final_cut, shot_ids
 from .schema import RESERVED_VARS, SLUG, VAR_NAME
-from .shots import ShotSetting, UsedNames, build_shots, field_values, read_fields
+from .shots import (
+    ShotSetting,
+    UsedNames,
+    build_shots,
+    field_values,
+    read_fields,
+    resolve_image,
+)
 from .specdirs import with_storyboard_specs
 from .structure import check_structure
 from .yamllines import LoadedDocument
@@ -77,7 +85,9 @@ def validate(
     defaults = read_fields(data.get("defaults"), ("defaults",))
     variables = _variables(findings, data.get("vars"))
     overrides = _overrides(findings, vars or {})
+    assets = _assets(findings, data.get("assets"))
     setting = ShotSetting(
+        assets=assets,
         providers=tuple(providers),
         variables=None if variables is None else {**variables, **overrides},
         overrides=overrides,
@@ -106,7 +116,20 @@ def validate(
         shots=tuple(shots),
         final=final,
         spec_dirs=spec_dirs,
+        assets=FrozenDict({k: v for k, v in assets.items() if v is not None}),
     )
+
+
+def _assets(findings: Findings, value: Any) -> dict[str, Path | str | None]:
+    """`assets:`, each name's image (None when it is broken: its problem is found here)."""
+    if not isinstance(value, dict) or not findings.usable(("assets",)):
+        return {}
+    return {
+        name: resolve_image(findings, text, ("assets", name))
+        if findings.usable(("assets", name)) and isinstance(text, str)
+        else None
+        for name, text in value.items()
+    }
 
 
 def _name(findings: Findings, data: Mapping[str, Any]) -> str | None:

@@ -29,7 +29,15 @@ from .findings import Findings, shot_label, suggest
 from .schema import RESERVED_VARS, SHOT_FIELDS
 from .yamllines import YamlPath
 
-__all__ = ["Field", "ShotSetting", "UsedNames", "build_shots", "field_values", "read_fields"]
+__all__ = [
+    "Field",
+    "ShotSetting",
+    "UsedNames",
+    "build_shots",
+    "field_values",
+    "read_fields",
+    "resolve_image",
+]
 
 _CHOICE = ("prompt", "template")  # the shot's choice replaces the default's
 _MAPS = ("vars", "params")  # merged key by key
@@ -54,6 +62,8 @@ class ShotSetting:
     overrides: Mapping[str, Any]  # --var values, over every other variable
     defaults: Mapping[str, Field]
     storyboard: Mapping[str, Any]  # the template's `storyboard`: name and seed
+    #: `assets:` by name: the image, or None when it is broken (reported at its line).
+    assets: Mapping[str, Path | str | None] = attrs.Factory(dict)
 
 
 def read_fields(block: Any, path: YamlPath) -> dict[str, Field]:
@@ -74,6 +84,33 @@ def field_values(findings: Findings, fields: Mapping[str, Field]) -> dict[str, A
         number = float(values["duration"].strip().removesuffix("s"))
         values["duration"] = int(number) if number.is_integer() else number
     return values
+
+
+def resolve_image(findings: Findings, text: str, path: YamlPath) -> Path | str | None:
+    """An image as written at `path`: a URL as it is, a local file as its absolute path
+    (relative to the storyboard); None with the problem found when it is neither."""
+    text, add = text.strip(), findings.add
+    if text.lower().startswith("data:"):
+        if _DATA_URL.match(text):
+            return text
+        add("image data: URL is malformed (expected data:<type>;base64,...)", path)
+    elif text.lower().startswith(("http://", "https://")):
+        if " " not in text:
+            return text
+        add("image URL contains spaces", path, value=True)
+    elif _URL_SCHEME.match(text):
+        add(f"image: unsupported URL scheme in {text!r} (use http, https or data)", path)
+    else:
+        file = (findings.doc.base_dir / Path(text).expanduser()).resolve()
+        if file.is_file():
+            return file
+        if file.is_dir():
+            add(f"image {text} is a folder, not an image file", path, value=True)
+        elif file.exists():
+            add(f"image {text} is not a regular file", path, value=True)
+        else:
+            add(f"image file not found: {text} (looked for {file})", path, value=True)
+    return None
 
 
 @attrs.define
@@ -225,32 +262,30 @@ class _ShotBuilder:
         return str(field.value)
 
     def image(self, field: Field | None) -> tuple[bool, Path | str | None]:
-        """(usable, image): a URL as written, a local file as its absolute path."""
+        """(usable, image): a URL as written, a local file as its absolute path, a named
+        asset (`@name`) as the asset's."""
         if field is None or field.value is None:
             return True, None
         if not self.findings.usable(field.path):
             return False, None
-        text, add = field.value.strip(), self.findings.add
-        if text.lower().startswith("data:"):
-            if _DATA_URL.match(text):
-                return True, text
-            add("image data: URL is malformed (expected data:<type>;base64,...)", field.path)
-        elif text.lower().startswith(("http://", "https://")):
-            if " " not in text:
-                return True, text
-            add("image URL contains spaces", field.path, value=True)
-        elif _URL_SCHEME.match(text):
-            add(f"image: unsupported URL scheme in {text!r} (use http, https or data)", field.path)
-        else:
-            file = (self.findings.doc.base_dir / Path(text).expanduser()).resolve()
-            if file.is_file():
-                return True, file
-            if file.is_dir():
-                add(f"image {text} is a folder, not an image file", field.path, value=True)
-            elif file.exists():
-                add(f"image {text} is not a regular file", field.path, value=True)
-            else:
-                add(f"image file not found: {text} (looked for {file})", field.path, value=True)
+        text = field.value.strip()
+        if text.startswith("@"):
+            return self.asset(text[1:], field.path)
+        image = resolve_image(self.findings, text, field.path)
+        return image is not None, image
+
+    def asset(self, name: str, path: YamlPath) -> tuple[bool, Path | str | None]:
+        """The image of asset `name` (a problem when there is no such asset)."""
+        assets = self.setting.assets
+        if name in assets:
+            image = assets[name]
+            return image is not None, image  # a broken asset was reported at its line
+        self.findings.add(
+            f"image: unknown asset {name!r}{suggest(name, assets)}"
+            + ("" if assets else " (there is no `assets:` section)"),
+            path,
+            value=True,
+        )
         return False, None
 
     def text_field(self, label: str, fields: Mapping[str, Field], path: YamlPath) -> Field | None:
