@@ -332,7 +332,7 @@ def _print_plan(storyboard: Storyboard, planned: list[PlannedShot]) -> None:
     levels = doc["levels"]
     click.echo(
         f"{storyboard.name}: {_count(len(planned), 'shot')} in {_count(len(levels), 'level')} "
-        "(a shot waits only for the shot it remixes); nothing is sent"
+        "(a shot waits only for the shot it builds on); nothing is sent"
     )
     sources = {p.shot_id: p.request.remix_of for p in planned}
     for number, level in enumerate(levels):
@@ -354,6 +354,8 @@ def _print_plan(storyboard: Storyboard, planned: list[PlannedShot]) -> None:
                 else "through the remix endpoint"
             )
             click.echo(f"  remix:    of {req.remix_of}; {how}")
+        if req.frame_of:
+            click.echo(f"  image:    {req.frame_of.describe()}, taken once that video is made")
         if req.seed_sent:
             click.echo(f"  seed:     {req.seed}")
         else:

@@ -58,7 +58,8 @@ def cycle_problems(
         steps = [f"{s} (line {lines.get(s)})" for s in cycle] + [cycle[0]]
         problems.append(
             Problem(
-                "remix cycle: " + " -> ".join(steps) + " (each shot remixes the next)",
+                "remix cycle: " + " -> ".join(steps) + " (each shot builds on the next: a"
+                " remix, or a frame as its image)",
                 file,
                 lines.get(cycle[0]),
             )
@@ -72,7 +73,7 @@ def dag(storyboard: Storyboard) -> list[tuple[str, str]]:
 
 
 def _remix_lines(storyboard: Storyboard) -> dict[str, int | None]:
-    return {s.id: s.lines.get("remix", s.line) for s in storyboard.shots}
+    return {s.id: s.lines.get("remix", s.lines.get("image", s.line)) for s in storyboard.shots}
 
 
 def plan_order(storyboard: Storyboard) -> list[list[str]]:

@@ -100,6 +100,21 @@ class ProviderConfig:
         return self.base_url == EMBEDDED
 
 
+@attrs.frozen
+class FrameRef:
+    """`image: {shot: establish, frame: last}`: a frame of another shot's video, sent as
+    this shot's image. `frame` is "first", "last" or a time in seconds from the start."""
+
+    shot: str
+    frame: str | float = "last"
+
+    def describe(self) -> str:
+        """ "the last frame of establish", "the frame at 2.5 s of establish"."""
+        if isinstance(self.frame, str):
+            return f"the {self.frame} frame of {self.shot}"
+        return f"the frame at {self.frame:g} s of {self.shot}"
+
+
 @attrs.frozen(kw_only=True)
 class Shot:
     """One shot, with defaults applied and its prompt already rendered.
@@ -108,7 +123,8 @@ class Shot:
     shot or `defaults`), or None; a seed derived from the master seed is the request
     builder's business (`vidpipe.fingerprint.derive_seed`). `image` is an absolute Path for local files, or the URL string. `vars` are the
     variables the prompt was rendered with. `lines` maps field names (and
-    `params.<key>`, `vars.<key>`) to the 1-based line they were written on.
+    `params.<key>`, `vars.<key>`) to the 1-based line they were written on. `image` is a
+    `FrameRef` when it is a frame of another shot's video (that shot is in `depends_on`).
     """
 
     id: str
@@ -123,7 +139,7 @@ class Shot:
     resolution: str | None = None
     ratio: str | None = None
     seed: int | None = None
-    image: Path | str | None = None
+    image: Path | str | FrameRef | None = None
     remix: str | None = None
     params: Mapping[str, Any] = attrs.field(factory=FrozenDict, converter=_frozen_mapping)
     line: int | None = None
@@ -134,6 +150,11 @@ class Shot:
     def image_is_local(self) -> bool:
         """True when `image` is a local file (to upload or inline), not a URL."""
         return isinstance(self.image, Path)
+
+    @property
+    def frame_of(self) -> FrameRef | None:
+        """The frame of another shot this shot takes as its image, if it does."""
+        return self.image if isinstance(self.image, FrameRef) else None
 
 
 @attrs.frozen(kw_only=True)

@@ -83,6 +83,13 @@ def validate(
     name = _name(findings, data)
     seed = data.get("seed") if findings.usable(("seed",)) else None
     defaults = read_fields(data.get("defaults"), ("defaults",))
+    image = defaults.get("image")
+    if image is not None and isinstance(image.value, dict):
+        findings.add(
+            "defaults.image: a frame of another shot belongs on a shot, not in defaults",
+            image.path,
+            breaks=True,
+        )
     variables = _variables(findings, data.get("vars"))
     overrides = _overrides(findings, vars or {})
     assets = _assets(findings, data.get("assets"))

@@ -41,26 +41,59 @@ def shot_ids(findings: Findings, items: Sequence[Any]) -> dict[int, str]:
     return ids
 
 
+def _sources(item: Any) -> list[tuple[str, Any]]:
+    """(key, target) of each shot a shot builds on: its remix, and the shot of a frame image."""
+    if not isinstance(item, dict):
+        return []
+    found = [("remix", item.get("remix"))]
+    image = item.get("image")
+    if isinstance(image, dict):
+        found.append(("image", image.get("shot")))
+    return [(key, target) for key, target in found if target is not None]
+
+
 def check_remixes(findings: Findings, items: Sequence[Any], ids: Mapping[int, str]) -> None:
-    """Every remix names a shot, and no chain of remixes comes back to where it started."""
+    """Every remix and frame image names another shot, and no chain of them comes back to
+    where it started; a shot builds on one other shot at most."""
     known = written_ids(items)
     edges: dict[str, list[str]] = {}
     for index, item in enumerate(items):
-        path: YamlPath = ("shots", index, "remix")
-        target = item.get("remix") if isinstance(item, dict) else None
-        if target is None or not findings.usable(path):
-            continue
-        if target not in known:
+        label = shot_label(index, ids.get(index))
+        sources = _sources(item)
+        if len(sources) > 1:
             findings.add(
-                f"{shot_label(index, ids.get(index))}: remix target {target!r} is not a shot id"
-                + suggest(target, known),
-                path,
-                value=True,
+                f"{label} both remixes {sources[0][1]!r} and takes a frame of {sources[1][1]!r};"
+                " a shot builds on one other shot (remix, or a frame as its image)",
+                ("shots", index, "image"),
                 breaks=True,
             )
-        elif index in ids:
-            edges[ids[index]] = [target]
-    lines = {shot_id: findings.line(("shots", index, "remix")) for index, shot_id in ids.items()}
+            continue
+        for key, target in sources:
+            path: YamlPath = (
+                ("shots", index, key) if key == "remix" else ("shots", index, key, "shot")
+            )
+            what = "remix target" if key == "remix" else "image: frame of"
+            if not findings.usable(path):
+                continue
+            if target not in known:
+                findings.add(
+                    f"{label}: {what} {target!r} is not a shot id" + suggest(target, known),
+                    path,
+                    value=True,
+                    breaks=True,
+                )
+            elif target == ids.get(index) and key == "image":
+                findings.add(
+                    f"{label}: image: a frame of its own video", path, value=True, breaks=True
+                )
+            elif index in ids:
+                edges.setdefault(ids[index], []).append(target)
+    lines = {
+        shot_id: findings.line(("shots", index, _sources(items[index])[0][0]))
+        if _sources(items[index])
+        else None
+        for index, shot_id in ids.items()
+    }
     findings.problems.extend(cycle_problems(find_cycles(edges), lines, findings.doc.source))
 
 

@@ -17,7 +17,7 @@ import attrs
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..errors import InputError
-from ..model import Shot
+from ..model import FrameRef, Shot
 from ..templating import (
     build_context,
     load_template,
@@ -185,6 +185,9 @@ class _ShotBuilder:
         )
         prompt = self.render(label, text, context, shot=path)
         remix = item.get("remix")
+        sources = [remix] if remix else []
+        if isinstance(image, FrameRef):
+            sources.append(image.shot)
         usable = image_ok and all(self.findings.usable(f.path) for f in fields.values())
         if prompt is None or provider is None or params is None or not usable:
             return None
@@ -207,7 +210,7 @@ class _ShotBuilder:
             remix=remix,
             params=params,
             line=self.findings.line(path),
-            depends_on=(remix,) if remix else (),
+            depends_on=sources,
             lines=lines,
         )
 
@@ -261,13 +264,18 @@ class _ShotBuilder:
             return None
         return str(field.value)
 
-    def image(self, field: Field | None) -> tuple[bool, Path | str | None]:
+    def image(self, field: Field | None) -> tuple[bool, Path | str | FrameRef | None]:
         """(usable, image): a URL as written, a local file as its absolute path, a named
-        asset (`@name`) as the asset's."""
+        asset (`@name`) as the asset's, a frame of another shot as a FrameRef."""
         if field is None or field.value is None:
             return True, None
         if not self.findings.usable(field.path):
             return False, None
+        if isinstance(field.value, dict):
+            frame = field.value.get("frame", "last")
+            if isinstance(frame, str) and frame.strip() not in ("first", "last"):
+                frame = float(frame.strip().removesuffix("s"))
+            return True, FrameRef(field.value["shot"], frame)
         text = field.value.strip()
         if text.startswith("@"):
             return self.asset(text[1:], field.path)

@@ -1,6 +1,7 @@
 """Fingerprints and lineage: a shot built on another names that shot's generation.
 
 A shot's fingerprint covers its whole request. A remix's request carries its source's task,
+(and a shot whose image is a frame of another shot's video is built on that shot the same way),
 so its fingerprint covers the source's fingerprint and the source's task id: regenerating
 a source (a new task, `--force`) gives every shot built on it a new fingerprint, and those
 shots are made again, transitively. A remix's fingerprint is therefore known only once its
@@ -67,7 +68,7 @@ def fingerprints(storyboard: Storyboard, requests: Mapping[str, CreateRequest]) 
     for level in plan_order(storyboard):
         for shot_id in level:
             req = requests[shot_id]
-            source = result[req.remix_of] if req.remix_of else None
+            source = result[req.source_of] if req.source_of else None
             result[shot_id] = request_print(storyboard, req, remix_source=source, source_task=None)
     return result
 
@@ -92,7 +93,7 @@ def generations(
     for level in plan_order(storyboard):
         for shot_id in level:
             req = requests[shot_id]
-            source = result[req.remix_of] if req.remix_of else None
+            source = result[req.source_of] if req.source_of else None
             if source is not None and (source.fingerprint is None or source.task_id is None):
                 result[shot_id] = Generation(None)
                 continue
