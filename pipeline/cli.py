@@ -405,6 +405,52 @@ def validate(file: Path, var: tuple[str, ...], spec_dirs: tuple[Path, ...]) -> N
 
 
 @main.command()
+@click.argument("shot")
+@click.argument("take")
+@click.argument(
+    "file",
+    required=False,
+    default=Path("storyboard.yaml"),
+    type=click.Path(path_type=Path, dir_okay=False),
+)
+@var_option
+@specs_option
+@errors_to_exit_codes
+def pick(
+    shot: str, take: str, file: Path, var: tuple[str, ...], spec_dirs: tuple[Path, ...]
+) -> None:
+    """Pick which take (or matrix variant) of SHOT the final cut and the shots built on it
+    use: a take number, or a label such as model=veo3. Recorded in the lock file next to
+    FILE (default: storyboard.yaml), which is meant to be committed with it."""
+    from .loading.findings import suggest
+    from .loading.picks import resolve_label, write_pick
+
+    storyboard = _load(file, var, spec_dirs)
+    group = storyboard.variants.get(shot)
+    if group is None:
+        hint = suggest(shot, storyboard.variants) or (
+            f" (shots with takes or a matrix: {', '.join(storyboard.variants)})"
+            if storyboard.variants
+            else " (no shot has takes or a matrix)"
+        )
+        raise InputError(Problem(f"pick: shot {shot!r} has no takes or matrix{hint}", str(file)))
+    label = resolve_label(shot, take, group)
+    if label is None:
+        offered = ", ".join(v[len(shot) + 1 : -1] for v in group)
+        raise InputError(
+            Problem(f"pick: {shot} has no take {take!r} (it has {offered})", str(file))
+        )
+    lock = write_pick(storyboard.path, shot, label)
+    users = [s.id for s in storyboard.shots if storyboard.picks[shot] in s.depends_on]
+    final = storyboard.final
+    followers = ["the final cut"] if final and storyboard.picks[shot] in final.concat else []
+    if users:
+        followers.append(f"{_count(len(users), 'shot')} built on it ({', '.join(users)})")
+    then = f"; {' and '.join(followers)} follow it from the next run" if followers else ""
+    click.echo(f"{shot}: picked {label} in {lock}{then}")
+
+
+@main.command()
 def schema() -> None:
     """Print the storyboard JSON Schema (for editors)."""
     from .loading import storyboard_schema

@@ -145,6 +145,12 @@ class Shot:
     line: int | None = None
     depends_on: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     lines: Mapping[str, int] = attrs.field(factory=FrozenDict, converter=_int_mapping, eq=False)
+    #: A variant of a written shot (`takes:`, `matrix:`): that shot's id, the variant's
+    #: label ("take=2", "model=veo3"), its take number, and the id its seed derives from.
+    base: str | None = None
+    label: str | None = None
+    take: int | None = None
+    seed_key: str | None = None
 
     @property
     def image_is_local(self) -> bool:
@@ -195,6 +201,10 @@ class Storyboard:
     #: `assets:`: named reference images (`image: "@name"`), each a local Path or a URL.
     assets: Mapping[str, Path | str] = attrs.field(factory=FrozenDict, converter=FrozenDict)
     source: str = attrs.field(default="", eq=False)
+    #: The variant ids of each written shot that has several (`takes:`, `matrix:`), and the
+    #: one picked for each (the lock file, else the first).
+    variants: Mapping[str, tuple[str, ...]] = attrs.field(factory=FrozenDict, converter=FrozenDict)
+    picks: Mapping[str, str] = attrs.field(factory=FrozenDict, converter=FrozenDict)
     _by_id: Mapping[str, Shot] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
@@ -213,6 +223,10 @@ class Storyboard:
     def shot_ids(self) -> tuple[str, ...]:
         """Shot ids in file order."""
         return tuple(s.id for s in self.shots)
+
+    def expand(self, ids: Iterable[str]) -> list[str]:
+        """Shot ids with each written shot that has variants replaced by all of them."""
+        return [v for i in ids for v in self.variants.get(i, (i,))]
 
     def provider_for(self, shot: Shot) -> ProviderConfig:
         """The provider config a shot runs on."""

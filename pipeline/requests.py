@@ -311,9 +311,12 @@ class _Builder:
             )
             return explicit, False
         seed = explicit
+        key = self.shot.seed_key or self.shot.id  # a later take's seed is its own
+        maximum = (self.spec.field_schema(rule.field).get("maximum") if rule else None) or 2**31 - 1
         if seed is None and self.storyboard.seed is not None:
-            maximum = self.spec.field_schema(rule.field).get("maximum") if rule else None
-            seed = derive_seed(self.storyboard.seed, self.shot.id, maximum=maximum or 2**31 - 1)
+            seed = derive_seed(self.storyboard.seed, key, maximum=maximum)
+        elif seed is not None and key != (self.shot.base or self.shot.id):
+            seed = derive_seed(seed, key, maximum=maximum)
         if rule is not None and seed is not None:
             self.put("seed", rule.field, seed)
             return seed, True

@@ -14,12 +14,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from ..errors import InputError, Problem
 from ..limits import MAX_SHOTS
-from ..model import FrozenDict, Storyboard, freeze
+from ..model import FrozenDict, Shot, Storyboard, freeze
 from ..specs import SpecRegistry, default_registry
 from .envvars import expand_providers
 from .findings import Findings, suggest
+from .picks import read_picks
 from .providers import build_providers
 from .references import check_remixes, final_cut, shot_ids
 from .schema import RESERVED_VARS, SLUG, VAR_NAME
@@ -33,6 +36,7 @@ from .shots import (
 )
 from .specdirs import with_storyboard_specs
 from .structure import check_structure
+from .variants import expand_variants
 from .yamllines import LoadedDocument
 
 __all__ = ["validate"]
@@ -103,11 +107,17 @@ def validate(
     )
     ids = shot_ids(findings, items)
     check_remixes(findings, items, ids)
+    takes = defaults.get("takes")
+    variants, groups = expand_variants(findings, items, ids, takes.value if takes else 1)
+    picks, lock_problems = read_picks(doc.path, groups)
+    findings.problems.extend(lock_problems)
     used = UsedNames(set(variables or ()))
-    shots = build_shots(findings, items, ids, setting, used)
+    shots = [_picked(shot, picks) for shot in build_shots(findings, variants, setting, used)]
     if used.complete and variables is not None:
         _unused_overrides(findings, overrides, used.names)
     final = final_cut(findings, data.get("final"), items)
+    if final is not None:
+        final = attrs.evolve(final, concat=tuple(picks.get(s, s) for s in final.concat))
 
     if findings.problems or name is None:
         raise InputError(findings.sorted())
@@ -124,6 +134,21 @@ def validate(
         final=final,
         spec_dirs=spec_dirs,
         assets=FrozenDict({k: v for k, v in assets.items() if v is not None}),
+        variants=FrozenDict({base: tuple(group) for base, group in groups.items()}),
+        picks=FrozenDict(picks),
+    )
+
+
+def _picked(shot: Shot, picks: Mapping[str, str]) -> Shot:
+    """The shot with each shot it builds on that has variants replaced by the one picked."""
+    if not any(d in picks for d in shot.depends_on):
+        return shot
+    frame = shot.frame_of
+    return attrs.evolve(
+        shot,
+        remix=picks.get(shot.remix, shot.remix) if shot.remix else None,
+        image=attrs.evolve(frame, shot=picks.get(frame.shot, frame.shot)) if frame else shot.image,
+        depends_on=tuple(picks.get(d, d) for d in shot.depends_on),
     )
 
 

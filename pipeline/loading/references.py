@@ -94,7 +94,12 @@ def check_remixes(findings: Findings, items: Sequence[Any], ids: Mapping[int, st
         else None
         for index, shot_id in ids.items()
     }
-    findings.problems.extend(cycle_problems(find_cycles(edges), lines, findings.doc.source))
+    frames = [
+        shot_id
+        for index, shot_id in ids.items()
+        if _sources(items[index])[-1:] and _sources(items[index])[0][0] == "image"
+    ]
+    findings.problems.extend(cycle_problems(find_cycles(edges), lines, findings.doc.source, frames))
 
 
 def final_cut(findings: Findings, value: Any, items: Sequence[Any]) -> FinalCut | None:

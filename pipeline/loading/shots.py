@@ -27,6 +27,7 @@ from ..templating import (
 )
 from .findings import Findings, shot_label, suggest
 from .schema import RESERVED_VARS, SHOT_FIELDS
+from .variants import Variant
 from .yamllines import YamlPath
 
 __all__ = [
@@ -124,8 +125,7 @@ class UsedNames:
 
 def build_shots(
     findings: Findings,
-    items: Sequence[Any],
-    ids: Mapping[int, str],
+    variants: Sequence[Variant],
     setting: ShotSetting,
     used: UsedNames | None = None,
 ) -> list[Shot]:
@@ -136,11 +136,18 @@ def build_shots(
     builder = _ShotBuilder(findings, setting, make_environment(findings.doc.base_dir))
     builder.used = used if used is not None else UsedNames()
     shots = []
-    for index, item in enumerate(items):
-        if isinstance(item, dict):
-            shot = builder.build(index, item, ids.get(index))
-            if shot is not None:
-                shots.append(shot)
+    for variant in variants:
+        shot = builder.build(variant.index, variant.item, variant.id or None)
+        if shot is not None:
+            if variant.label or variant.take:
+                shot = attrs.evolve(
+                    shot,
+                    base=variant.base,
+                    label=variant.label,
+                    take=variant.take,
+                    seed_key=variant.seed_key,
+                )
+            shots.append(shot)
     return shots
 
 

@@ -15,6 +15,7 @@ the remix was made from that very task.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
@@ -44,17 +45,22 @@ def request_print(
     source_task: str | None,
 ) -> str:
     """The fingerprint of one shot's request (for a remix: made from `source_task`)."""
-    provider = storyboard.provider_for(storyboard.shot(req.shot_id))
+    shot = storyboard.shot(req.shot_id)
+    provider = storyboard.provider_for(shot)
+    request: dict[str, Any] = {
+        "content_type": req.content_type,
+        "fields": req.fingerprint_fields(),
+        "remix_via": req.remix_via,
+    }
+    if shot.take is not None and shot.take > 1:
+        # Takes are distinct tasks by intent, even where the API takes no seed to tell them apart.
+        request["take"] = shot.take
     return fingerprint(
         api=req.spec.api,
         base_url=provider.base_url,
         spec_sha256=req.spec.sha256,
         model=req.model,
-        request={
-            "content_type": req.content_type,
-            "fields": req.fingerprint_fields(),
-            "remix_via": req.remix_via,
-        },
+        request=request,
         files={k: f.sha256 for k, f in req.files.items()},
         remix_source=remix_source,
         source_task=source_task,

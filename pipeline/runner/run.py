@@ -77,8 +77,9 @@ async def run_async(
                 note = rebuild_ledger(ledger, state, out, manifest, run_id)
                 if note:
                     notes.append(note)
-            forced = [s for s in order if options.force_all or s in options.force]
-            forced += [s for s in options.force if s not in forced]
+            force = storyboard.expand(options.force)  # a shot's takes and variants, all
+            forced = [s for s in order if options.force_all or s in force]
+            forced += [s for s in force if s not in forced]
             ledger.request_forces(storyboard.name, run_id, forced)
             async with connections(
                 storyboard,
