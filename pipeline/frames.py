@@ -14,7 +14,7 @@ from PIL import Image
 
 from .errors import FrameError
 
-__all__ = ["extract_frame", "video_seconds"]
+__all__ = ["contact_sheet", "extract_frame", "video_seconds"]
 
 #: A time this close to the video's end still counts as within it (one frame's rounding).
 _SLACK = 1e-3
@@ -61,5 +61,26 @@ def extract_frame(video: Path, at: str | float, out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
     Image.fromarray(chosen.to_ndarray(format="rgb24")).save(partial, format="PNG")
+    os.replace(partial, out)
+    return out
+
+
+def _middle(video: Path) -> float:
+    return video_seconds(video) / 2
+
+
+def contact_sheet(video: Path, out: Path, *, height: int = 90) -> Path:
+    """Write the first, middle and last frames of `video` side by side, `height` pixels
+    tall, to `out` as a PNG (a take's contact sheet in the report) and return `out`."""
+    frames = [_scan(video, at)[0] for at in ("first", _middle(video), "last")]
+    pictures = [Image.fromarray(f.to_ndarray(format="rgb24")) for f in frames]
+    width = max(1, round(pictures[0].width * height / max(1, pictures[0].height)))
+    gap = 2
+    sheet = Image.new("RGB", (3 * width + 2 * gap, height), (255, 255, 255))
+    for number, picture in enumerate(pictures):
+        sheet.paste(picture.resize((width, height)), (number * (width + gap), 0))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    sheet.save(partial, format="PNG")
     os.replace(partial, out)
     return out

@@ -25,6 +25,8 @@ from typing import Any
 import attrs
 import jinja2
 
+from .errors import FrameError
+from .frames import contact_sheet
 from .states import OK_STATES, RESULT_STATES, ShotState
 from .version import __version__
 
@@ -152,6 +154,9 @@ class RunResult:
     # The storyboard's shot order, and what is worth telling the user about this run.
     order: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    # The variants of each written shot that has several (takes, matrix) and the one picked.
+    variants: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    picks: Mapping[str, str] = attrs.field(factory=dict)
 
     @property
     def final_status(self) -> str | None:
@@ -244,6 +249,8 @@ def manifest_json(result: RunResult, *, storyboard_seed: int | None) -> dict[str
         "ok": result.ok,
         "notes": list(result.notes),
         "shots": {s.shot_id: s.manifest_entry(result.out_dir) for s in result.storyboard_shots()},
+        "variants": {base: list(group) for base, group in result.variants.items()},
+        "picks": dict(result.picks),
         "final": None
         if final is None
         else {
@@ -275,6 +282,52 @@ def write_manifest(result: RunResult, *, storyboard_seed: int | None) -> Path:
     return path
 
 
+#: The report's contact sheets of takes and variants, below the output folder.
+SHEETS_DIR = "sheets"
+
+
+def _variant_sheets(result: RunResult) -> list[tuple[str, list[dict[str, Any]]]]:
+    """For each shot with variants: each variant's label, video, contact sheet (first,
+    middle and last frames, made once per video) and whether it is the one picked. Sheets
+    of videos no longer shown are removed."""
+    every = {s.shot_id: s for s in result.storyboard_shots()}
+    folder = result.out_dir / SHEETS_DIR
+    groups = []
+    kept: set[str] = set()
+    for base, group in result.variants.items():
+        entries = []
+        for vid in group:
+            shot = every.get(vid)
+            sheet = None
+            if shot is not None and shot.ok and shot.file is not None and shot.sha256:
+                name = f"{shot.sha256[:16]}.png"
+                target = folder / name
+                try:
+                    if not target.is_file():
+                        contact_sheet(shot.file, target)
+                except FrameError:
+                    pass  # the video plays in the report all the same
+                else:
+                    sheet = f"{SHEETS_DIR}/{name}"
+                    kept.add(name)
+            entries.append(
+                {
+                    "id": vid,
+                    "label": vid[len(base) + 1 : -1],
+                    "shot": shot,
+                    "file": _relative(shot.file, result.out_dir) if shot else None,
+                    "sheet": sheet,
+                    "picked": result.picks.get(base) == vid,
+                }
+            )
+        groups.append((base, entries))
+    if folder.is_dir():
+        for old in folder.glob("*.png"):
+            if old.name not in kept:
+                old.unlink(missing_ok=True)
+    return groups
+
+
 _REPORT = jinja2.Environment(
     loader=jinja2.PackageLoader("vidpipe", "."),
     autoescape=True,
@@ -294,6 +347,7 @@ def write_report(result: RunResult, shots: Sequence[ShotResult] | None = None) -
             for s in (shots or result.storyboard_shots())
         ],
         final_file=_relative(result.final.file, result.out_dir) if result.final else None,
+        variants=_variant_sheets(result),
         escape=html.escape,
         version=__version__,
     )

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from vidpipe.errors import InputError
 from vidpipe.loading import load
@@ -187,3 +189,25 @@ def test_a_matrix_makes_named_variants_that_share_the_seed(tmp_path: Path) -> No
     assert storyboard.shot("end").remix == f"closeup[model={kite},mood=calm]"
     assert vidpipe("pick", "closeup", f"model={other},mood=wild", path).exit_code == 0
     assert load(path).shot("end").remix == f"closeup[model={other},mood=wild]"
+
+
+def test_the_report_shows_the_takes_side_by_side_with_the_pick(tmp_path: Path) -> None:
+    emulator = InProcess.start()
+    path = board(tmp_path)
+    run_board(path, emulator, tmp_path)
+    assert vidpipe("pick", "hero", "3", path, env=in_process_env()).exit_code == 0
+    result = run_board(path, emulator, tmp_path)
+    out = result.out_dir
+    report = (out / "report.html").read_text()
+    assert report.count('<figure class="take') == 3
+    assert report.count('data-picked="true"') == 1
+    assert '<figure class="take picked" data-shot="hero[take=3]" data-picked="true">' in report
+    sheets = sorted((out / "sheets").glob("*.png"))
+    assert len(sheets) == 3
+    for sheet in sheets:
+        assert f'src="sheets/{sheet.name}"' in report
+        with Image.open(sheet) as picture:
+            assert picture.height == 90 and picture.width > 3 * 90  # three 16:9 frames
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["picks"] == {"hero": "hero[take=3]"}
+    assert manifest["variants"] == {"hero": TAKES}

@@ -118,6 +118,8 @@ async def run_async(
                 others=others,
                 order=storyboard.shot_ids,
                 notes=tuple(notes),
+                variants=storyboard.variants,
+                picks=storyboard.picks,
             )
             manifest_path = write_manifest(result, storyboard_seed=storyboard.seed)
             report = write_report(result)
