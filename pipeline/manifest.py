@@ -127,6 +127,10 @@ class FinalResult:
     error: str | None = None
     status: str = attrs.field(default="done", validator=attrs.validators.in_(FINAL_STATES))
     inputs: tuple[str, ...] = ()
+    # An edited cut: its options, the length they add up to, and its captions sidecar.
+    options: Mapping[str, Any] | None = None
+    expected_duration: float | None = None
+    captions: Path | None = None
 
 
 def _by_id(shots: Mapping[str, ShotResult] | Iterable[ShotResult]) -> Mapping[str, ShotResult]:
@@ -263,6 +267,9 @@ def manifest_json(result: RunResult, *, storyboard_seed: int | None) -> dict[str
             "mode": final.mode,
             "inputs": list(final.inputs),
             "error": final.error,
+            "expected_duration": final.expected_duration,
+            "captions": _relative(final.captions, result.out_dir),
+            "options": final.options,
         },
     }
 

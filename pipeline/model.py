@@ -163,12 +163,65 @@ class Shot:
         return self.image if isinstance(self.image, FrameRef) else None
 
 
+@attrs.frozen
+class Clip:
+    """One item of `final.concat` with its options: the part of the shot's video kept
+    (`start` to `end`, seconds; None: its start or its end), the crossfade from the clip
+    before into this one (None: the cut's own), and its caption."""
+
+    shot: str
+    start: float | None = None
+    end: float | None = None
+    crossfade: float | None = None
+    caption: str | None = None
+
+
+def _clip_tuple(value: Iterable[Clip]) -> tuple[Clip, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class FinalCut:
-    """`final: {concat: [...]}`: the shots joined, in order, into the final video."""
+    """`final: {concat: [...]}`: the shots joined, in order, into the final video.
+
+    `clips` are the items of `concat` with their options. The cut's own options: output
+    `size` ("1280x720") and `fps`, the `crossfade` between clips (seconds), `audio`
+    ("keep", "mute" or "music"; with `music` a file mixed under at `music_volume`), and
+    `captions` ("vtt" or "srt": a sidecar of the clips' captions). Without any, the shots
+    are joined as they are (stream copy where they match).
+    """
 
     concat: tuple[str, ...] = attrs.field(converter=_str_tuple)
     line: int | None = None
+    clips: tuple[Clip, ...] = attrs.field(default=(), converter=_clip_tuple)
+    size: str | None = None
+    fps: float | None = None
+    crossfade: float = 0.0
+    audio: str = "keep"
+    music: Path | None = None
+    music_volume: float = 0.3
+    captions: str | None = None
+
+    @property
+    def edited(self) -> bool:
+        """True when the cut has options beyond joining (it is then always re-encoded)."""
+        plain = all(c == Clip(c.shot) for c in self.clips)
+        return not plain or bool(
+            self.size or self.fps or self.crossfade or self.audio != "keep" or self.captions
+        )
+
+    def options(self) -> dict[str, Any]:
+        """The options as plain data (recorded in the manifest, part of the cut's inputs)."""
+        return {
+            "clips": [attrs.asdict(c) for c in self.clips],
+            "size": self.size,
+            "fps": self.fps,
+            "crossfade": self.crossfade,
+            "audio": self.audio,
+            "music": self.music.name if self.music else None,
+            "music_volume": self.music_volume,
+            "captions": self.captions,
+        }
 
 
 def _path_tuple(value: Iterable[Path]) -> tuple[Path, ...]:

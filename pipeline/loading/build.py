@@ -117,7 +117,11 @@ def validate(
         _unused_overrides(findings, overrides, used.names)
     final = final_cut(findings, data.get("final"), items)
     if final is not None:
-        final = attrs.evolve(final, concat=tuple(picks.get(s, s) for s in final.concat))
+        final = attrs.evolve(
+            final,
+            concat=tuple(picks.get(s, s) for s in final.concat),
+            clips=tuple(attrs.evolve(c, shot=picks.get(c.shot, c.shot)) for c in final.clips),
+        )
 
     if findings.problems or name is None:
         raise InputError(findings.sorted())

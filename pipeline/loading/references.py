@@ -4,10 +4,11 @@ and the shots of the final cut. Each unknown name comes with a "did you mean".""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from ..dag import cycle_problems, find_cycles
-from ..model import FinalCut
+from ..model import Clip, FinalCut
 from .findings import Findings, shot_label, suggest
 from .yamllines import YamlPath
 
@@ -108,18 +109,68 @@ def final_cut(findings: Findings, value: Any, items: Sequence[Any]) -> FinalCut 
     if not isinstance(value, dict) or not isinstance(value.get("concat"), list):
         return None
     known = written_ids(items)
-    ids: list[str] = []
-    for index, shot_id in enumerate(value["concat"]):
+    clips: list[Clip] = []
+    for index, entry in enumerate(value["concat"]):
         if not findings.usable((*path, index)):
             continue
+        shot_id = str(entry.get("shot")) if isinstance(entry, dict) else str(entry)
+        where = (*path, index, "shot") if isinstance(entry, dict) else (*path, index)
         if shot_id not in known:
             findings.add(
                 f"final.concat: unknown shot {shot_id!r}{suggest(shot_id, known)}",
-                (*path, index),
+                where,
                 breaks=True,
             )
             continue
-        ids.append(shot_id)
+        clip = Clip(shot_id)
+        if isinstance(entry, dict):
+            clip = Clip(
+                shot_id,
+                start=entry.get("start"),
+                end=entry.get("end"),
+                crossfade=entry.get("crossfade"),
+                caption=entry.get("caption"),
+            )
+            if clip.start is not None and clip.end is not None and clip.end <= clip.start:
+                findings.add(
+                    f"final.concat: clip of {shot_id} ends ({clip.end:g} s) before it starts"
+                    f" ({clip.start:g} s)",
+                    (*path, index, "end"),
+                    value=True,
+                    breaks=True,
+                )
+                continue
+        clips.append(clip)
+    music = _music(findings, value.get("audio"))
     if not findings.usable(("final",)):
         return None
-    return FinalCut(concat=tuple(ids), line=findings.line(("final",)))
+    audio = value.get("audio") or "keep"
+    return FinalCut(
+        concat=tuple(c.shot for c in clips),
+        line=findings.line(("final",)),
+        clips=tuple(clips),
+        size=value.get("size"),
+        fps=value.get("fps"),
+        crossfade=float(value.get("crossfade") or 0),
+        audio="music" if isinstance(audio, dict) else str(audio),
+        music=music,
+        music_volume=float(audio.get("volume", 0.3)) if isinstance(audio, dict) else 0.3,
+        captions=value.get("captions"),
+    )
+
+
+def _music(findings: Findings, audio: Any) -> Path | None:
+    """The music file of `final.audio`, found next to the storyboard (or a problem)."""
+    if not isinstance(audio, dict) or not findings.usable(("final", "audio")):
+        return None
+    text = str(audio["music"])
+    file = (findings.doc.base_dir / Path(text).expanduser()).resolve()
+    if not file.is_file():
+        findings.add(
+            f"final.audio: music file not found: {text} (looked for {file})",
+            ("final", "audio", "music"),
+            value=True,
+            breaks=True,
+        )
+        return None
+    return file
