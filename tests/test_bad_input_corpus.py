@@ -639,7 +639,7 @@ CASES: dict[str, Case] = {
         ),
     ),
     "unknown-top-level-key": Case(
-        (("shot:", "unknown key 'shot' in the storyboard (did you mean 'shots'?)"),),
+        (("shot:$", "unknown key 'shot' in the storyboard (did you mean 'shots'?)"),),
         (("final:\n", "shot:\n  - id: extra\nfinal:\n"),),
     ),
     "shot-id-path-traversal": Case(
