@@ -211,3 +211,26 @@ def test_the_report_shows_the_takes_side_by_side_with_the_pick(tmp_path: Path) -
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["picks"] == {"hero": "hero[take=3]"}
     assert manifest["variants"] == {"hero": TAKES}
+
+
+@pytest.mark.parametrize(
+    ("edit", "line", "message"),
+    [
+        ("    takes: 0\n", 25, "shot 'hero': takes must be 1 or more, not 0"),
+        ("    takes: two\n", 25, "shot 'hero': takes must be an integer, not a string"),
+        ("    matrix: {{model: []}}\n", 25, "shot 'hero': matrix.model must not be empty"),
+        ("    matrix: {{models: [a]}}\n", 25, "unknown key 'models' in shot 'hero': matrix"),
+        (
+            "    matrix: {{vars: {{mood: calm}}}}\n",
+            25,
+            "shot 'hero': matrix.vars.mood must be a list",
+        ),
+    ],
+)
+def test_bad_takes_and_matrices_name_their_line(
+    tmp_path: Path, edit: str, line: int, message: str
+) -> None:
+    path = board(tmp_path, BOARD.replace("    takes: 3\n", edit))
+    result = vidpipe("validate", path, env=in_process_env())
+    assert result.exit_code == 2, result.output
+    assert f"{path}:{line}: {message}" in result.stderr, result.stderr
