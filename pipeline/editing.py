@@ -8,8 +8,6 @@ crossfade blends the two clips' pictures (and sounds) linearly over its length.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -30,6 +28,7 @@ from .assemble import (
     _letterbox,
     _scan_all,
     _since,
+    mp4_output,
 )
 from .errors import InputError, Problem
 
@@ -162,16 +161,8 @@ def edit(
         music is not None or any(item.audio is not None for item in scanned)
     )
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(
-        prefix=f".{output.name}.", suffix=".part.mp4", dir=output.parent
-    )
-    os.close(handle)
-    tmp = Path(tmp_name)
     try:
-        with av.open(
-            str(tmp), "w", format="mp4", container_options={"movflags": "+faststart"}
-        ) as out:
+        with mp4_output(output) as out:
             video = out.add_stream("libx264", rate=rate, options=dict(_VIDEO_OPTIONS))
             assert isinstance(video, av.VideoStream)
             video.width, video.height = target
@@ -196,17 +187,9 @@ def edit(
                 mix = _mix(spans, round(total * _RATE), music, music_volume, audio != "mute")
                 _encode_audio(out, sound, mix, 0, _LAYOUT, _RATE)
                 out.mux(sound.encode(None))
-        width, height, duration, frames, has_audio = _describe(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o666 & ~umask)
-        os.replace(tmp, output)
     except av.FFmpegError as exc:
-        tmp.unlink(missing_ok=True)
         raise InputError(f"the cut could not be made: {exc}") from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    width, height, duration, frames, has_audio = _describe(output)
     cues = tuple(
         Cue(float(s.at), float(s.at + s.length), s.part.caption) for s in spans if s.part.caption
     )

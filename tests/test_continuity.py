@@ -18,22 +18,17 @@ from vidpipe.loading import load
 from vidpipe.model import FrameRef
 from vidpipe.states import ShotState
 
-from .runs import TINY_VALUES, InProcess, run_board
+from .runs import PROVIDERS, TINY_VALUES, InProcess, run_board
 from .specvalues import smallest_size
 
-BOARD = """\
+BOARD = (
+    """\
 version: 1
 name: flow
 seed: 3
-providers:
-  gateway:
-    api: newapi
-    base_url: ${{NEWAPI_BASE_URL}}
-    api_key: ${{NEWAPI_API_KEY:-test-key}}
-  free:
-    api: apifree
-    base_url: ${{APIFREE_BASE_URL}}
-    api_key: ${{APIFREE_API_KEY:-test-key}}
+"""
+    + PROVIDERS
+    + """\
 shots:
   - id: establish
     provider: gateway
@@ -49,6 +44,7 @@ shots:
     prompt: the kite flies on over the dunes
     image: {{shot: establish, frame: {frame}}}
 """
+)
 
 
 def board(folder: Path, frame: str = "last") -> Path:

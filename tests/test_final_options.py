@@ -16,18 +16,17 @@ import pytest
 from vidpipe.captions import captions_text
 from vidpipe.editing import Cue
 
-from .runs import TINY_VALUES, InProcess, run_board
+from .runs import PROVIDERS, TINY_VALUES, InProcess, in_process_env, run_board
 from .test_cli import vidpipe
 
-BOARD = """\
+BOARD = (
+    """\
 version: 1
 name: cut
 seed: 4
-providers:
-  gateway:
-    api: newapi
-    base_url: ${{NEWAPI_BASE_URL}}
-    api_key: ${{NEWAPI_API_KEY:-test-key}}
+"""
+    + PROVIDERS
+    + """\
 defaults: {{provider: gateway, model: {kite_model}, size: {kite_size}, duration: 4}}
 shots:
   - id: a
@@ -39,6 +38,7 @@ shots:
 final:
 {final}
 """
+)
 
 EDITED = """\
   concat:
@@ -192,23 +192,23 @@ def test_a_clip_beyond_its_video_fails_the_cut_not_the_shots(tmp_path: Path) -> 
     [
         (
             "  concat:\n    - {shot: a, start: 2, end: 1}\n",
-            19,
+            23,
             "final.concat: clip of a ends (1 s) before it starts (2 s)",
         ),
         (
             "  concat: [a]\n  audio: {music: gone.mp3}\n",
-            19,
+            23,
             "final.audio: music file not found: gone.mp3",
         ),
-        ("  concat: [a]\n  audio: loud\n", 19, "final.audio must be keep, mute or {music: FILE"),
-        ("  concat:\n    - {shot: d}\n", 19, "final.concat: unknown shot 'd'"),
-        ("  concat: [a]\n  fps: 0\n", 19, "final.fps must be more than 0"),
+        ("  concat: [a]\n  audio: loud\n", 23, "final.audio must be keep, mute or {music: FILE"),
+        ("  concat:\n    - {shot: d}\n", 23, "final.concat: unknown shot 'd'"),
+        ("  concat: [a]\n  fps: 0\n", 23, "final.fps must be more than 0"),
     ],
 )
 def test_bad_final_options_exit_2_at_their_line(
     tmp_path: Path, final: str, line: int, message: str
 ) -> None:
     path = board(tmp_path, final)
-    result = vidpipe("validate", path, env={"NEWAPI_BASE_URL": "embedded"})
+    result = vidpipe("validate", path, env=in_process_env())
     assert result.exit_code == 2, result.output
     assert f"{path}:{line}: {message}" in result.stderr, result.stderr

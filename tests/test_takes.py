@@ -17,22 +17,17 @@ from vidpipe.runner import plan
 from vidpipe.specs import default_registry
 from vidpipe.states import ShotState
 
-from .runs import TINY_VALUES, InProcess, in_process_env, run_board
+from .runs import PROVIDERS, TINY_VALUES, InProcess, in_process_env, run_board
 from .test_cli import vidpipe
 
-BOARD = """\
+BOARD = (
+    """\
 version: 1
 name: takes
 seed: 11
-providers:
-  gateway:
-    api: newapi
-    base_url: ${{NEWAPI_BASE_URL}}
-    api_key: ${{NEWAPI_API_KEY:-test-key}}
-  free:
-    api: apifree
-    base_url: ${{APIFREE_BASE_URL}}
-    api_key: ${{APIFREE_API_KEY:-test-key}}
+"""
+    + PROVIDERS
+    + """\
 defaults:
   provider: free
   model: {free_model}
@@ -53,6 +48,7 @@ shots:
     prompt: a quiet harbour
 final: {{concat: [hero, after, other]}}
 """
+)
 
 
 def board(folder: Path, text: str = BOARD) -> Path:
