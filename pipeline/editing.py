@@ -8,6 +8,7 @@ crossfade blends the two clips' pictures (and sounds) linearly over its length.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -17,6 +18,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 from av.video.reformatter import ColorRange, Colorspace
+from PIL import Image, ImageDraw, ImageFont
 
 from .assemble import (
     _AUDIO_BIT_RATE,
@@ -139,8 +141,10 @@ def edit(
     audio: str = "keep",
     music: Path | None = None,
     music_volume: float = 0.3,
+    burn_captions: bool = False,
 ) -> EditResult:
-    """Write the cut of `parts` to `output` (re-encoded, H.264 and AAC) and describe it.
+    """Write the cut of `parts` to `output` (re-encoded, H.264 and AAC) and describe it;
+    with `burn_captions`, each clip's caption is written into its pictures too.
 
     InputError, listing every problem, when a clip lies outside its video, a crossfade is
     longer than a clip it joins, or a file cannot be read.
@@ -177,7 +181,8 @@ def edit(
                 stream.layout = _LAYOUT
                 stream.bit_rate = _AUDIO_BIT_RATE
                 sound = stream
-            for index, picture in enumerate(_pictures(spans, rate, count, target)):
+            burner = _Burner(target) if burn_captions else None
+            for index, picture in enumerate(_pictures(spans, rate, count, target, burner)):
                 frame = av.VideoFrame.from_ndarray(picture, format="yuv420p")
                 frame.pts = index
                 frame.time_base = 1 / rate
@@ -228,7 +233,69 @@ class _Reader:
         self.container.close()
 
 
+class _Burner:
+    """Captions burnt into the picture: white text on a black band near the bottom, written
+    into a yuv420p array (luma for the text, neutral chroma under the band)."""
+
+    def __init__(self, target: tuple[int, int]) -> None:
+        self.width, self.height = target
+        self.size = max(10, self.height // 18)
+        self.font = ImageFont.load_default(size=self.size)
+        self.masks: dict[str, _U8] = {}
+
+    def mask(self, text: str) -> _U8:
+        """The band of `text` (1 where a letter is), as wide as the picture."""
+        if text not in self.masks:
+            per_line = max(8, int(self.width / (self.size * 0.55)))
+            lines = "\n".join(textwrap.wrap(" ".join(text.split()), per_line)[:3])
+            probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+            box = probe.multiline_textbbox((0, 0), lines, font=self.font)
+            left, top, right, bottom = (round(v) for v in box)
+            pad = self.size // 2
+            band = Image.new("L", (self.width, min(self.height, bottom - top + 2 * pad)), 0)
+            x = max(0, (self.width - (right - left)) // 2 - left)
+            ImageDraw.Draw(band).multiline_text(
+                (x, pad - top), lines, fill=255, font=self.font, align="center"
+            )
+            self.masks[text] = np.asarray(band, dtype=np.uint8)
+        return self.masks[text]
+
+    def burn(self, picture: _U8, text: str) -> _U8:
+        """A copy of the yuv420p `picture` with `text` burnt in."""
+        mask = self.mask(text)
+        rows = mask.shape[0] - mask.shape[0] % 2
+        out = picture.copy()
+        width, height = self.width, self.height
+        top = max(0, height - rows - height // 20) // 2 * 2
+        flat = out.reshape(-1)
+        luma = flat[: width * height].reshape(height, width)
+        luma[top : top + rows] = (16 + mask[:rows].astype(np.uint16) * 219 // 255).astype(np.uint8)
+        quarter = width * height // 4
+        for plane in (
+            flat[width * height : width * height + quarter],
+            flat[width * height + quarter :],
+        ):
+            plane.reshape(height // 2, width // 2)[top // 2 : (top + rows) // 2] = 128
+        return out
+
+
 def _pictures(
+    spans: Sequence[_Span],
+    rate: Fraction,
+    count: int,
+    target: tuple[int, int],
+    burner: _Burner | None = None,
+) -> Iterator[_U8]:
+    """The cut's `count` pictures (yuv420p arrays), crossfades blended, and the caption of
+    the clip coming in burnt in when a `burner` is given."""
+    for index, picture in enumerate(_blended(spans, rate, count, target)):
+        when = Fraction(index) / rate
+        showing = [s for s in spans if s.at <= when < s.at + s.length]
+        caption = showing[-1].part.caption if showing else None
+        yield burner.burn(picture, caption) if burner and caption else picture
+
+
+def _blended(
     spans: Sequence[_Span], rate: Fraction, count: int, target: tuple[int, int]
 ) -> Iterator[_U8]:
     """The cut's `count` pictures (yuv420p arrays), crossfades blended."""

@@ -187,7 +187,8 @@ class FinalCut:
     `clips` are the items of `concat` with their options. The cut's own options: output
     `size` ("1280x720") and `fps`, the `crossfade` between clips (seconds), `audio`
     ("keep", "mute" or "music"; with `music` a file mixed under at `music_volume`), and
-    `captions` ("vtt" or "srt": a sidecar of the clips' captions). Without any, the shots
+    `captions` ("vtt" or "srt": a sidecar of the clips' captions), `burn_captions` (written
+    into the picture too). Without any, the shots
     are joined as they are (stream copy where they match).
     """
 
@@ -201,13 +202,19 @@ class FinalCut:
     music: Path | None = None
     music_volume: float = 0.3
     captions: str | None = None
+    burn_captions: bool = False
 
     @property
     def edited(self) -> bool:
         """True when the cut has options beyond joining (it is then always re-encoded)."""
         plain = all(c == Clip(c.shot) for c in self.clips)
         return not plain or bool(
-            self.size or self.fps or self.crossfade or self.audio != "keep" or self.captions
+            self.size
+            or self.fps
+            or self.crossfade
+            or self.audio != "keep"
+            or self.captions
+            or self.burn_captions
         )
 
     def options(self) -> dict[str, Any]:
@@ -221,6 +228,7 @@ class FinalCut:
             "music": self.music.name if self.music else None,
             "music_volume": self.music_volume,
             "captions": self.captions,
+            "burn_captions": self.burn_captions,
         }
 
 

@@ -212,3 +212,30 @@ def test_bad_final_options_exit_2_at_their_line(
     result = vidpipe("validate", path, env=in_process_env())
     assert result.exit_code == 2, result.output
     assert f"{path}:{line}: {message}" in result.stderr, result.stderr
+
+
+def test_captions_burnt_in_show_in_the_picture_only_where_asked(tmp_path: Path) -> None:
+    final = (
+        "  concat:\n    - {shot: a, caption: A KITE RISES HIGH}\n    - b\n"
+        "  burn_captions: true\n  fps: 10\n"
+    )
+    burnt = run_board(board(tmp_path / "burnt", final), InProcess.start(), tmp_path / "burnt")
+    plain_final = final.replace("  burn_captions: true\n", "  captions: vtt\n")
+    plain = run_board(board(tmp_path / "plain", plain_final), InProcess.start(), tmp_path / "plain")
+    assert burnt.ok and plain.ok
+
+    def luma(result_dir: Path, index: int) -> np.ndarray:
+        with av.open(str(result_dir / "final.mp4")) as container:
+            for number, frame in enumerate(container.decode(video=0)):
+                if number == index:
+                    return frame.to_ndarray(format="gray").astype(float)
+        raise AssertionError(index)
+
+    height = luma(burnt.out_dir, 0).shape[0]
+    band = slice(height * 3 // 4, height)  # the captions sit near the bottom
+    # While clip a plays: a black band with white letters, so very dark and very bright pixels.
+    captioned = luma(burnt.out_dir, 10)[band]
+    assert (captioned < 30).mean() > 0.2 and (captioned > 200).mean() > 0.005
+    assert np.abs(luma(plain.out_dir, 10)[band] - captioned).mean() > 20
+    # Clip b has no caption: its pictures are untouched.
+    assert np.abs(luma(plain.out_dir, 60)[band] - luma(burnt.out_dir, 60)[band]).mean() < 2

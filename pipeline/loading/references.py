@@ -156,6 +156,7 @@ def final_cut(findings: Findings, value: Any, items: Sequence[Any]) -> FinalCut 
         music=music,
         music_volume=float(audio.get("volume", 0.3)) if isinstance(audio, dict) else 0.3,
         captions=value.get("captions"),
+        burn_captions=bool(value.get("burn_captions")),
     )
 
 

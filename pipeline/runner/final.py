@@ -125,6 +125,7 @@ def _edited(
             audio=final.audio,
             music=final.music,
             music_volume=final.music_volume,
+            burn_captions=final.burn_captions,
         )
     except InputError as exc:
         target.unlink(missing_ok=True)
