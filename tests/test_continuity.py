@@ -18,7 +18,7 @@ from vidpipe.loading import load
 from vidpipe.model import FrameRef
 from vidpipe.states import ShotState
 
-from .runs import PROVIDERS, TINY_VALUES, InProcess, run_board
+from .runs import PROVIDERS, TINY_VALUES, InProcess, in_process_env, run_board
 from .specvalues import smallest_size
 
 BOARD = (
@@ -100,8 +100,25 @@ def test_the_frame_follows_the_source_s_generation(tmp_path: Path) -> None:
     assert emulator.stats()["creates"]["total"] == 2
 
 
-def test_a_time_beyond_the_source_fails_only_that_shot(tmp_path: Path) -> None:
-    result = run_board(board(tmp_path, "99s"), InProcess.start(), tmp_path)
+def test_a_time_past_the_duration_the_source_asks_for_is_bad_input(tmp_path: Path) -> None:
+    path = board(tmp_path, "99s")
+    with pytest.raises(InputError) as caught:
+        load(path, env=in_process_env())
+    (problem,) = caught.value.problems
+    assert (
+        problem.line
+        == path.read_text().splitlines().index("    image: {shot: establish, frame: 99s}") + 1
+    )
+    assert "image: the frame at 99 s of establish: establish is" in problem.message
+
+
+def test_a_time_beyond_the_source_s_video_fails_only_that_shot(tmp_path: Path) -> None:
+    # The source asks for no duration here (the API's default), so only its video can tell.
+    text = board(tmp_path, "99s").read_text()
+    (tmp_path / "flow.yaml").write_text(
+        text.replace("    duration: " + str(TINY_VALUES["kite_duration"]) + "\n", "", 1)
+    )
+    result = run_board(tmp_path / "flow.yaml", InProcess.start(), tmp_path)
     assert result.shots["establish"].ok
     failed = result.shots["onward"]
     assert failed.status == ShotState.FAILED
@@ -111,9 +128,9 @@ def test_a_time_beyond_the_source_fails_only_that_shot(tmp_path: Path) -> None:
 
 def test_the_plan_names_the_frame_and_waits_for_the_source(tmp_path: Path) -> None:
     storyboard = load(
-        board(tmp_path, "2.5s"), env={"NEWAPI_BASE_URL": "embedded", "APIFREE_BASE_URL": "embedded"}
+        board(tmp_path, "0.5s"), env={"NEWAPI_BASE_URL": "embedded", "APIFREE_BASE_URL": "embedded"}
     )
-    assert storyboard.shot("onward").image == FrameRef("establish", 2.5)
+    assert storyboard.shot("onward").image == FrameRef("establish", 0.5)
     assert storyboard.shot("onward").depends_on == ("establish",)
 
 

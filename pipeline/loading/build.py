@@ -113,6 +113,7 @@ def validate(
     findings.problems.extend(lock_problems)
     used = UsedNames(set(variables or ()))
     shots = [_picked(shot, picks) for shot in build_shots(findings, variants, setting, used)]
+    _frame_times(findings, shots)
     if used.complete and variables is not None:
         _unused_overrides(findings, overrides, used.names)
     final = final_cut(findings, data.get("final"), items)
@@ -141,6 +142,25 @@ def validate(
         variants=FrozenDict({base: tuple(group) for base, group in groups.items()}),
         picks=FrozenDict(picks),
     )
+
+
+def _frame_times(findings: Findings, shots: list[Shot]) -> None:
+    """A frame image at a time past the end its source shot asks for is a mistake."""
+    lengths = {s.id: s.duration for s in shots}
+    for shot in shots:
+        frame = shot.frame_of
+        length = lengths.get(frame.shot) if frame else None
+        if frame is None or isinstance(frame.frame, str) or not isinstance(length, int | float):
+            continue
+        if frame.frame > length:
+            findings.problems.append(
+                Problem(
+                    f"shot {shot.id!r}: image: {frame.describe()}: {frame.shot} is"
+                    f" {length:g} s long",
+                    findings.doc.source,
+                    shot.lines.get("image", shot.line),
+                )
+            )
 
 
 def _picked(shot: Shot, picks: Mapping[str, str]) -> Shot:
