@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import av
-from PIL import Image
+from PIL import Image, ImageOps
 
 from .errors import FrameError
 
@@ -52,15 +52,22 @@ def video_seconds(video: Path) -> float:
     return _scan(video, "last")[1]
 
 
-def extract_frame(video: Path, at: str | float, out: Path) -> Path:
+def extract_frame(
+    video: Path, at: str | float, out: Path, *, size: tuple[int, int] | None = None
+) -> Path:
     """Write the frame `at` ("first", "last" or seconds from the start) of `video` to `out`
-    as a PNG and return `out`. FrameError when `at` lies beyond the video's end."""
+    as a PNG and return `out`; with `size` (width, height), scaled and centre-cropped to
+    cover it (an API may want the image at the video's size). FrameError when `at` lies
+    beyond the video's end."""
     chosen, length = _scan(video, at)
     if not isinstance(at, str) and float(at) > length + _SLACK:
         raise FrameError(f"{video.name} is {length:g} s long; there is no frame at {at:g} s")
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
-    Image.fromarray(chosen.to_ndarray(format="rgb24")).save(partial, format="PNG")
+    picture = Image.fromarray(chosen.to_ndarray(format="rgb24"))
+    if size is not None and picture.size != size:
+        picture = ImageOps.fit(picture, size, Image.Resampling.BICUBIC)
+    picture.save(partial, format="PNG")
     os.replace(partial, out)
     return out
 

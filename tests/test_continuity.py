@@ -18,7 +18,7 @@ from vidpipe.loading import load
 from vidpipe.model import FrameRef
 from vidpipe.states import ShotState
 
-from .runs import PROVIDERS, TINY_VALUES, InProcess, in_process_env, run_board
+from .runs import PROVIDERS, TINY_VALUES, InProcess, in_process_env, run_board, sha256_of
 from .specvalues import smallest_size
 
 BOARD = (
@@ -195,3 +195,19 @@ def test_a_frame_image_cannot_sit_in_defaults_nor_beside_a_remix(tmp_path: Path)
     assert any(
         "both remixes 'one' and takes a frame of 'one'" in p.message for p in caught.value.problems
     ), caught.value.problems
+
+
+def test_the_frame_is_sent_at_the_size_of_the_shot_that_takes_it(tmp_path: Path) -> None:
+    path = board(tmp_path)
+    text = path.read_text()
+    free_size = f"    size: {TINY_VALUES['free_size']}\n"
+    head, _, tail = text.rpartition(free_size)  # onward's own size; establish keeps its own
+    path.write_text((head + "    size: 96x64\n" + tail).replace("frame: last", "frame: first"))
+    assert load(path, env=in_process_env()).shot("establish").size != "96x64"
+    result = run_board(path, InProcess.start(), tmp_path)
+    assert result.ok, result.to_json()
+    sent = result.shots["onward"].request["input_reference"]
+    frame = next((tmp_path / "state" / "tmp").glob("frame-*.png"))
+    assert sent["sha256"] == sha256_of(frame)
+    with Image.open(frame) as picture:
+        assert picture.size == (96, 64)

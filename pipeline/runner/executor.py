@@ -282,7 +282,11 @@ class Executor:
             if source.file is None:
                 raise FrameError(f"{req.frame_of.shot} has no video file")
             out = self.state.tmp_dir / f"frame-{fp}.png"
-            frame = extract_frame(source.file, req.frame_of.frame, out)
+            # At the shot's own size where it names one: APIs may want the image at it.
+            size = self.storyboard.shot(shot_id).size
+            width, _, height = (size or "").partition("x")
+            wanted = (int(width), int(height)) if size else None
+            frame = extract_frame(source.file, req.frame_of.frame, out, size=wanted)
             self.requests[shot_id] = with_frame(self.storyboard, req, frame)
         except FrameError as exc:
             message = f"{shot_id}: image: {req.frame_of.describe()}: {exc}"
