@@ -8,6 +8,7 @@ only when every input has some.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -23,7 +24,7 @@ from av.video.reformatter import ColorRange, Colorspace, Interpolation
 
 from .errors import InputError, Problem
 
-__all__ = ["ConcatResult", "concat"]
+__all__ = ["ConcatResult", "concat", "mp4_output"]
 
 Mode = Literal["copy", "reencode"]
 
@@ -116,29 +117,12 @@ def concat(
 
     mode: Mode = "copy" if _can_copy(scanned, target, keep_audio) else "reencode"
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(
-        prefix=f".{output.name}.", suffix=".part.mp4", dir=output.parent
-    )
-    os.close(handle)
-    tmp = Path(tmp_name)
-    try:
-        with av.open(
-            str(tmp), "w", format="mp4", container_options={"movflags": "+faststart"}
-        ) as out:
-            if mode == "copy":
-                _copy(scanned, out, keep_audio)
-            else:
-                _reencode(scanned, out, target, keep_audio)
-        info = _describe(tmp)
-        # mkstemp makes the file private; a finished video gets the usual permissions.
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o666 & ~umask)
-        os.replace(tmp, output)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with mp4_output(output) as out:
+        if mode == "copy":
+            _copy(scanned, out, keep_audio)
+        else:
+            _reencode(scanned, out, target, keep_audio)
+    info = _describe(output)
     width, height, duration, frames, has_audio = info
     return ConcatResult(
         path=output,
@@ -149,6 +133,31 @@ def concat(
         frames=frames,
         has_audio=has_audio,
     )
+
+
+@contextlib.contextmanager
+def mp4_output(output: Path) -> Iterator[av.container.OutputContainer]:
+    """An MP4 container writing to a temporary file beside `output`, moved into place when
+    the block ends (the file is removed if it raises): `output` is never half written."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(
+        prefix=f".{output.name}.", suffix=".part.mp4", dir=output.parent
+    )
+    os.close(handle)
+    tmp = Path(tmp_name)
+    try:
+        with av.open(
+            str(tmp), "w", format="mp4", container_options={"movflags": "+faststart"}
+        ) as out:
+            yield out
+        # mkstemp makes the file private; a finished video gets the usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o666 & ~umask)
+        os.replace(tmp, output)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _even_size(size: object) -> bool:

@@ -42,6 +42,12 @@ def _fail(lines: list[str], code: int) -> None:
     sys.exit(code)
 
 
+def _warn(warnings: Any) -> None:
+    """Each warning (a Problem: file, line and message) as one line on stderr."""
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
 def errors_to_exit_codes(func: F) -> F:
     """Turn vidpipe errors into one line each on stderr and the documented exit code."""
 
@@ -121,7 +127,9 @@ def _checked(
 
     storyboard = _load(file, var, spec_dirs)
     registry = _registry(spec_dirs).with_dirs(storyboard.spec_dirs)
-    return storyboard, check(storyboard, only=only, force=force, registry=registry), registry
+    checked = check(storyboard, only=only, force=force, registry=registry)
+    _warn(checked.warnings)
+    return storyboard, checked, registry
 
 
 def _prices(file: Path | None) -> dict[str, Price]:
@@ -385,7 +393,7 @@ def _print_plan(storyboard: Storyboard, planned: list[PlannedShot]) -> None:
     levels = doc["levels"]
     click.echo(
         f"{storyboard.name}: {_count(len(planned), 'shot')} in {_count(len(levels), 'level')} "
-        "(a shot waits only for the shot it remixes); nothing is sent"
+        "(a shot waits only for the shot it builds on); nothing is sent"
     )
     sources = {p.shot_id: p.request.remix_of for p in planned}
     for number, level in enumerate(levels):
@@ -407,6 +415,8 @@ def _print_plan(storyboard: Storyboard, planned: list[PlannedShot]) -> None:
                 else "through the remix endpoint"
             )
             click.echo(f"  remix:    of {req.remix_of}; {how}")
+        if req.frame_of:
+            click.echo(f"  image:    {req.frame_of.describe()}, taken once that video is made")
         if req.seed_sent:
             click.echo(f"  seed:     {req.seed}")
         else:
@@ -464,7 +474,10 @@ def plan(
 ) -> None:
     """Show what a run would send, in DAG order, what is cached, and what it would cost.
     Sends nothing."""
+    from .lifecycle import lifecycle_warnings
+
     storyboard, planned = _planned(file, var, spec_dirs, state_dir, prices_file)
+    _warn(lifecycle_warnings(storyboard, {p.shot_id: p.request for p in planned}))
     if as_json:
         click.echo(json.dumps(_plan_json(storyboard, planned), indent=2))
     else:
@@ -482,6 +495,52 @@ def validate(file: Path, var: tuple[str, ...], spec_dirs: tuple[Path, ...]) -> N
     providers = {storyboard.shot(s).provider for s in checked.order}
     shots, used = _count(len(checked.order), "shot"), _count(len(providers), "provider")
     click.echo(f"{file}: ok ({shots}, {used})")
+
+
+@main.command()
+@click.argument("shot")
+@click.argument("take")
+@click.argument(
+    "file",
+    required=False,
+    default=Path("storyboard.yaml"),
+    type=click.Path(path_type=Path, dir_okay=False),
+)
+@var_option
+@specs_option
+@errors_to_exit_codes
+def pick(
+    shot: str, take: str, file: Path, var: tuple[str, ...], spec_dirs: tuple[Path, ...]
+) -> None:
+    """Pick which take (or matrix variant) of SHOT the final cut and the shots built on it
+    use: a take number, or a label such as model=veo3. Recorded in the lock file next to
+    FILE (default: storyboard.yaml), which is meant to be committed with it."""
+    from .loading.findings import suggest
+    from .loading.picks import resolve_label, write_pick
+
+    storyboard = _load(file, var, spec_dirs)
+    group = storyboard.variants.get(shot)
+    if group is None:
+        hint = suggest(shot, storyboard.variants) or (
+            f" (shots with takes or a matrix: {', '.join(storyboard.variants)})"
+            if storyboard.variants
+            else " (no shot has takes or a matrix)"
+        )
+        raise InputError(Problem(f"pick: shot {shot!r} has no takes or matrix{hint}", str(file)))
+    label = resolve_label(shot, take, group)
+    if label is None:
+        offered = ", ".join(v[len(shot) + 1 : -1] for v in group)
+        raise InputError(
+            Problem(f"pick: {shot} has no take {take!r} (it has {offered})", str(file))
+        )
+    lock = write_pick(storyboard.path, shot, label)
+    users = [s.id for s in storyboard.shots if storyboard.picks[shot] in s.depends_on]
+    final = storyboard.final
+    followers = ["the final cut"] if final and storyboard.picks[shot] in final.concat else []
+    if users:
+        followers.append(f"{_count(len(users), 'shot')} built on it ({', '.join(users)})")
+    then = f"; {' and '.join(followers)} follow it from the next run" if followers else ""
+    click.echo(f"{shot}: picked {label} in {lock}{then}")
 
 
 @main.command()

@@ -50,15 +50,21 @@ def find_cycles(deps: Mapping[str, Sequence[str]]) -> list[list[str]]:
 
 
 def cycle_problems(
-    cycles: Iterable[Sequence[str]], lines: Mapping[str, int | None], file: str
+    cycles: Iterable[Sequence[str]],
+    lines: Mapping[str, int | None],
+    file: str,
+    frames: Iterable[str] = (),
 ) -> list[Problem]:
     """One Problem per cycle, at the first shot's line, naming every shot and its line."""
     problems = []
+    frames = set(frames)  # shots whose edge is a frame image, not a remix
     for cycle in cycles:
         steps = [f"{s} (line {lines.get(s)})" for s in cycle] + [cycle[0]]
+        how = "remixes the next" if not frames & set(cycle) else "builds on the next: a remix,"
+        how += " or takes a frame of it as its image" if frames & set(cycle) else ""
         problems.append(
             Problem(
-                "remix cycle: " + " -> ".join(steps) + " (each shot remixes the next)",
+                "remix cycle: " + " -> ".join(steps) + f" (each shot {how})",
                 file,
                 lines.get(cycle[0]),
             )
@@ -72,7 +78,7 @@ def dag(storyboard: Storyboard) -> list[tuple[str, str]]:
 
 
 def _remix_lines(storyboard: Storyboard) -> dict[str, int | None]:
-    return {s.id: s.lines.get("remix", s.line) for s in storyboard.shots}
+    return {s.id: s.lines.get("remix", s.lines.get("image", s.line)) for s in storyboard.shots}
 
 
 def plan_order(storyboard: Storyboard) -> list[list[str]]:
@@ -99,7 +105,7 @@ def plan_order(storyboard: Storyboard) -> list[list[str]]:
 
 def unknown_shots(storyboard: Storyboard, wanted: Sequence[str], flag: str) -> list[Problem]:
     """One problem for each id in `wanted` that names no shot, with a "did you mean"."""
-    ids = storyboard.shot_ids
+    ids = (*storyboard.shot_ids, *storyboard.variants)
     problems = []
     for shot_id in wanted:
         if shot_id not in ids:
@@ -120,7 +126,7 @@ def select(storyboard: Storyboard, only: Sequence[str]) -> set[str]:
     if problems:
         raise InputError(problems)
     selected: set[str] = set()
-    stack = list(only)
+    stack = storyboard.expand(only)
     while stack:
         shot_id = stack.pop()
         if shot_id in selected:

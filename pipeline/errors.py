@@ -12,6 +12,7 @@ Library code raises these; only the CLI turns them into messages and exit codes.
     ├── StateError            the ledger / state dir / output folder (exit 2)
     │   └── StateLocked       another run holds the state dir or the output folder
     ├── WriteError            a file could not be written (disk full, permission)
+    ├── FrameError            no such frame in a video (continuity, contact sheets)
     └── ProviderError         anything that went wrong talking to a provider
         ├── TransportError    connection reset, timeout, truncated body
         ├── HTTPStatusError   an HTTP status the call cannot use (after retries)
@@ -89,6 +90,10 @@ class SpecError(VidpipeError):
     def __init__(self, message: str, *, spec: str | None = None) -> None:
         self.spec = spec
         super().__init__(f"{spec}: {message}" if spec else message)
+
+
+class FrameError(VidpipeError):
+    """A frame cannot be taken from a video: it is unreadable, or the time lies beyond it."""
 
 
 class StateError(VidpipeError):

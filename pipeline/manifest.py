@@ -25,6 +25,8 @@ from typing import Any
 import attrs
 import jinja2
 
+from .errors import FrameError
+from .frames import contact_sheet
 from .pricing import dollars
 from .states import OK_STATES, RESULT_STATES, ShotState
 from .version import __version__
@@ -158,6 +160,10 @@ class FinalResult:
     error: str | None = None
     status: str = attrs.field(default="done", validator=attrs.validators.in_(FINAL_STATES))
     inputs: tuple[str, ...] = ()
+    # An edited cut: its options, the length they add up to, and its captions sidecar.
+    options: Mapping[str, Any] | None = None
+    expected_duration: float | None = None
+    captions: Path | None = None
 
 
 def _by_id(shots: Mapping[str, ShotResult] | Iterable[ShotResult]) -> Mapping[str, ShotResult]:
@@ -185,6 +191,9 @@ class RunResult:
     # The storyboard's shot order, and what is worth telling the user about this run.
     order: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    # The variants of each written shot that has several (takes, matrix) and the one picked.
+    variants: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    picks: Mapping[str, str] = attrs.field(factory=dict)
 
     @property
     def final_status(self) -> str | None:
@@ -284,6 +293,8 @@ def manifest_json(result: RunResult, *, storyboard_seed: int | None) -> dict[str
         "notes": list(result.notes),
         "cost": result.cost,
         "shots": {s.shot_id: s.manifest_entry(result.out_dir) for s in result.storyboard_shots()},
+        "variants": {base: list(group) for base, group in result.variants.items()},
+        "picks": dict(result.picks),
         "final": None
         if final is None
         else {
@@ -296,6 +307,9 @@ def manifest_json(result: RunResult, *, storyboard_seed: int | None) -> dict[str
             "mode": final.mode,
             "inputs": list(final.inputs),
             "error": final.error,
+            "expected_duration": final.expected_duration,
+            "captions": _relative(final.captions, result.out_dir),
+            "options": final.options,
         },
     }
 
@@ -313,6 +327,52 @@ def write_manifest(result: RunResult, *, storyboard_seed: int | None) -> Path:
     doc = manifest_json(result, storyboard_seed=storyboard_seed)
     _write_atomic(path, json.dumps(doc, indent=2, sort_keys=False) + "\n")
     return path
+
+
+#: The report's contact sheets of takes and variants, below the output folder.
+SHEETS_DIR = "sheets"
+
+
+def _variant_sheets(result: RunResult) -> list[tuple[str, list[dict[str, Any]]]]:
+    """For each shot with variants: each variant's label, video, contact sheet (first,
+    middle and last frames, made once per video) and whether it is the one picked. Sheets
+    of videos no longer shown are removed."""
+    every = {s.shot_id: s for s in result.storyboard_shots()}
+    folder = result.out_dir / SHEETS_DIR
+    groups = []
+    kept: set[str] = set()
+    for base, group in result.variants.items():
+        entries = []
+        for vid in group:
+            shot = every.get(vid)
+            sheet = None
+            if shot is not None and shot.ok and shot.file is not None and shot.sha256:
+                name = f"{shot.sha256[:16]}.png"
+                target = folder / name
+                try:
+                    if not target.is_file():
+                        contact_sheet(shot.file, target)
+                except FrameError:
+                    pass  # the video plays in the report all the same
+                else:
+                    sheet = f"{SHEETS_DIR}/{name}"
+                    kept.add(name)
+            entries.append(
+                {
+                    "id": vid,
+                    "label": vid[len(base) + 1 : -1],
+                    "shot": shot,
+                    "file": _relative(shot.file, result.out_dir) if shot else None,
+                    "sheet": sheet,
+                    "picked": result.picks.get(base) == vid,
+                }
+            )
+        groups.append((base, entries))
+    if folder.is_dir():
+        for old in folder.glob("*.png"):
+            if old.name not in kept:
+                old.unlink(missing_ok=True)
+    return groups
 
 
 _REPORT = jinja2.Environment(
@@ -334,6 +394,7 @@ def write_report(result: RunResult, shots: Sequence[ShotResult] | None = None) -
             for s in (shots or result.storyboard_shots())
         ],
         final_file=_relative(result.final.file, result.out_dir) if result.final else None,
+        variants=_variant_sheets(result),
         escape=html.escape,
         usd=dollars,
         version=__version__,

@@ -102,6 +102,21 @@ class ProviderConfig:
         return self.base_url == EMBEDDED
 
 
+@attrs.frozen
+class FrameRef:
+    """`image: {shot: establish, frame: last}`: a frame of another shot's video, sent as
+    this shot's image. `frame` is "first", "last" or a time in seconds from the start."""
+
+    shot: str
+    frame: str | float = "last"
+
+    def describe(self) -> str:
+        """ "the last frame of establish", "the frame at 2.5 s of establish"."""
+        if isinstance(self.frame, str):
+            return f"the {self.frame} frame of {self.shot}"
+        return f"the frame at {self.frame:g} s of {self.shot}"
+
+
 @attrs.frozen(kw_only=True)
 class Shot:
     """One shot, with defaults applied and its prompt already rendered.
@@ -110,7 +125,8 @@ class Shot:
     shot or `defaults`), or None; a seed derived from the master seed is the request
     builder's business (`vidpipe.fingerprint.derive_seed`). `image` is an absolute Path for local files, or the URL string. `vars` are the
     variables the prompt was rendered with. `lines` maps field names (and
-    `params.<key>`, `vars.<key>`) to the 1-based line they were written on.
+    `params.<key>`, `vars.<key>`) to the 1-based line they were written on. `image` is a
+    `FrameRef` when it is a frame of another shot's video (that shot is in `depends_on`).
     """
 
     id: str
@@ -125,25 +141,97 @@ class Shot:
     resolution: str | None = None
     ratio: str | None = None
     seed: int | None = None
-    image: Path | str | None = None
+    image: Path | str | FrameRef | None = None
     remix: str | None = None
     params: Mapping[str, Any] = attrs.field(factory=FrozenDict, converter=_frozen_mapping)
     line: int | None = None
     depends_on: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     lines: Mapping[str, int] = attrs.field(factory=FrozenDict, converter=_int_mapping, eq=False)
+    #: A variant of a written shot (`takes:`, `matrix:`): that shot's id, the variant's
+    #: label ("take=2", "model=veo3"), its take number, and the id its seed derives from.
+    base: str | None = None
+    label: str | None = None
+    take: int | None = None
+    seed_key: str | None = None
 
     @property
     def image_is_local(self) -> bool:
         """True when `image` is a local file (to upload or inline), not a URL."""
         return isinstance(self.image, Path)
 
+    @property
+    def frame_of(self) -> FrameRef | None:
+        """The frame of another shot this shot takes as its image, if it does."""
+        return self.image if isinstance(self.image, FrameRef) else None
+
+
+@attrs.frozen
+class Clip:
+    """One item of `final.concat` with its options: the part of the shot's video kept
+    (`start` to `end`, seconds; None: its start or its end), the crossfade from the clip
+    before into this one (None: the cut's own), and its caption."""
+
+    shot: str
+    start: float | None = None
+    end: float | None = None
+    crossfade: float | None = None
+    caption: str | None = None
+
+
+def _clip_tuple(value: Iterable[Clip]) -> tuple[Clip, ...]:
+    return tuple(value)
+
 
 @attrs.frozen(kw_only=True)
 class FinalCut:
-    """`final: {concat: [...]}`: the shots joined, in order, into the final video."""
+    """`final: {concat: [...]}`: the shots joined, in order, into the final video.
+
+    `clips` are the items of `concat` with their options. The cut's own options: output
+    `size` ("1280x720") and `fps`, the `crossfade` between clips (seconds), `audio`
+    ("keep", "mute" or "music"; with `music` a file mixed under at `music_volume`), and
+    `captions` ("vtt" or "srt": a sidecar of the clips' captions), `burn_captions` (written
+    into the picture too). Without any, the shots
+    are joined as they are (stream copy where they match).
+    """
 
     concat: tuple[str, ...] = attrs.field(converter=_str_tuple)
     line: int | None = None
+    clips: tuple[Clip, ...] = attrs.field(default=(), converter=_clip_tuple)
+    size: str | None = None
+    fps: float | None = None
+    crossfade: float = 0.0
+    audio: str = "keep"
+    music: Path | None = None
+    music_volume: float = 0.3
+    captions: str | None = None
+    burn_captions: bool = False
+
+    @property
+    def edited(self) -> bool:
+        """True when the cut has options beyond joining (it is then always re-encoded)."""
+        plain = all(c == Clip(c.shot) for c in self.clips)
+        return not plain or bool(
+            self.size
+            or self.fps
+            or self.crossfade
+            or self.audio != "keep"
+            or self.captions
+            or self.burn_captions
+        )
+
+    def options(self) -> dict[str, Any]:
+        """The options as plain data (recorded in the manifest, part of the cut's inputs)."""
+        return {
+            "clips": [attrs.asdict(c) for c in self.clips],
+            "size": self.size,
+            "fps": self.fps,
+            "crossfade": self.crossfade,
+            "audio": self.audio,
+            "music": self.music.name if self.music else None,
+            "music_volume": self.music_volume,
+            "captions": self.captions,
+            "burn_captions": self.burn_captions,
+        }
 
 
 def _path_tuple(value: Iterable[Path]) -> tuple[Path, ...]:
@@ -177,7 +265,13 @@ class Storyboard:
     prices: Mapping[str, Any] = attrs.field(factory=FrozenDict, converter=FrozenDict)
     #: `budget: {usd: N}`: the most a run may spend, or None.
     budget: float | None = None
+    #: `assets:`: named reference images (`image: "@name"`), each a local Path or a URL.
+    assets: Mapping[str, Path | str] = attrs.field(factory=FrozenDict, converter=FrozenDict)
     source: str = attrs.field(default="", eq=False)
+    #: The variant ids of each written shot that has several (`takes:`, `matrix:`), and the
+    #: one picked for each (the lock file, else the first).
+    variants: Mapping[str, tuple[str, ...]] = attrs.field(factory=FrozenDict, converter=FrozenDict)
+    picks: Mapping[str, str] = attrs.field(factory=FrozenDict, converter=FrozenDict)
     _by_id: Mapping[str, Shot] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
@@ -196,6 +290,10 @@ class Storyboard:
     def shot_ids(self) -> tuple[str, ...]:
         """Shot ids in file order."""
         return tuple(s.id for s in self.shots)
+
+    def expand(self, ids: Iterable[str]) -> list[str]:
+        """Shot ids with each written shot that has variants replaced by all of them."""
+        return [v for i in ids for v in self.variants.get(i, (i,))]
 
     def provider_for(self, shot: Shot) -> ProviderConfig:
         """The provider config a shot runs on."""

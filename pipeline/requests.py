@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import hashlib
 import math
 import mimetypes
 from collections.abc import Callable, Mapping
@@ -24,7 +25,7 @@ from .errors import InputError, Problem, SpecError
 from .fingerprint import derive_seed, sha256_file
 from .limits import MAX_PROMPT_CHARS
 from .media import ImageInfo, ImageRules, NotAnImage, image_of_data_url, image_of_file
-from .model import Shot, Storyboard, thaw
+from .model import FrameRef, Shot, Storyboard, thaw
 from .specs import Spec, SpecRegistry, schema_types
 
 RESERVED_PARAMS = frozenset({"model", "prompt"})
@@ -96,6 +97,14 @@ class CreateRequest:
     remix_field: str | None = None
     seed: int | None = None
     seed_sent: bool = False
+    #: The frame of another shot this shot sends as its image (a placeholder stands in
+    #: for it until `with_frame` puts the extracted frame in its place).
+    frame_of: FrameRef | None = None
+
+    @property
+    def source_of(self) -> str | None:
+        """The shot this one builds on (its remix source, or the shot of its frame image)."""
+        return self.remix_of or (self.frame_of.shot if self.frame_of else None)
 
     def public_fields(self) -> dict[str, Any]:
         """The fields with local files replaced by their name and digest (JSON-safe)."""
@@ -302,9 +311,12 @@ class _Builder:
             )
             return explicit, False
         seed = explicit
+        key = self.shot.seed_key or self.shot.id  # a later take's seed is its own
+        maximum = (self.spec.field_schema(rule.field).get("maximum") if rule else None) or 2**31 - 1
         if seed is None and self.storyboard.seed is not None:
-            maximum = self.spec.field_schema(rule.field).get("maximum") if rule else None
-            seed = derive_seed(self.storyboard.seed, self.shot.id, maximum=maximum or 2**31 - 1)
+            seed = derive_seed(self.storyboard.seed, key, maximum=maximum)
+        elif seed is not None and key != (self.shot.base or self.shot.id):
+            seed = derive_seed(seed, key, maximum=maximum)
         if rule is not None and seed is not None:
             self.put("seed", rule.field, seed)
             return seed, True
@@ -318,7 +330,13 @@ class _Builder:
         if rule is None:
             return
         ref: Any
-        if isinstance(image, Path):
+        info: ImageInfo | None = None
+        if isinstance(image, FrameRef):
+            # Known once the source's video is: a stand-in the same on every run.
+            frame = str(image.frame)
+            stand_in = hashlib.sha256(f"frame {frame} of the source".encode()).hexdigest()
+            ref = LocalFile(Path(f"{image.shot}.{frame}.png"), stand_in, "image/png", 0)
+        elif isinstance(image, Path):
             try:
                 info = image_of_file(image)
                 ref = LocalFile.of(image, info.mime)
@@ -330,14 +348,17 @@ class _Builder:
                 return
         else:
             ref = image
-            info = None
             if image.lower().startswith("data:"):
                 try:
                     info = image_of_data_url(image)
                 except NotAnImage as exc:
                     self.problem(f"image: {exc}", "image")
                     return
-        if info is not None and not self.image_fits(info, image):
+        if (
+            info is not None
+            and not isinstance(image, FrameRef)
+            and not self.image_fits(info, image)
+        ):
             return
         if rule.form == "file":
             if not isinstance(ref, LocalFile):
@@ -497,8 +518,23 @@ def build_request(storyboard: Storyboard, shot: Shot, registry: SpecRegistry) ->
                 line,
             )
         )
-    b = _Builder(storyboard, shot, spec, _source_spec(storyboard, shot, registry))
-    b.put("model", "model", shot.model)
+    return _build(storyboard, shot, spec, _source_spec(storyboard, shot, registry))
+
+
+def with_frame(storyboard: Storyboard, req: CreateRequest, frame: Path) -> CreateRequest:
+    """`req` with the frame image it was waiting for (a file extracted from its source's
+    video) in place of the stand-in; InputError when the API does not take that image."""
+    shot = attrs.evolve(storyboard.shot(req.shot_id), image=frame)
+    resolved = _build(storyboard, shot, req.spec, None)
+    return attrs.evolve(resolved, frame_of=req.frame_of)
+
+
+def _build(
+    storyboard: Storyboard, shot: Shot, spec: Spec, source_spec: Spec | None
+) -> CreateRequest:
+    b = _Builder(storyboard, shot, spec, source_spec)
+    model = str(shot.model)  # build_request refused a shot without one
+    b.put("model", "model", model)
     b.prompt()
     b.image()
     content_type = spec.create_content_type
@@ -515,7 +551,7 @@ def build_request(storyboard: Storyboard, shot: Shot, registry: SpecRegistry) ->
     return CreateRequest(
         shot_id=shot.id,
         spec=spec,
-        model=shot.model,
+        model=model,
         fields=b.fields,
         files=b.files,
         content_type=content_type,
@@ -524,6 +560,7 @@ def build_request(storyboard: Storyboard, shot: Shot, registry: SpecRegistry) ->
         remix_field=remix_field,
         seed=seed,
         seed_sent=seed_sent,
+        frame_of=shot.frame_of,
     )
 
 

@@ -13,6 +13,7 @@ vidpipe ships the specs in `specs/`; a user adds a folder of specs of their own
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import functools
 import keyword
 from collections.abc import Iterable, Iterator, Mapping
@@ -46,6 +47,31 @@ class FieldRule:
     unified: str
     field: str
     form: FieldForm = "value"
+
+
+#: The lifecycle states a spec may give a model (`x-vidpipe.lifecycle`).
+LIFECYCLE_STATES = ("deprecated", "shut-down")
+
+
+@attrs.frozen
+class ModelLifecycle:
+    """What a spec says about a model's end of life: deprecated (it still works, until
+    `date`) or shut down (on `date`), where that was said, and a note."""
+
+    model: str
+    status: str
+    date: dt.date
+    source: str
+    note: str | None = None
+
+    def warning(self, today: dt.date) -> str:
+        """One sentence: what happened (or will) to the model, the note and the source."""
+        if self.status == "shut-down":
+            verb = "was shut down on" if self.date <= today else "shuts down on"
+        else:
+            verb = "was deprecated on" if self.date <= today else "is deprecated from"
+        note = f": {self.note}" if self.note else ""
+        return f"model {self.model} {verb} {self.date.isoformat()}{note} (source: {self.source})"
 
 
 @attrs.frozen
@@ -87,6 +113,8 @@ class Spec:
     prices: Mapping[str, Price] = attrs.field(factory=dict, repr=False)
     #: Where its task answers report what a task cost (`x-vidpipe.spend`), if they do.
     spend: SpendRule | None = None
+    #: Models this spec marks deprecated or shut down (`x-vidpipe.lifecycle`), by id.
+    lifecycle: Mapping[str, ModelLifecycle] = attrs.field(factory=dict, repr=False)
 
     @property
     def package(self) -> str:
@@ -302,6 +330,42 @@ def _field_rules(name: str, raw: Mapping[str, Any]) -> dict[str, FieldRule]:
     return rules
 
 
+def _lifecycle(spec: str, raw: Any) -> dict[str, ModelLifecycle]:
+    """`x-vidpipe.lifecycle`: {model: {status, date, source, note?}}, each checked."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise SpecError("x-vidpipe.lifecycle must map model ids to entries", spec=spec)
+    found = {}
+    for model, entry in raw.items():
+        where = f"x-vidpipe.lifecycle.{model}"
+        if not isinstance(entry, Mapping) or not {"status", "date", "source"} <= entry.keys():
+            raise SpecError(f"{where} needs status, date and source", spec=spec)
+        extra = set(entry) - {"status", "date", "source", "note"}
+        if extra:
+            raise SpecError(f"{where} has unknown keys: {', '.join(sorted(extra))}", spec=spec)
+        if entry["status"] not in LIFECYCLE_STATES:
+            raise SpecError(
+                f"{where}.status must be one of {', '.join(LIFECYCLE_STATES)}", spec=spec
+            )
+        date = entry["date"]
+        try:
+            day = date if isinstance(date, dt.date) else dt.date.fromisoformat(str(date))
+        except ValueError:
+            raise SpecError(f"{where}.date must be a date like 2026-09-24", spec=spec) from None
+        if not isinstance(entry["source"], str) or not entry["source"].strip():
+            raise SpecError(f"{where}.source must say where this was announced", spec=spec)
+        note = entry.get("note")
+        found[str(model)] = ModelLifecycle(
+            str(model),
+            str(entry["status"]),
+            day,
+            entry["source"],
+            None if note is None else str(note),
+        )
+    return found
+
+
 def _todos(node: Any, where: str) -> list[str]:
     """Where `node` still holds a draft's TODO value."""
     if isinstance(node, str):
@@ -372,6 +436,7 @@ def load_spec(path: Path, search: Iterable[Path] = (SPEC_DIR,)) -> Spec:
         origins=bundled.origins,
         prices=prices,
         spend=spend,
+        lifecycle=_lifecycle(str(path), ext.get("lifecycle")),
     )
     for role in spec.operations:
         spec.operation(role)  # every named operation exists

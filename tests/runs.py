@@ -45,11 +45,9 @@ API_VARS = {"anyfast": "ANYFAST", "apifree": "APIFREE", "newapi": "NEWAPI"}
 IN_PROCESS_BASE = "http://emulator.test"
 TEST_KEY = "test-key"
 
-TINY = """\
-# A small, fast storyboard: one seeded shot, one unseeded shot and a chain of two remixes.
-version: 1
-name: tiny
-seed: {seed}
+#: The providers of the in-process storyboards (a format string: braces are doubled): their
+#: base URLs and keys come from the environment (`in_process_env`).
+PROVIDERS = """\
 providers:
   gateway:
     api: newapi
@@ -59,6 +57,17 @@ providers:
     api: apifree
     base_url: ${{APIFREE_BASE_URL}}
     api_key: ${{APIFREE_API_KEY:-test-key}}
+"""
+
+TINY = (
+    """\
+# A small, fast storyboard: one seeded shot, one unseeded shot and a chain of two remixes.
+version: 1
+name: tiny
+seed: {seed}
+"""
+    + PROVIDERS
+    + """\
 defaults:
   provider: free
   model: {free_model}
@@ -82,6 +91,7 @@ shots:
 final:
   concat: [kite, field, dusk, night]
 """
+)
 
 TINY_PROMPTS = {
     "kite": "a red kite over a beach",

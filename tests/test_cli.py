@@ -222,13 +222,26 @@ def test_plan_shows_what_would_be_sent_and_sends_nothing(tmp_path: Path) -> None
     assert result.exit_code == as_json.exit_code == 0, result.output
     assert not (tmp_path / ".vidpipe").exists()
     text = result.stdout
-    assert "sunflower-cat: 6 shots in 2 levels" in text and "nothing is sent" in text
-    assert "  level 0: establish, closeup, poster, drone, finale\n" in text
-    assert "  level 1: night (remixes establish)\n" in text
+    assert "sunflower-cat: 11 shots in 2 levels" in text and "nothing is sent" in text
+    variants = (
+        "hillside[take=1], hillside[take=2], portrait[model=kling-video], portrait[model=veo3]"
+    )
+    assert f"  level 0: establish, closeup, poster, drone, {variants}, finale\n" in text
+    assert "  level 1: night (remixes establish), onward\n" in text
     *shots, quote = text.split("\n\n")[1:]
     assert quote.startswith("quote:\n") and "\ntotal: $" in quote
     blocks = {b.split()[0]: b for b in shots}
-    assert list(blocks) == ["establish", "closeup", "poster", "drone", "finale", "night"]
+    assert list(blocks) == [
+        "establish",
+        "closeup",
+        "poster",
+        "drone",
+        *variants.split(", "),
+        "finale",
+        "night",
+        "onward",
+    ]
+    assert "  image:    the last frame of hillside[take=1], taken once" in blocks["onward"]
     base = server.base_url
     assert f"endpoint: POST /v1/videos on {base}/anyfast\n" in blocks["establish"]
     assert f"endpoint: POST /v1/video/generations on {base}/anyfast\n" in blocks["closeup"]
@@ -253,7 +266,10 @@ def test_plan_shows_what_would_be_sent_and_sends_nothing(tmp_path: Path) -> None
         assert key not in result.output + as_json.output
 
     plan = json.loads(as_json.stdout)
-    assert plan["levels"] == [["establish", "closeup", "poster", "drone", "finale"], ["night"]]
+    assert plan["levels"] == [
+        ["establish", "closeup", "poster", "drone", *variants.split(", "), "finale"],
+        ["night", "onward"],
+    ]
     shots = plan["shots"]
     assert {s: v["spec"] for s, v in shots.items()} == SPEC_OF
     assert shots["night"]["remix_of"] == "establish" and shots["night"]["level"] == 1
@@ -302,7 +318,7 @@ def test_plan_status_and_history_after_a_run(tmp_path: Path) -> None:
 def test_validate_says_ok_or_exits_2(tmp_path: Path) -> None:
     board = copy_example(tmp_path)
     ok = vidpipe("validate", board)
-    assert ok.exit_code == 0 and ok.stdout == f"{board}: ok (6 shots, 3 providers)\n"
+    assert ok.exit_code == 0 and ok.stdout == f"{board}: ok (11 shots, 3 providers)\n"
     lines = board.read_text().replace("seconds: 4", "seconds: 7").splitlines()
     board.write_text("\n".join(lines) + "\n")
     line = next(i for i, text in enumerate(lines, 1) if "seconds: 7" in text)  # in defaults

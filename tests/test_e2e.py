@@ -39,6 +39,7 @@ from vidpipe.api import run
 from vidpipe.cli import main
 from vidpipe.emulator import EmbeddedEmulator, EmulatorConfig, running_server
 from vidpipe.emulator.render import probe
+from vidpipe.fingerprint import safe_filename
 from vidpipe.model import ProviderConfig
 from vidpipe.runner import RunOptions
 
@@ -60,6 +61,11 @@ EXPECTED = {
     "night": (1280, 720, 4.0),
     "poster": (1280, 720, 4.0),
     "drone": (1280, 720, 4.0),
+    "hillside[take=1]": (1280, 720, 5.0),
+    "hillside[take=2]": (1280, 720, 5.0),
+    "onward": (1280, 720, 4.0),
+    "portrait[model=kling-video]": (1280, 720, 4.0),
+    "portrait[model=veo3]": (1280, 720, 4.0),
     "finale": (1280, 720, 4.0),
 }
 SPEC_OF = {
@@ -68,8 +74,18 @@ SPEC_OF = {
     "closeup": "anyfast_seedance",
     "poster": "anyfast_happyhorse",
     "drone": "apifree",
+    "hillside[take=1]": "newapi",
+    "hillside[take=2]": "newapi",
+    "onward": "anyfast_sora",
+    "portrait[model=kling-video]": "newapi",
+    "portrait[model=veo3]": "newapi",
     "finale": "newapi",
 }
+
+
+def mp4(shot: str) -> str:
+    """The file a shot's video is placed in (a variant's id is made a safe file name)."""
+    return f"{safe_filename(shot)}.mp4"
 
 
 # -- shared helpers: a counted loopback emulator and a copy of the example -------------------
@@ -200,16 +216,15 @@ def test_the_example_runs_every_shot_and_exits_0(example: ExampleRun) -> None:
     assert {s: v["status"] for s, v in summary["shots"].items()} == dict.fromkeys(EXPECTED, "done")
     assert summary["final"]["status"] == "done"
     visible = [p.name for p in example.out.iterdir() if not p.name.startswith(".")]
-    assert sorted(visible) == sorted(
-        [*(f"{s}.mp4" for s in EXPECTED), "final.mp4", "manifest.json", "report.html"]
-    )
+    outputs = ["final.mp4", "final.vtt", "manifest.json", "report.html", "sheets"]
+    assert sorted(visible) == sorted([*(mp4(s) for s in EXPECTED), *outputs])
 
 
 @pytest.mark.parametrize("shot", list(EXPECTED))
 def test_each_shot_is_a_decodable_mp4_of_the_requested_size_and_duration(
     example: ExampleRun, shot: str
 ) -> None:
-    path = example.out / f"{shot}.mp4"
+    path = example.out / mp4(shot)
     info = probe(path)
     width, height, seconds = EXPECTED[shot]
     assert (info.width, info.height) == (width, height)
@@ -219,11 +234,23 @@ def test_each_shot_is_a_decodable_mp4_of_the_requested_size_and_duration(
 
 def test_the_final_cut_lasts_as_long_as_its_shots(example: ExampleRun) -> None:
     concat = example.manifest["final"]["concat"]
-    assert concat == ["establish", "closeup", "night", "drone", "finale"]
+    assert concat == [
+        "establish",
+        "closeup",
+        "night",
+        "drone",
+        "finale",
+        "hillside[take=1]",
+        "onward",
+        "portrait[model=kling-video]",
+    ]
     final = probe(example.out / "final.mp4")
-    parts = [probe(example.out / f"{s}.mp4").duration for s in concat]
-    assert final.duration == pytest.approx(sum(parts), abs=0.1)
-    assert (final.width, final.height) == (1280, 720)
+    parts = [probe(example.out / mp4(s)).duration for s in concat]
+    parts[5] = 3.0  # hillside ends at 3 s
+    expected = sum(parts) - 0.5 * (len(parts) - 1)  # the crossfades
+    assert example.manifest["final"]["expected_duration"] == pytest.approx(expected, abs=0.05)
+    assert final.duration == pytest.approx(expected, abs=0.1)
+    assert (final.width, final.height) == (640, 360)
     assert decoded_frames(example.out / "final.mp4") == final.frames
     assert example.manifest["final"]["sha256"] == sha256(example.out / "final.mp4")
 
@@ -233,30 +260,30 @@ def test_each_api_got_its_creates_polls_and_downloads_and_rejected_nothing(
 ) -> None:
     stats = example.stats
     assert stats["rejected"] == {} and stats["faults"] == {}
-    assert stats["creates"]["total"] == 6 and stats["creates"]["remix"] == 1
+    assert stats["creates"]["total"] == 11 and stats["creates"]["remix"] == 1
     by_spec: dict[str, int] = {}
     for spec in SPEC_OF.values():
         by_spec[spec] = by_spec.get(spec, 0) + 1
     assert stats["creates"]["by_spec"] == by_spec
     tasks = {entry["task_id"] for entry in example.manifest["shots"].values()}
     assert set(stats["polls"]["by_task"]) == tasks
-    assert stats["downloads"]["total"] == 6
+    assert stats["downloads"]["total"] == 11
     # Each request went to its API's prefix: the base URLs came from ${X_BASE_URL}.
     creates = [r for r in example.requests if r.startswith("POST")]
     assert sorted(r.split("/")[1] for r in creates) == sorted(
-        ["anyfast"] * 4 + ["apifree", "newapi"]
+        ["anyfast"] * 5 + ["apifree"] + ["newapi"] * 5
     )
 
 
 def test_the_manifest_records_each_shot(example: ExampleRun) -> None:
     shots = example.manifest["shots"]
     assert example.manifest["ok"] is True and example.manifest["seed"] == 1234
-    assert list(shots) == ["establish", "closeup", "night", "poster", "drone", "finale"]
+    assert list(shots) == list(EXPECTED)
     for shot_id, entry in shots.items():
         file = example.out / entry["file"]
         assert entry["status"] == "done"
         assert entry["spec"]["name"] == SPEC_OF[shot_id]
-        assert entry["file"] == f"{shot_id}.mp4"
+        assert entry["file"] == mp4(shot_id)
         assert entry["sha256"] == sha256(file) and entry["bytes"] == file.stat().st_size
         assert entry["task_id"] and "{{" not in entry["prompt"]
         assert entry["request"]["model"] == entry["model"]
@@ -307,13 +334,17 @@ def test_the_report_shows_every_video(example: ExampleRun) -> None:
     report = (example.out / "report.html").read_text()
     assert report.startswith("<!doctype html>")
     for shot in EXPECTED:
-        assert f'<video src="{shot}.mp4"' in report
+        assert f'<video src="{mp4(shot)}"' in report
     assert '<video src="final.mp4"' in report
 
 
 def test_progress_goes_to_stderr_as_plain_lines(example: ExampleRun) -> None:
     assert "\x1b[" not in example.first.stderr
-    lines = [PLAIN_LINE.match(line) for line in example.first.stderr.splitlines()]
+    text = example.first.stderr.splitlines()
+    # Before the progress: one warning per model its spec marks shut down (sora-2).
+    warnings = [line for line in text if line.startswith("warning: ")]
+    assert len(warnings) == 1 and "model sora-2 was shut down" in warnings[0]
+    lines = [PLAIN_LINE.match(line) for line in text if line not in warnings]
     assert all(lines), example.first.stderr
     for shot in EXPECTED:
         phases = [m.group(2) for m in lines if m and m.group(1) == shot]
@@ -329,7 +360,7 @@ def test_a_rerun_sends_no_create_and_gives_the_same_files(example: ExampleRun) -
     assert example.rerun_stats["creates"]["total"] == 0
     for shot, entry in example.manifest["shots"].items():
         assert summary["shots"][shot]["sha256"] == entry["sha256"]
-        assert sha256(example.out / f"{shot}.mp4") == entry["sha256"]
+        assert sha256(example.out / mp4(shot)) == entry["sha256"]
 
 
 # -- the wire format of each API, through the runner ------------------------------------------

@@ -104,8 +104,10 @@ def test_installed_wheel_runs_the_example_from_any_folder(wheel: Path, tmp_path:
     summary = json.loads(ran.stdout)
     assert summary["shots"], summary
     assert {s["status"] for s in summary["shots"].values()} == {"done"}, summary
-    for shot_id in summary["shots"]:
-        assert (work / "out" / "sunflower-cat" / f"{shot_id}.mp4").stat().st_size > 1000
+    for shot in summary["shots"].values():
+        video = (work / shot["file"]).resolve()
+        assert video.parent == (work / "out" / "sunflower-cat").resolve()
+        assert video.stat().st_size > 1000
     assert (work / "out" / "sunflower-cat" / "final.mp4").is_file()
     # `vidpipe init` works from the installed package: a first storyboard of one's own.
     _run([bin_dir / "vidpipe", "init", "mine"], cwd=work, env=env)

@@ -100,8 +100,8 @@ def test_the_example_storyboard_first_run_rerun_and_one_edit(tmp_path: Path) -> 
     first = run_board(board, emu, tmp_path)
     stats = emu.take_stats()
     assert first.ok, first.to_json()
-    assert stats["creates"]["total"] == 6 and stats["creates"]["remix"] == 1  # night
-    assert stats["polls"]["total"] == 6  # tasks finish at once here: one poll each
+    assert stats["creates"]["total"] == 11 and stats["creates"]["remix"] == 1  # night
+    assert stats["polls"]["total"] == 11  # tasks finish at once here: one poll each
 
     run_board(board, emu, tmp_path)
     stats = emu.take_stats()

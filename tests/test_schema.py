@@ -269,7 +269,7 @@ def test_shots_and_defaults_share_the_field_definitions() -> None:
     schema = storyboard_schema()
     shot = schema["$defs"]["shot"]["properties"]
     defaults = schema["properties"]["defaults"]["properties"]
-    assert set(shot) - set(defaults) == {"id", "remix"}
+    assert set(shot) - set(defaults) == {"id", "remix", "matrix"}
     for name, prop in defaults.items():
         assert shot[name] == prop, name
 

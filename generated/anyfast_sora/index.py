@@ -16,7 +16,7 @@ from .types import File, Unset
 #: The spec this package was generated from, and its sha256 (over the spec file and the
 #: shared parts it references): a client whose spec has changed since is stale.
 SPEC = "anyfast_sora"
-SPEC_SHA256 = "81d7aca1fc5fa7511e53e50422776210bdf431e617a346c26a10b98eb64ce598"
+SPEC_SHA256 = "65aa93e43de0d097edc1cd186a5b669677b887278f343713b604b1d59fa9d00c"
 
 
 #: The create call's body class (one per content type), the remix call's, and the classes a

@@ -16,7 +16,7 @@ from .types import File, Unset
 #: The spec this package was generated from, and its sha256 (over the spec file and the
 #: shared parts it references): a client whose spec has changed since is stale.
 SPEC = "newapi"
-SPEC_SHA256 = "23143b2db12cfd2aacb115950c186cf6031faad31f0b2d26833c0660a9fb6170"
+SPEC_SHA256 = "061d660c6fc10db270c953f0e7a4094a5e39e617a1b37bd25969ee1983b2463b"
 
 
 #: The create call's body class (one per content type), the remix call's, and the classes a

@@ -11,21 +11,33 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+
+import attrs
 
 from ..errors import InputError, Problem
 from ..limits import MAX_SHOTS
-from ..model import FrozenDict, Storyboard, freeze
+from ..model import FrozenDict, Shot, Storyboard, freeze
 from ..specs import SpecRegistry, default_registry
 from .envvars import expand_providers
 from .findings import Findings, suggest
+from .picks import read_picks
 from .prices import storyboard_prices
 from .providers import build_providers
 from .references import check_remixes, final_cut, shot_ids
 from .schema import RESERVED_VARS, SLUG, VAR_NAME
-from .shots import ShotSetting, UsedNames, build_shots, field_values, read_fields
+from .shots import (
+    ShotSetting,
+    UsedNames,
+    build_shots,
+    field_values,
+    read_fields,
+    resolve_image,
+)
 from .specdirs import with_storyboard_specs
 from .structure import check_structure
+from .variants import expand_variants
 from .yamllines import LoadedDocument
 
 __all__ = ["validate"]
@@ -78,9 +90,18 @@ def validate(
     name = _name(findings, data)
     seed = data.get("seed") if findings.usable(("seed",)) else None
     defaults = read_fields(data.get("defaults"), ("defaults",))
+    image = defaults.get("image")
+    if image is not None and isinstance(image.value, dict):
+        findings.add(
+            "defaults.image: a frame of another shot belongs on a shot, not in defaults",
+            image.path,
+            breaks=True,
+        )
     variables = _variables(findings, data.get("vars"))
     overrides = _overrides(findings, vars or {})
+    assets = _assets(findings, data.get("assets"))
     setting = ShotSetting(
+        assets=assets,
         providers=tuple(providers),
         variables=None if variables is None else {**variables, **overrides},
         overrides=overrides,
@@ -89,11 +110,22 @@ def validate(
     )
     ids = shot_ids(findings, items)
     check_remixes(findings, items, ids)
+    takes = defaults.get("takes")
+    variants, groups = expand_variants(findings, items, ids, takes.value if takes else 1)
+    picks, lock_problems = read_picks(doc.path, groups)
+    findings.problems.extend(lock_problems)
     used = UsedNames(set(variables or ()))
-    shots = build_shots(findings, items, ids, setting, used)
+    shots = [_picked(shot, picks) for shot in build_shots(findings, variants, setting, used)]
+    _frame_times(findings, shots)
     if used.complete and variables is not None:
         _unused_overrides(findings, overrides, used.names)
     final = final_cut(findings, data.get("final"), items)
+    if final is not None:
+        final = attrs.evolve(
+            final,
+            concat=tuple(picks.get(s, s) for s in final.concat),
+            clips=tuple(attrs.evolve(c, shot=picks.get(c.shot, c.shot)) for c in final.clips),
+        )
 
     if findings.problems or name is None:
         raise InputError(findings.sorted())
@@ -111,7 +143,54 @@ def validate(
         spec_dirs=spec_dirs,
         prices=FrozenDict(prices),
         budget=None if budget is None else float(budget["usd"]),
+        assets=FrozenDict({k: v for k, v in assets.items() if v is not None}),
+        variants=FrozenDict({base: tuple(group) for base, group in groups.items()}),
+        picks=FrozenDict(picks),
     )
+
+
+def _frame_times(findings: Findings, shots: list[Shot]) -> None:
+    """A frame image at a time past the end its source shot asks for is a mistake."""
+    lengths = {s.id: s.duration for s in shots}
+    for shot in shots:
+        frame = shot.frame_of
+        length = lengths.get(frame.shot) if frame else None
+        if frame is None or isinstance(frame.frame, str) or not isinstance(length, int | float):
+            continue
+        if frame.frame > length:
+            findings.problems.append(
+                Problem(
+                    f"shot {shot.id!r}: image: {frame.describe()}: {frame.shot} is"
+                    f" {length:g} s long",
+                    findings.doc.source,
+                    shot.lines.get("image", shot.line),
+                )
+            )
+
+
+def _picked(shot: Shot, picks: Mapping[str, str]) -> Shot:
+    """The shot with each shot it builds on that has variants replaced by the one picked."""
+    if not any(d in picks for d in shot.depends_on):
+        return shot
+    frame = shot.frame_of
+    return attrs.evolve(
+        shot,
+        remix=picks.get(shot.remix, shot.remix) if shot.remix else None,
+        image=attrs.evolve(frame, shot=picks.get(frame.shot, frame.shot)) if frame else shot.image,
+        depends_on=tuple(picks.get(d, d) for d in shot.depends_on),
+    )
+
+
+def _assets(findings: Findings, value: Any) -> dict[str, Path | str | None]:
+    """`assets:`, each name's image (None when it is broken: its problem is found here)."""
+    if not isinstance(value, dict) or not findings.usable(("assets",)):
+        return {}
+    return {
+        name: resolve_image(findings, text, ("assets", name))
+        if findings.usable(("assets", name)) and isinstance(text, str)
+        else None
+        for name, text in value.items()
+    }
 
 
 def _name(findings: Findings, data: Mapping[str, Any]) -> str | None:

@@ -17,7 +17,7 @@ import attrs
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..errors import InputError
-from ..model import Shot
+from ..model import FrameRef, Shot
 from ..templating import (
     build_context,
     load_template,
@@ -27,9 +27,18 @@ from ..templating import (
 )
 from .findings import Findings, shot_label, suggest
 from .schema import RESERVED_VARS, SHOT_FIELDS
+from .variants import Variant
 from .yamllines import YamlPath
 
-__all__ = ["Field", "ShotSetting", "UsedNames", "build_shots", "field_values", "read_fields"]
+__all__ = [
+    "Field",
+    "ShotSetting",
+    "UsedNames",
+    "build_shots",
+    "field_values",
+    "read_fields",
+    "resolve_image",
+]
 
 _CHOICE = ("prompt", "template")  # the shot's choice replaces the default's
 _MAPS = ("vars", "params")  # merged key by key
@@ -54,6 +63,8 @@ class ShotSetting:
     overrides: Mapping[str, Any]  # --var values, over every other variable
     defaults: Mapping[str, Field]
     storyboard: Mapping[str, Any]  # the template's `storyboard`: name and seed
+    #: `assets:` by name: the image, or None when it is broken (reported at its line).
+    assets: Mapping[str, Path | str | None] = attrs.Factory(dict)
 
 
 def read_fields(block: Any, path: YamlPath) -> dict[str, Field]:
@@ -76,6 +87,33 @@ def field_values(findings: Findings, fields: Mapping[str, Field]) -> dict[str, A
     return values
 
 
+def resolve_image(findings: Findings, text: str, path: YamlPath) -> Path | str | None:
+    """An image as written at `path`: a URL as it is, a local file as its absolute path
+    (relative to the storyboard); None with the problem found when it is neither."""
+    text, add = text.strip(), findings.add
+    if text.lower().startswith("data:"):
+        if _DATA_URL.match(text):
+            return text
+        add("image data: URL is malformed (expected data:<type>;base64,...)", path)
+    elif text.lower().startswith(("http://", "https://")):
+        if " " not in text:
+            return text
+        add("image URL contains spaces", path, value=True)
+    elif _URL_SCHEME.match(text):
+        add(f"image: unsupported URL scheme in {text!r} (use http, https or data)", path)
+    else:
+        file = (findings.doc.base_dir / Path(text).expanduser()).resolve()
+        if file.is_file():
+            return file
+        if file.is_dir():
+            add(f"image {text} is a folder, not an image file", path, value=True)
+        elif file.exists():
+            add(f"image {text} is not a regular file", path, value=True)
+        else:
+            add(f"image file not found: {text} (looked for {file})", path, value=True)
+    return None
+
+
 @attrs.define
 class UsedNames:
     """The variable names the shots' prompts and templates read, and those their `vars`
@@ -87,8 +125,7 @@ class UsedNames:
 
 def build_shots(
     findings: Findings,
-    items: Sequence[Any],
-    ids: Mapping[int, str],
+    variants: Sequence[Variant],
     setting: ShotSetting,
     used: UsedNames | None = None,
 ) -> list[Shot]:
@@ -99,11 +136,18 @@ def build_shots(
     builder = _ShotBuilder(findings, setting, make_environment(findings.doc.base_dir))
     builder.used = used if used is not None else UsedNames()
     shots = []
-    for index, item in enumerate(items):
-        if isinstance(item, dict):
-            shot = builder.build(index, item, ids.get(index))
-            if shot is not None:
-                shots.append(shot)
+    for variant in variants:
+        shot = builder.build(variant.index, variant.item, variant.id or None)
+        if shot is not None:
+            if variant.label or variant.take:
+                shot = attrs.evolve(
+                    shot,
+                    base=variant.base,
+                    label=variant.label,
+                    take=variant.take,
+                    seed_key=variant.seed_key,
+                )
+            shots.append(shot)
     return shots
 
 
@@ -148,6 +192,9 @@ class _ShotBuilder:
         )
         prompt = self.render(label, text, context, shot=path)
         remix = item.get("remix")
+        sources = [remix] if remix else []
+        if isinstance(image, FrameRef):
+            sources.append(image.shot)
         usable = image_ok and all(self.findings.usable(f.path) for f in fields.values())
         if prompt is None or provider is None or params is None or not usable:
             return None
@@ -170,7 +217,7 @@ class _ShotBuilder:
             remix=remix,
             params=params,
             line=self.findings.line(path),
-            depends_on=(remix,) if remix else (),
+            depends_on=sources,
             lines=lines,
         )
 
@@ -224,33 +271,36 @@ class _ShotBuilder:
             return None
         return str(field.value)
 
-    def image(self, field: Field | None) -> tuple[bool, Path | str | None]:
-        """(usable, image): a URL as written, a local file as its absolute path."""
+    def image(self, field: Field | None) -> tuple[bool, Path | str | FrameRef | None]:
+        """(usable, image): a URL as written, a local file as its absolute path, a named
+        asset (`@name`) as the asset's, a frame of another shot as a FrameRef."""
         if field is None or field.value is None:
             return True, None
         if not self.findings.usable(field.path):
             return False, None
-        text, add = field.value.strip(), self.findings.add
-        if text.lower().startswith("data:"):
-            if _DATA_URL.match(text):
-                return True, text
-            add("image data: URL is malformed (expected data:<type>;base64,...)", field.path)
-        elif text.lower().startswith(("http://", "https://")):
-            if " " not in text:
-                return True, text
-            add("image URL contains spaces", field.path, value=True)
-        elif _URL_SCHEME.match(text):
-            add(f"image: unsupported URL scheme in {text!r} (use http, https or data)", field.path)
-        else:
-            file = (self.findings.doc.base_dir / Path(text).expanduser()).resolve()
-            if file.is_file():
-                return True, file
-            if file.is_dir():
-                add(f"image {text} is a folder, not an image file", field.path, value=True)
-            elif file.exists():
-                add(f"image {text} is not a regular file", field.path, value=True)
-            else:
-                add(f"image file not found: {text} (looked for {file})", field.path, value=True)
+        if isinstance(field.value, dict):
+            frame = field.value.get("frame", "last")
+            if isinstance(frame, str) and frame.strip() not in ("first", "last"):
+                frame = float(frame.strip().removesuffix("s"))
+            return True, FrameRef(field.value["shot"], frame)
+        text = field.value.strip()
+        if text.startswith("@"):
+            return self.asset(text[1:], field.path)
+        image = resolve_image(self.findings, text, field.path)
+        return image is not None, image
+
+    def asset(self, name: str, path: YamlPath) -> tuple[bool, Path | str | None]:
+        """The image of asset `name` (a problem when there is no such asset)."""
+        assets = self.setting.assets
+        if name in assets:
+            image = assets[name]
+            return image is not None, image  # a broken asset was reported at its line
+        self.findings.add(
+            f"image: unknown asset {name!r}{suggest(name, assets)}"
+            + ("" if assets else " (there is no `assets:` section)"),
+            path,
+            value=True,
+        )
         return False, None
 
     def text_field(self, label: str, fields: Mapping[str, Field], path: YamlPath) -> Field | None:

@@ -14,6 +14,7 @@ from ..adapters import check_client
 from ..dag import plan_order, select, unknown_shots
 from ..errors import InputError, Problem, SpecError
 from ..fingerprint import safe_filename
+from ..lifecycle import lifecycle_warnings
 from ..model import Storyboard
 from ..requests import CreateRequest, build_requests
 from ..specs import SpecRegistry, default_registry
@@ -28,6 +29,8 @@ class Checked:
     requests: Mapping[str, CreateRequest]
     selected: set[str]
     order: list[str]  # the selected shots, in DAG order
+    #: What is worth saying but refuses nothing (a model its spec marks shut down).
+    warnings: tuple[Problem, ...] = ()
 
 
 def _keyless(storyboard: Storyboard, shots: set[str]) -> list[Problem]:
@@ -93,7 +96,8 @@ def check(
     if problems:
         raise InputError(problems)
     order = [s for level in plan_order(storyboard) for s in level if s in selected]
-    return Checked(requests, selected, order)
+    warnings = lifecycle_warnings(storyboard, {s: requests[s] for s in order})
+    return Checked(requests, selected, order, tuple(warnings))
 
 
 def _output_problem(root: Path, names: Iterable[str]) -> str | None:

@@ -37,6 +37,8 @@ from ..adapters import Adapter, TaskSnapshot, make_adapter
 from ..errors import (
     BudgetReached,
     ContentExpired,
+    FrameError,
+    InputError,
     PollTimeout,
     ProviderError,
     ResultRefused,
@@ -47,13 +49,14 @@ from ..errors import (
     WriteError,
 )
 from ..events import EventSink, ShotEvent
+from ..frames import extract_frame
 from ..ledger import ForceRecord, Ledger, ShotRecord
 from ..manifest import ShotResult
 from ..model import Storyboard
 from ..outdir import OutDir
 from ..polling import poll
 from ..pricing import Quote, dollars
-from ..requests import CreateRequest
+from ..requests import CreateRequest, with_frame
 from ..statedir import StateDir
 from ..states import ShotState
 from ..transport import Connection, on_send
@@ -74,6 +77,10 @@ class _Done(Exception):
         super().__init__(result.error or result.status)
 
 
+def _mutable(requests: Mapping[str, CreateRequest]) -> dict[str, CreateRequest]:
+    return dict(requests)
+
+
 @attrs.frozen
 class _Task:
     """The task a shot waits for, and when it was created (unix seconds, for its deadline)."""
@@ -87,7 +94,8 @@ class _Task:
 class Executor:
     storyboard: Storyboard
     options: RunOptions
-    requests: Mapping[str, CreateRequest]
+    # A shot's request once its frame image is taken replaces the one it was planned with.
+    requests: dict[str, CreateRequest] = attrs.field(converter=_mutable)
     ledger: Ledger
     state: StateDir
     out: OutDir
@@ -159,10 +167,10 @@ class Executor:
     async def _remix_or_shot(self, shot_id: str) -> ShotResult:
         req = self.requests[shot_id]
         source: ShotResult | None = None
-        if req.remix_of:
-            source = await self.results[req.remix_of]
+        if req.source_of:
+            source = await self.results[req.source_of]
             if source.fingerprint is None or source.task_id is None:
-                message = f"{req.remix_of} did not finish"
+                message = f"{req.source_of} did not finish"
                 self.emit(shot_id, ShotState.SKIPPED, message=message)
                 return self.result(shot_id, ShotState.SKIPPED, error=message)
         fp = request_print(
@@ -178,7 +186,7 @@ class Executor:
             cached = None if self.forced(shot_id) else self.cached(shot_id, fp)
             if cached is not None:
                 return cached
-            message = f"{req.remix_of} did not finish"
+            message = f"{req.source_of} did not finish"
             self.emit(shot_id, ShotState.SKIPPED, message=message)
             return self.result(shot_id, ShotState.SKIPPED, error=message, source_task=source_task)
         provider = self.storyboard.shot(shot_id).provider
@@ -205,10 +213,10 @@ class Executor:
         adopted when it was made from its source's current task."""
         record = self.ledger.lookup(fp)
         req = self.requests[shot_id]
-        if record is not None or req.remix_of is None or source_task is None:
+        if record is not None or req.source_of is None or source_task is None:
             return record
         old = self.ledger.lookup(self.legacy[shot_id])
-        source_fp = self.prints.get(req.remix_of)
+        source_fp = self.prints.get(req.source_of)
         source = self.ledger.lookup(source_fp) if source_fp else None
         if adoptable(old, source) and self.ledger.adopt(self.legacy[shot_id], fp, source_task):
             return self.ledger.lookup(fp)
@@ -257,6 +265,7 @@ class Executor:
         cached = self.cached(shot_id, fp)
         if cached is not None:
             return cached
+        self.take_frame(shot_id, fp)
         adapter = self.adapter(shot_id)
         task = await self.task(shot_id, fp, adapter, record, source_task)
         if record is None or record.state not in (ShotState.RUNNING, ShotState.DONE):
@@ -275,6 +284,30 @@ class Executor:
             timings=timings,
             source_task=source_task,
         )
+
+    def take_frame(self, shot_id: str, fp: str) -> None:
+        """For a shot whose image is a frame of another shot's video: that frame, taken
+        from the source's file, in the request in place of its stand-in."""
+        req = self.requests[shot_id]
+        if req.frame_of is None:
+            return
+        source = self.results[req.frame_of.shot].result()
+        try:
+            if source.file is None:
+                raise FrameError(f"{req.frame_of.shot} has no video file")
+            out = self.state.tmp_dir / f"frame-{fp}.png"
+            # At the shot's own size where it names one: APIs may want the image at it.
+            size = self.storyboard.shot(shot_id).size
+            width, _, height = (size or "").partition("x")
+            wanted = (int(width), int(height)) if size else None
+            frame = extract_frame(source.file, req.frame_of.frame, out, size=wanted)
+            self.requests[shot_id] = with_frame(self.storyboard, req, frame)
+        except FrameError as exc:
+            message = f"{shot_id}: image: {req.frame_of.describe()}: {exc}"
+            raise self.ended(shot_id, ShotState.FAILED, message) from exc
+        except InputError as exc:
+            message = "; ".join(p.message for p in exc.problems)
+            raise self.ended(shot_id, ShotState.FAILED, message) from exc
 
     # -- the task -----------------------------------------------------------------------
 

@@ -11,11 +11,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from ..assemble import concat
+from ..captions import CAPTION_FORMATS, write_captions
+from ..editing import Part, edit
 from ..errors import InputError
-from ..fingerprint import sha256_file
+from ..fingerprint import canonical_json, sha256_bytes, sha256_file
 from ..manifest import FinalResult, ShotResult
-from ..model import Storyboard
+from ..model import FinalCut, Storyboard
 
 __all__ = ["final_cut"]
 
@@ -38,9 +42,12 @@ def final_cut(
     missing = [
         s for s in final.concat if s not in shots or not shots[s].ok or shots[s].file is None
     ]
+    sidecars = [out_dir / f"final.{fmt}" for fmt in CAPTION_FORMATS]
     if missing:
         removed = target.exists()
         target.unlink(missing_ok=True)
+        for sidecar in sidecars:
+            sidecar.unlink(missing_ok=True)
         gone = "; the earlier final.mp4 was removed" if removed else ""
         return FinalResult(
             None,
@@ -49,6 +56,10 @@ def final_cut(
             error=f"{_shots(missing)} no video{gone}",
         )
     inputs = tuple(str(shots[s].sha256) for s in final.concat)
+    if final.edited:
+        return _edited(final, shots, out_dir, previous, inputs)
+    for sidecar in sidecars:
+        sidecar.unlink(missing_ok=True)
     kept = _unchanged(previous, final.concat, inputs, target)
     if kept is not None:
         return kept
@@ -66,6 +77,77 @@ def final_cut(
         duration=cut.duration,
         mode=cut.mode,
         inputs=inputs,
+    )
+
+
+def _edited(
+    final: FinalCut,
+    shots: Mapping[str, ShotResult],
+    out_dir: Path,
+    previous: Mapping[str, Any] | None,
+    inputs: tuple[str, ...],
+) -> FinalResult:
+    """The cut with its options (trims, crossfades, size, fps, audio, captions)."""
+    target = out_dir / FINAL_FILENAME
+    options = final.options()
+    # The options are inputs too: changing one makes the cut again.
+    inputs = (*inputs, "options:" + sha256_bytes(canonical_json(options)))
+    if final.music is not None and final.music.is_file():
+        inputs = (*inputs, "music:" + sha256_file(final.music))
+    sidecar = out_dir / f"final.{final.captions}" if final.captions else None
+    for fmt in CAPTION_FORMATS:
+        if sidecar is None or sidecar.name != f"final.{fmt}":
+            (out_dir / f"final.{fmt}").unlink(missing_ok=True)
+    kept = _unchanged(previous, final.concat, inputs, target)
+    if kept is not None and (sidecar is None or sidecar.is_file()):
+        expected = previous.get("expected_duration") if previous else None
+        return attrs.evolve(
+            kept,
+            options=options,
+            expected_duration=float(expected) if isinstance(expected, int | float) else None,
+            captions=sidecar,
+        )
+    parts = []
+    for clip in final.clips:
+        file = shots[clip.shot].file
+        assert file is not None  # the shots without a video were found above
+        crossfade = final.crossfade if clip.crossfade is None else clip.crossfade
+        parts.append(
+            Part(file, clip.start or 0.0, clip.end, crossfade, clip.caption, name=clip.shot)
+        )
+    size = tuple(int(v) for v in final.size.split("x")) if final.size else None
+    try:
+        cut = edit(
+            parts,
+            target,
+            size=(size[0], size[1]) if size else None,
+            fps=final.fps,
+            audio=final.audio,
+            music=final.music,
+            music_volume=final.music_volume,
+            burn_captions=final.burn_captions,
+        )
+    except InputError as exc:
+        target.unlink(missing_ok=True)
+        if sidecar is not None:
+            sidecar.unlink(missing_ok=True)
+        error = "; ".join(str(p.message) for p in exc.problems)
+        return FinalResult(
+            None, final.concat, error=error, status="failed", inputs=inputs, options=options
+        )
+    if sidecar is not None and final.captions is not None:
+        write_captions(cut.cues, sidecar, final.captions)
+    return FinalResult(
+        target,
+        final.concat,
+        sha256=sha256_file(target),
+        bytes=target.stat().st_size,
+        duration=cut.duration,
+        mode="edit",
+        inputs=inputs,
+        options=options,
+        expected_duration=cut.expected,
+        captions=sidecar,
     )
 
 

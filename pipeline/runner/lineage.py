@@ -1,6 +1,7 @@
 """Fingerprints and lineage: a shot built on another names that shot's generation.
 
 A shot's fingerprint covers its whole request. A remix's request carries its source's task,
+(and a shot whose image is a frame of another shot's video is built on that shot the same way),
 so its fingerprint covers the source's fingerprint and the source's task id: regenerating
 a source (a new task, `--force`) gives every shot built on it a new fingerprint, and those
 shots are made again, transitively. A remix's fingerprint is therefore known only once its
@@ -14,6 +15,7 @@ the remix was made from that very task.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
@@ -43,17 +45,22 @@ def request_print(
     source_task: str | None,
 ) -> str:
     """The fingerprint of one shot's request (for a remix: made from `source_task`)."""
-    provider = storyboard.provider_for(storyboard.shot(req.shot_id))
+    shot = storyboard.shot(req.shot_id)
+    provider = storyboard.provider_for(shot)
+    request: dict[str, Any] = {
+        "content_type": req.content_type,
+        "fields": req.fingerprint_fields(),
+        "remix_via": req.remix_via,
+    }
+    if shot.take is not None and shot.take > 1:
+        # Takes are distinct tasks by intent, even where the API takes no seed to tell them apart.
+        request["take"] = shot.take
     return fingerprint(
         api=req.spec.api,
         base_url=provider.base_url,
         spec_sha256=req.spec.sha256,
         model=req.model,
-        request={
-            "content_type": req.content_type,
-            "fields": req.fingerprint_fields(),
-            "remix_via": req.remix_via,
-        },
+        request=request,
         files={k: f.sha256 for k, f in req.files.items()},
         remix_source=remix_source,
         source_task=source_task,
@@ -67,7 +74,7 @@ def fingerprints(storyboard: Storyboard, requests: Mapping[str, CreateRequest]) 
     for level in plan_order(storyboard):
         for shot_id in level:
             req = requests[shot_id]
-            source = result[req.remix_of] if req.remix_of else None
+            source = result[req.source_of] if req.source_of else None
             result[shot_id] = request_print(storyboard, req, remix_source=source, source_task=None)
     return result
 
@@ -92,7 +99,7 @@ def generations(
     for level in plan_order(storyboard):
         for shot_id in level:
             req = requests[shot_id]
-            source = result[req.remix_of] if req.remix_of else None
+            source = result[req.source_of] if req.source_of else None
             if source is not None and (source.fingerprint is None or source.task_id is None):
                 result[shot_id] = Generation(None)
                 continue

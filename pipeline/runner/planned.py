@@ -107,7 +107,8 @@ def _reason(
     """Why a shot is made again, when that is not plain from its state."""
     if force is not None and force.applied_to is None:
         return f"forced (--force, run #{force.run_id})"
-    source = storyboard.shot(shot_id).remix
+    depends_on = storyboard.shot(shot_id).depends_on
+    source = depends_on[0] if depends_on else None
     if source is None or gen.record is not None:
         return None
     if gen.fingerprint is None:

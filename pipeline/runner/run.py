@@ -79,8 +79,9 @@ async def run_async(
                 note = rebuild_ledger(ledger, state, out, manifest, run_id)
                 if note:
                     notes.append(note)
-            forced = [s for s in order if options.force_all or s in options.force]
-            forced += [s for s in options.force if s not in forced]
+            force = storyboard.expand(options.force)  # a shot's takes and variants, all
+            forced = [s for s in order if options.force_all or s in force]
+            forced += [s for s in force if s not in forced]
             planned = planned_shots(
                 storyboard, requests, ledger, state, prices=options.prices, forcing=forced
             )
@@ -133,6 +134,8 @@ async def run_async(
                 others=others,
                 order=storyboard.shot_ids,
                 notes=tuple(notes),
+                variants=storyboard.variants,
+                picks=storyboard.picks,
             )
             manifest_path = write_manifest(result, storyboard_seed=storyboard.seed)
             report = write_report(result)
