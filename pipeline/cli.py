@@ -175,10 +175,10 @@ def main() -> None:
 @state_option
 @click.option(
     "--concurrency",
-    type=click.IntRange(1, 64),
+    type=click.IntRange(1, 1024),
     default=4,
     show_default=True,
-    help="Shots in flight at once.",
+    help="Tasks in flight at once (a provider's own `concurrency` may allow fewer).",
 )
 @click.option(
     "--only",
@@ -256,6 +256,7 @@ def run(
         status_grace=status_grace,
         argv=tuple(sys.argv),
         gateway=embedded_emulator(job_seconds=job_seconds, specs=registry),
+        on_limits=lambda limits: click.echo(limits.text, err=True),
     )
     order = checked.order
     display = PlainDisplay(order) if as_json else display_for(order)

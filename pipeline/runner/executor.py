@@ -20,6 +20,12 @@ it left makes the shot `unknown` (see `vidpipe.retry`). Downloads that fail afte
 finished keep the task: the next run downloads with no create. Shots with identical requests
 (one fingerprint) share one task: they run one after another, so the second finds the
 first's file. Writes to the ledger are durable before the next remote call.
+
+A shot holds a place under the run's `--concurrency` and one under its provider's limit
+from its create to its download (`vidpipe.inflight`); waiting shots get places along the
+critical path (`dag.priorities`). A create answered 429 gives both places back, lowers the
+provider's limit (AIMD), waits what the gateway asked (or backs off) and is sent again: a
+429 says the task was not taken, and it never fails the shot before the poll deadline.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from typing import Any
 import attrs
 
 from ..adapters import Adapter, TaskSnapshot, make_adapter
+from ..dag import priorities
 from ..errors import (
     ContentExpired,
     PollTimeout,
@@ -45,14 +52,16 @@ from ..errors import (
     UnmappedStatus,
     WriteError,
 )
-from ..events import EventSink, ShotEvent
+from ..events import EventSink, LimitsEvent, ShotEvent
 from ..fingerprint import sha256_file
+from ..inflight import InFlight
 from ..ledger import ForceRecord, Ledger, ShotRecord
 from ..manifest import ShotResult
 from ..model import Storyboard
 from ..outdir import OutDir
 from ..polling import poll
 from ..requests import CreateRequest
+from ..retry import RetryPolicies, backoff_seconds, is_busy, is_testing
 from ..statedir import StateDir
 from ..states import ShotState
 from ..transport import Connection, on_send
@@ -71,6 +80,39 @@ class _Done(Exception):
     def __init__(self, result: ShotResult) -> None:
         self.result = result
         super().__init__(result.error or result.status)
+
+
+class _Places:
+    """One shot's places under the run's cap and its provider's limit, given back and taken
+    again around a create the gateway was too busy for."""
+
+    def __init__(self, run: InFlight, provider: InFlight, priority: tuple[int, ...]) -> None:
+        self.run = run
+        self.provider = provider
+        self.priority = priority
+        self.holding = False
+
+    async def take(self) -> None:
+        await self.provider.acquire(self.priority)
+        try:
+            await self.run.acquire(self.priority)
+        except BaseException:
+            self.provider.release()
+            raise
+        self.holding = True
+
+    def give_back(self) -> None:
+        if self.holding:
+            self.holding = False
+            self.run.release()
+            self.provider.release()
+
+    async def __aenter__(self) -> _Places:
+        await self.take()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.give_back()
 
 
 @attrs.frozen
@@ -97,29 +139,42 @@ class Executor:
     results: dict[str, asyncio.Future[ShotResult]] = attrs.Factory(dict)
     # Each shot's fingerprint, once known (a remix's needs its source's task).
     prints: dict[str, str] = attrs.Factory(dict)
-    slots: asyncio.Semaphore = attrs.field(init=False)
-    provider_slots: dict[str, asyncio.Semaphore] = attrs.Factory(dict)
+    slots: InFlight = attrs.field(init=False)
+    provider_slots: dict[str, InFlight] = attrs.Factory(dict)
+    places: dict[str, _Places] = attrs.Factory(dict)
+    priority: dict[str, tuple[int, int, int]] = attrs.field(init=False)
     adapters: dict[str, Adapter] = attrs.Factory(dict)
     fingerprint_locks: dict[str, asyncio.Lock] = attrs.Factory(dict)
     known_tasks: set[str] = attrs.field(init=False)
     legacy: dict[str, str] = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
-        self.slots = asyncio.Semaphore(max(1, self.options.concurrency))
+        self.slots = InFlight(max(1, self.options.concurrency))
         for name, provider in self.storyboard.providers.items():
-            self.provider_slots[name] = asyncio.Semaphore(max(1, provider.concurrency))
+            self.provider_slots[name] = InFlight(provider.concurrency, adaptive=True)
+        self.priority = priorities(self.storyboard)
         self.known_tasks = self.ledger.known_task_ids()
         self.legacy = fingerprints(self.storyboard, self.requests)
 
     def emit(self, shot_id: str, phase: ShotState, **kw: Any) -> None:
         self.on_event(ShotEvent(shot_id, phase, **kw))
 
+    def limits(self, providers: set[str]) -> LimitsEvent:
+        """The run's effective limits on tasks in flight, for `providers`."""
+        return LimitsEvent(
+            concurrency=max(1, self.options.concurrency),
+            providers=tuple((name, self.provider_slots[name].limit) for name in sorted(providers)),
+        )
+
     def adapter(self, shot_id: str) -> Adapter:
         req = self.requests[shot_id]
         provider = self.storyboard.shot(shot_id).provider
         key = f"{provider}/{req.spec.name}"
         if key not in self.adapters:
-            self.adapters[key] = make_adapter(req.spec, self.conns[provider])
+            # A create answered 429 comes back here, to be paced with the provider's limit.
+            self.adapters[key] = make_adapter(
+                req.spec, self.conns[provider], retry_busy_creates=False
+            )
         return self.adapters[key]
 
     def result(self, shot_id: str, status: ShotState, **kw: Any) -> ShotResult:
@@ -172,8 +227,20 @@ class Executor:
         # Shots whose requests are identical share one fingerprint, hence one task and one
         # file: the second waits for the first and then finds its file in the cache.
         same_request = self.fingerprint_locks.setdefault(fp, asyncio.Lock())
-        async with same_request, self.slots, self.provider_slots[provider]:
-            return await self._shot(shot_id, fp, source_task)
+        places = _Places(self.slots, self.provider_slots[provider], self.priority[shot_id])
+        self.places[shot_id] = places
+        async with same_request, places:
+            result = await self._shot(shot_id, fp, source_task)
+            # Said before the places are given back, so a remix waiting on this shot asks
+            # for them along with the shots that have not started.
+            self.publish(shot_id, result)
+            return result
+
+    def publish(self, shot_id: str, result: ShotResult) -> None:
+        """Make `result` the shot's (once) for the shots that wait on it."""
+        future = self.results.get(shot_id)
+        if future is not None and not future.done():
+            future.set_result(result)
 
     def forced(self, shot_id: str) -> bool:
         """Whether a recorded force still has to set this shot's generation aside."""
@@ -315,8 +382,7 @@ class Executor:
         self.emit(shot_id, ShotState.SUBMITTING)
         sent_at = time.time()
         try:
-            with on_send(lambda: self.ledger.record_sent(fp)):
-                snapshot = await adapter.create(req, remix_task_id=source_task)
+            snapshot = await self.send_create(shot_id, fp, adapter, source_task)
         except UnknownCreate as exc:
             self.ledger.record_unknown(fp, str(exc))
             return await self.recover(shot_id, fp, adapter, str(exc), sent_at, source_task)
@@ -329,6 +395,54 @@ class Executor:
         self.known_tasks.add(snapshot.task_id)
         self.emit(shot_id, ShotState.QUEUED, task_id=snapshot.task_id, progress=snapshot.progress)
         return _Task(snapshot.task_id, time.time())
+
+    async def send_create(
+        self, shot_id: str, fp: str, adapter: Adapter, source_task: str | None
+    ) -> TaskSnapshot:
+        """Send the create until the gateway takes it or refuses it. A 429 (the task was not
+        taken) lowers the provider's limit, gives this shot's places back for the wait the
+        gateway asked for (else a backoff), and sends it again, up to the poll deadline."""
+        req = self.requests[shot_id]
+        places = self.places[shot_id]
+        limit = places.provider
+        policy = RetryPolicies().submit
+        first = time.monotonic()
+        skipped = 0.0  # waits testing mode did not sleep: they count all the same
+        busy = 0
+        while True:
+            epoch = limit.epoch
+            try:
+                with on_send(lambda: self.ledger.record_sent(fp)):
+                    snapshot = await adapter.create(req, remix_task_id=source_task)
+            except ProviderError as exc:
+                if not is_busy(exc):
+                    raise
+                busy += 1
+                waited = time.monotonic() + skipped - first
+                if waited >= self.options.poll_deadline:
+                    raise ProviderError(
+                        f"{exc}: the gateway answered every create 429 (busy) for"
+                        f" {waited:.0f} s ({busy} times)",
+                        shot=shot_id,
+                    ) from exc
+                limit.busy(epoch)
+                wait = backoff_seconds(exc, policy, busy)
+                shown = "" if limit.limit is None else f"; {limit.limit} in flight for now"
+                self.emit(
+                    shot_id,
+                    ShotState.PENDING,
+                    message=f"the gateway is busy (429){shown}: sending again in {wait:.1f} s",
+                )
+                places.give_back()
+                if is_testing():
+                    skipped += wait
+                else:
+                    await asyncio.sleep(wait)
+                await places.take()
+                self.emit(shot_id, ShotState.SUBMITTING)
+                continue
+            limit.taken()
+            return snapshot
 
     async def recover(
         self,

@@ -100,6 +100,8 @@ async def run_async(
                     forces=ledger.open_forces(storyboard.name),
                     results=futures,
                 )
+                if options.on_limits is not None:
+                    options.on_limits(executor.limits(names))
                 await _run_shots(executor, order)
             ran = {s: executor.results[s].result() for s in storyboard.shot_ids if s in selected}
             others = last_known(storyboard, requests, ran, ledger, state, out)
@@ -148,8 +150,9 @@ async def _run_shots(executor: Executor, order: list[str]) -> None:
             except Exception as again:  # the ledger itself failed
                 message = f"unexpected error: {type(exc).__name__}: {exc}; then: {again}"
                 result = executor.result(shot_id, ShotState.FAILED, error=message)
-        executor.results[shot_id].set_result(result)
+        executor.publish(shot_id, result)
 
+    # Started along the critical path: the first places go to the longest chains.
     async with asyncio.TaskGroup() as group:
-        for shot_id in order:
+        for shot_id in sorted(order, key=executor.priority.__getitem__):
             group.create_task(one(shot_id), name=f"shot {shot_id}")
