@@ -177,11 +177,8 @@ def test_the_run_states_its_limits_and_a_provider_has_none_unless_its_block_says
 
 def test_the_cli_prints_the_limits_in_one_line(tmp_path: Path) -> None:
     path = board(tmp_path, 1, ", concurrency: 2")
-    result = CliRunner().invoke(
-        main,
-        ["run", str(path), "--out", str(tmp_path / "out"), "--concurrency", "8"]
-        + ["--job-seconds", "0"],
-    )
+    argv = ["run", str(path), "--out", str(tmp_path / "out"), "--concurrency", "8"]
+    result = CliRunner().invoke(main, [*argv, "--job-seconds", "0"])
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stderr.splitlines() if line.startswith("limits:")]
     assert lines == ["limits: 8 tasks in flight (--concurrency); per provider: gw: 2"]
