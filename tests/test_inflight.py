@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -220,3 +221,27 @@ def test_a_remix_is_sent_as_soon_as_its_source_is_ready(tmp_path: Path) -> None:
     assert run(path, options, on_event=events.append).ok
     sent = [e.shot_id for e in events if e.phase == ShotState.SUBMITTING]
     assert sent == ["source", "remixed", "free0", "free1", "free2"]
+
+
+def test_polling_is_told_how_long_the_models_tasks_took_in_earlier_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import vidpipe.runner.executor as executor_module
+
+    told: list[tuple[float | None, bool]] = []
+    real_poll = executor_module.poll
+
+    async def spying(*args: Any, **kw: Any) -> Any:
+        told.append((kw["expected_s"], kw["initial"] is not None))
+        return await real_poll(*args, **kw)
+
+    monkeypatch.setattr(executor_module, "poll", spying)
+    gateway = embedded_emulator(job_seconds=0.2)
+    path = board(tmp_path, 1)
+    state = tmp_path / "state"
+    assert run(path, RunOptions(out_dir=tmp_path / "out", state_dir=state, gateway=gateway)).ok
+    assert told == [(None, True)]  # nothing known yet; the create's answer times the first read
+    path.write_text(path.read_text().replace("shot 0", "another shot"))
+    assert run(path, RunOptions(out_dir=tmp_path / "out", state_dir=state, gateway=gateway)).ok
+    expected, _ = told[1]
+    assert expected is not None and 0.2 <= expected < 5

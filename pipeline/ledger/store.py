@@ -630,6 +630,20 @@ class Ledger:
         )
         return [self._record(ShotRecord, r) for r in rows]
 
+    def durations(self, api: str, model: str, limit: int = 20) -> list[float]:
+        """Seconds from creation to success of this model's most recent tasks on `api`
+        (up to `limit`, newest first): what polling expects of its next task."""
+        rows = self._read(
+            "SELECT events.at - shots.task_at AS took FROM events"
+            " JOIN shots ON shots.fingerprint = events.fingerprint"
+            " AND shots.task_id = events.task_id"
+            " WHERE shots.api = ? AND shots.model = ? AND events.kind = 'status'"
+            " AND events.status = 'succeeded' AND shots.task_at IS NOT NULL"
+            " AND events.at > shots.task_at ORDER BY events.id DESC LIMIT ?",
+            (api, model, limit),
+        )
+        return [float(r["took"]) for r in rows]
+
     def events(self, fingerprint: str) -> list[EventRecord]:
         """The audit log of one fingerprint, oldest first (it outlives ``forget``)."""
         rows = self._read("SELECT * FROM events WHERE fingerprint = ? ORDER BY id", (fingerprint,))

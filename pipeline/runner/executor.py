@@ -31,6 +31,7 @@ provider's limit (AIMD), waits what the gateway asked (or backs off) and is sent
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -122,6 +123,8 @@ class _Task:
     task_id: str
     created_at: float
     downloaded_before: bool = False
+    # The create's answer, for a task created just now (polling times its first read).
+    created: TaskSnapshot | None = None
 
 
 @attrs.define
@@ -142,6 +145,8 @@ class Executor:
     slots: InFlight = attrs.field(init=False)
     provider_slots: dict[str, InFlight] = attrs.Factory(dict)
     places: dict[str, _Places] = attrs.Factory(dict)
+    # Seconds from creation to success of each (api, model)'s latest tasks, newest first.
+    durations: dict[tuple[str, str], list[float]] = attrs.Factory(dict)
     priority: dict[str, tuple[int, int, int]] = attrs.field(init=False)
     adapters: dict[str, Adapter] = attrs.Factory(dict)
     fingerprint_locks: dict[str, asyncio.Lock] = attrs.Factory(dict)
@@ -394,7 +399,7 @@ class Executor:
         self.ledger.record_task(fp, snapshot.task_id, snapshot.raw_status)
         self.known_tasks.add(snapshot.task_id)
         self.emit(shot_id, ShotState.QUEUED, task_id=snapshot.task_id, progress=snapshot.progress)
-        return _Task(snapshot.task_id, time.time())
+        return _Task(snapshot.task_id, time.time(), created=snapshot)
 
     async def send_create(
         self, shot_id: str, fp: str, adapter: Adapter, source_task: str | None
@@ -493,8 +498,9 @@ class Executor:
             )
             self.emit(shot_id, phase, progress=snap.progress, task_id=task.task_id, message=note)
 
+        req = self.requests[shot_id]
         try:
-            return await poll(
+            snapshot = await poll(
                 adapter,
                 task.task_id,
                 deadline_s=self.options.poll_deadline,
@@ -502,7 +508,12 @@ class Executor:
                 clock=time.time,
                 on_update=update,
                 status_grace_s=self.options.status_grace,
+                initial=task.created,
+                expected_s=self.expected_seconds(req.spec.api, req.model),
             )
+            if task.created is not None:
+                self.took(req.spec.api, req.model, time.time() - task.created_at)
+            return snapshot
         except UnmappedStatus as exc:
             spec = adapter.spec
             raise self.ended(
@@ -535,6 +546,21 @@ class Executor:
                 f"{exc}; the task is kept: rerun to resume task {task.task_id}",
                 task_id=task.task_id,
             ) from exc
+
+    def expected_seconds(self, api: str, model: str) -> float | None:
+        """How long this model's tasks take, from creation to success: the median of the
+        latest ones, from earlier runs (the ledger) and this one."""
+        key = (api, model)
+        if key not in self.durations:
+            self.durations[key] = self.ledger.durations(api, model)
+        known = self.durations[key]
+        return statistics.median(known) if known else None
+
+    def took(self, api: str, model: str, seconds: float) -> None:
+        """A task of this model took `seconds` to succeed; the latest count most."""
+        known = self.durations.setdefault((api, model), [])
+        known.insert(0, seconds)
+        del known[20:]
 
     async def download(
         self,
