@@ -227,9 +227,9 @@ def test_polling_is_told_how_long_the_models_tasks_took_in_earlier_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import vidpipe.runner.executor as executor_module
+    from vidpipe.polling import poll as real_poll
 
     told: list[tuple[float | None, bool]] = []
-    real_poll = executor_module.poll
 
     async def spying(*args: Any, **kw: Any) -> Any:
         told.append((kw["expected_s"], kw["initial"] is not None))

@@ -57,6 +57,7 @@ class Ledger:
         self._path = path
         self._clock = clock
         self._lock = threading.RLock()
+        self._batching = False
 
     # -- opening and closing ---------------------------------------------------------------
 
@@ -131,14 +132,54 @@ class Ledger:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, committed (and fsynced) before the block's caller returns."""
+        """One write transaction, committed (and fsynced) before the block's caller returns;
+        inside `batch`, a savepoint of the batch's transaction."""
         with self._lock:
             conn = self._connection()
+            if self._batching:
+                try:
+                    conn.execute("SAVEPOINT one_write")
+                    yield conn
+                    conn.execute("RELEASE one_write")
+                except BaseException as exc:
+                    conn.execute("ROLLBACK TO one_write")
+                    conn.execute("RELEASE one_write")
+                    if isinstance(exc, sqlite3.Error):
+                        raise StateError(f"ledger {self._path}: {exc}") from exc
+                    raise
+                return
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 yield conn
                 conn.execute("COMMIT")
             except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StateError(f"ledger {self._path}: {exc}") from exc
+                raise
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Writes in the block share one transaction, committed (one fsync) when it ends.
+
+        Each write still succeeds or fails on its own (a savepoint); nothing in the block
+        is durable before the block ends, so the caller waits for that before it acts on
+        any of them (`LedgerWriter` does).
+        """
+        with self._lock:
+            conn = self._connection()
+            if self._batching:
+                yield
+                return
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                self._batching = True
+                yield
+                self._batching = False
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                self._batching = False
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):

@@ -56,7 +56,7 @@ from ..errors import (
 from ..events import EventSink, LimitsEvent, ShotEvent
 from ..fingerprint import sha256_file
 from ..inflight import InFlight
-from ..ledger import ForceRecord, Ledger, ShotRecord
+from ..ledger import ForceRecord, Ledger, LedgerWriter, ShotRecord
 from ..manifest import ShotResult
 from ..model import Storyboard
 from ..outdir import OutDir
@@ -138,6 +138,7 @@ class Executor:
     conns: Mapping[str, Connection]
     on_event: EventSink
     run_id: int
+    writer: LedgerWriter
     forces: dict[str, ForceRecord] = attrs.Factory(dict)
     results: dict[str, asyncio.Future[ShotResult]] = attrs.Factory(dict)
     # Each shot's fingerprint, once known (a remix's needs its source's task).
@@ -375,7 +376,8 @@ class Executor:
         self, shot_id: str, fp: str, adapter: Adapter, source_task: str | None
     ) -> _Task:
         req = self.requests[shot_id]
-        self.ledger.record_intent(
+        await self.writer.write(  # durable before the create is sent
+            self.ledger.record_intent,
             run_id=self.run_id,
             shot_id=shot_id,
             fingerprint=fp,
@@ -396,7 +398,7 @@ class Executor:
             message = f"{exc}; the provider did not take this create: a rerun sends it again"
             self.ledger.record_failure(fp, message)
             raise self.ended(shot_id, ShotState.FAILED, message) from exc
-        self.ledger.record_task(fp, snapshot.task_id, snapshot.raw_status)
+        await self.writer.write(self.ledger.record_task, fp, snapshot.task_id, snapshot.raw_status)
         self.known_tasks.add(snapshot.task_id)
         self.emit(shot_id, ShotState.QUEUED, task_id=snapshot.task_id, progress=snapshot.progress)
         return _Task(snapshot.task_id, time.time(), created=snapshot)
@@ -417,7 +419,8 @@ class Executor:
         while True:
             epoch = limit.epoch
             try:
-                with on_send(lambda: self.ledger.record_sent(fp)):
+                # The request leaves once the ledger has recorded (durably) that it does.
+                with on_send(lambda: self.writer.write(self.ledger.record_sent, fp)):
                     snapshot = await adapter.create(req, remix_task_id=source_task)
             except ProviderError as exc:
                 if not is_busy(exc):
@@ -487,9 +490,15 @@ class Executor:
         """Poll until the task finished; the deadline counts from the task's creation."""
         fp = self.prints[shot_id]
 
-        def update(snap: TaskSnapshot) -> None:
-            if not task.downloaded_before:
-                self.ledger.record_status(fp, snap.state, snap.progress, snap.raw_status)
+        written: list[str | None] = [None]
+
+        async def update(snap: TaskSnapshot) -> None:
+            # Progress lives in the events; the ledger records a change of state only.
+            if not task.downloaded_before and snap.state != written[0]:
+                written[0] = snap.state
+                await self.writer.write(
+                    self.ledger.record_status, fp, snap.state, snap.progress, snap.raw_status
+                )
             phase = ShotState.QUEUED if snap.state == "queued" else ShotState.RUNNING
             note = (
                 f"status {snap.unmapped!r} is not in the spec; still polling"
@@ -612,8 +621,13 @@ class Executor:
                 shot_id, ShotState.FAILED, f"{exc}; {kept}: rerun to resume it", task_id=task_id
             ) from exc
         timings["downloaded"] = timings["seconds"] = time.monotonic() - start
-        self.ledger.record_download(
-            fp, path=str(cached), sha256=digest, size=got.size, timings=timings
+        await self.writer.write(
+            self.ledger.record_download,
+            fp,
+            path=str(cached),
+            sha256=digest,
+            size=got.size,
+            timings=timings,
         )
         return self.place(shot_id, cached, digest, task_id), digest, got.size
 

@@ -18,6 +18,7 @@ import attrs
 from ..errors import InputError
 from ..events import EventSink, ignore
 from ..history import run_summary
+from ..ledger import LedgerWriter
 from ..manifest import RunResult, ShotResult, write_manifest, write_report
 from ..model import Storyboard
 from ..outdir import OutDir
@@ -80,6 +81,7 @@ async def run_async(
             forced = [s for s in order if options.force_all or s in options.force]
             forced += [s for s in options.force if s not in forced]
             ledger.request_forces(storyboard.name, run_id, forced)
+            writer = LedgerWriter(ledger)
             async with connections(
                 storyboard,
                 names,
@@ -97,12 +99,16 @@ async def run_async(
                     conns,
                     on_event,
                     run_id,
+                    writer,
                     forces=ledger.open_forces(storyboard.name),
                     results=futures,
                 )
                 if options.on_limits is not None:
                     options.on_limits(executor.limits(names))
-                await _run_shots(executor, order)
+                try:
+                    await _run_shots(executor, order)
+                finally:
+                    await writer.close()
             ran = {s: executor.results[s].result() for s in storyboard.shot_ids if s in selected}
             others = last_known(storyboard, requests, ran, ledger, state, out)
             previous = manifest.get("final") if manifest else None
