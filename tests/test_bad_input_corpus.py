@@ -690,7 +690,7 @@ CASES: dict[str, Case] = {
     "only-and-force-unknown-shots": Case(
         (
             (None, "--only: no shot 'finnale' (did you mean 'finale'?)"),
-            (None, "--force: no shot 'estblish'"),
+            (None, "--force: no shot 'estblish' (did you mean 'establish'?)"),
         ),
         args=("--only", "finnale", "--force", "estblish"),
     ),

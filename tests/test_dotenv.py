@@ -37,7 +37,7 @@ def test_a_key_from_dotenv_is_used_and_never_written_anywhere(tmp_path: Path) ->
 
 def test_the_process_environment_wins_over_dotenv(tmp_path: Path) -> None:
     board = tiny(tmp_path, BOARD)
-    (tmp_path / ".env").write_text("FREE_URL=https://dotenv.example/v1\nFREE_KEY='from the file'\n")
+    (tmp_path / ".env").write_text("FREE_URL=https://dotenv.example/v1\nFREE_KEY='from-the-file'\n")
 
     def base_url(env: dict[str, str]) -> str:
         result = vidpipe("plan", board, "--json", env=env)

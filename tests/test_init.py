@@ -36,7 +36,7 @@ def test_init_writes_a_project_that_validates_and_runs(
     # What it says to run next works, from the folder it names.
     monkeypatch.chdir(folder)
     checked = vidpipe("validate", "storyboard.yaml")
-    assert checked.stdout == "storyboard.yaml: ok (3 shots, 1 providers)\n", checked.output
+    assert checked.stdout == "storyboard.yaml: ok (3 shots, 1 provider)\n", checked.output
     plan = json.loads(vidpipe("plan", "storyboard.yaml", "--json").stdout)
     # The template renders with its filters (sentence, oxford, the seeded random).
     assert plan["shots"]["opening"]["prompt"].startswith(

@@ -15,8 +15,8 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
 def _section(title: str) -> str:
     start = README.index(f"\n## {title}\n")
-    end = README.find("\n## ", start + 1)
-    return README[start : end if end != -1 else None]
+    following = re.compile(r"\n##+ ").search(README, start + 1)  # the next heading, any depth
+    return README[start : following.start() if following else None]
 
 
 def _table_rows(text: str) -> list[list[str]]:

@@ -12,7 +12,7 @@ def test_status_prints_a_header_row(tmp_path: Path) -> None:
     before = vidpipe("status", board)
     assert before.exit_code == 0, before.output
     header, *rows = before.stdout.splitlines()
-    columns = ["SHOT", "STATE", "FINGERPRINT", "TASK", "TASK STATUS", "PROGRESS", "ERROR"]
+    columns = ["SHOT", "STATE", "FINGERPRINT", "TASK", "TASK STATUS", "PROGRESS", "NOTE"]
     assert [c.strip() for c in header.split("  ") if c] == columns
     assert [r.split()[:2] for r in rows] == [["one", "new"], ["two", "new"], ["three", "new"]]
     assert run_tiny(board).exit_code == 0
