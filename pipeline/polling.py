@@ -90,12 +90,15 @@ def predicted_end(
     first_sample: _Sample | None,
     created_at: float | None = None,
     expected_end: float | None = None,
+    overshoot: float = 0.0,
 ) -> float | None:
-    """When the task should finish (clock time), or None without a signal.
+    """When to read for the task to have finished (clock time), or None without a signal.
 
     From the progress rate since `first_sample` (the first read that showed progress),
-    else since `created_at` (progress counted from 0 at the creation), else
-    `expected_end` (earlier runs) while it is still ahead.
+    else since `created_at` (progress counted from 0 at the creation), `overshoot` (a
+    fraction of the time left) past that estimate; else `expected_end` (earlier runs)
+    while it is still ahead. Earlier runs' durations were seen by reads that came when
+    predicted, so they get no overshoot: it would grow with every run.
     """
     progress = snapshot.progress
     if progress is not None and 0 < progress < 100:
@@ -104,7 +107,7 @@ def predicted_end(
             anchor = _Sample(created_at, 0) if created_at is not None else None
         if anchor is not None and anchor.at < now and anchor.progress < progress:
             rate = (progress - anchor.progress) / (now - anchor.at)
-            return now + (100 - progress) / rate
+            return now + (100 - progress) / rate * (1.0 + overshoot)
     if expected_end is not None and expected_end > now:
         return expected_end
     return None
@@ -129,9 +132,10 @@ def next_interval(
         first_sample=first_sample,
         created_at=created_at,
         expected_end=expected_end,
+        overshoot=settings.overshoot,
     )
     if end is not None:
-        wanted = (end - now) * (1.0 + settings.overshoot)
+        wanted = end - now
     elif hint is not None:
         wanted = hint
     else:

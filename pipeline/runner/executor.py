@@ -31,7 +31,6 @@ provider's limit (AIMD), waits what the gateway asked (or backs off) and is sent
 from __future__ import annotations
 
 import asyncio
-import statistics
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -557,13 +556,15 @@ class Executor:
             ) from exc
 
     def expected_seconds(self, api: str, model: str) -> float | None:
-        """How long this model's tasks take, from creation to success: the median of the
-        latest ones, from earlier runs (the ledger) and this one."""
+        """How long this model's tasks take, from creation to success: the lower quartile
+        of the latest ones, from earlier runs (the ledger) and this one. Each was seen by a
+        read that came after the task finished, so the low end is the closest; a read that
+        comes early costs one read and then follows the task's progress."""
         key = (api, model)
         if key not in self.durations:
             self.durations[key] = self.ledger.durations(api, model)
-        known = self.durations[key]
-        return statistics.median(known) if known else None
+        known = sorted(self.durations[key])
+        return known[len(known) // 4] if known else None
 
     def took(self, api: str, model: str, seconds: float) -> None:
         """A task of this model took `seconds` to succeed; the latest count most."""
