@@ -17,6 +17,7 @@ from vidpipe.dag import priorities
 from vidpipe.emulator import EmulatorConfig, running_server
 from vidpipe.events import LimitsEvent, ShotEvent
 from vidpipe.inflight import InFlight
+from vidpipe.ledger import Ledger
 from vidpipe.loading import loads
 from vidpipe.runner import RunOptions
 from vidpipe.states import ShotState
@@ -203,6 +204,10 @@ def test_429s_for_too_many_tasks_in_flight_lower_the_limit_and_fail_no_shot(
     assert len(busy) == stats["faults"]["in-flight"]
     # The limit came down from six tasks in flight (no limit of its own) to what was let in.
     assert any("; 3 in flight for now" in e.message for e in busy)
+    # Each 429 was recorded as not taken: a run stopped while waiting sends it again.
+    with Ledger.open(tmp_path / ".vidpipe") as ledger:
+        kinds = [e.kind for s in result.shots.values() for e in ledger.events(s.fingerprint or "")]
+    assert kinds.count("not_taken") == len(busy)
 
 
 def test_a_remix_is_sent_as_soon_as_its_source_is_ready(tmp_path: Path) -> None:

@@ -725,3 +725,16 @@ def test_durations_are_the_models_creation_to_success_times_newest_first(
     led.record_task(fp("four"), "task-four", "queued")
     led.record_failure(fp("four"), "moderation")
     assert len(led.durations("anyfast", "sora-2")) == 3
+
+
+def test_a_create_answered_429_counts_as_never_sent(led: Ledger, run_id: int) -> None:
+    intent(led, run_id)
+    led.record_sent(FP)
+    led.record_not_taken(FP)
+    record = led.lookup(FP)
+    assert record is not None and record.state == ShotState.SUBMITTING and not record.sent
+    intent(led, run_id)  # a later run may send it: nothing was taken
+    assert [e.kind for e in led.events(FP)] == ["intent", "sent", "not_taken", "intent"]
+    led.record_task(FP, "task-1", "queued")
+    with pytest.raises(StateError, match="record_not_taken is not allowed"):
+        led.record_not_taken(FP)

@@ -383,6 +383,14 @@ class Ledger:
             self._update(conn, row, {"sent_at": self._clock()}, "sent", None)
             return True
 
+    def record_not_taken(self, fingerprint: str) -> None:
+        """Record that the provider answered the create 429: it did not take it, so the
+        request counts as never sent (a run that stops now leaves it to be sent again)."""
+        with self._write() as conn:
+            row = _fetch_shot(conn, fingerprint)
+            check_state(row, fingerprint, "record_not_taken")
+            self._update(conn, row, {"sent_at": None}, "not_taken", None)
+
     def record_task(self, fingerprint: str, task_id: str, status: str) -> None:
         """Record the task id the provider gave (state ``running``). Call it right away."""
         with self._write() as conn:

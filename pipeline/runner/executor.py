@@ -432,6 +432,9 @@ class Executor:
                         f" {waited:.0f} s ({busy} times)",
                         shot=shot_id,
                     ) from exc
+                # A 429 says the task was not taken: should this run stop while it waits,
+                # the next one sends the create again.
+                await self.writer.write(self.ledger.record_not_taken, fp)
                 limit.busy(epoch)
                 wait = backoff_seconds(exc, policy, busy)
                 shown = "" if limit.limit is None else f"; {limit.limit} in flight for now"
