@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..assemble import concat
 from ..errors import InputError
 from ..fingerprint import sha256_file
 from ..manifest import FinalResult, ShotResult
@@ -54,6 +53,10 @@ def final_cut(
         return kept
     files = [shots[s].file for s in final.concat]
     try:
+        # PyAV and numpy are loaded only when a cut is made: a run without one saves
+        # their memory.
+        from ..assemble import concat
+
         cut = concat([f for f in files if f is not None], target)
     except InputError as exc:
         target.unlink(missing_ok=True)
