@@ -142,8 +142,8 @@ class Executor:
     results: dict[str, asyncio.Future[ShotResult]] = attrs.Factory(dict)
     # Each shot's fingerprint, once known (a remix's needs its source's task).
     prints: dict[str, str] = attrs.Factory(dict)
-    slots: InFlight = attrs.field(init=False)
-    provider_slots: dict[str, InFlight] = attrs.Factory(dict)
+    run_limit: InFlight = attrs.field(init=False)
+    provider_limits: dict[str, InFlight] = attrs.Factory(dict)
     places: dict[str, _Places] = attrs.Factory(dict)
     # Seconds from creation to success of each (api, model)'s latest tasks, newest first.
     durations: dict[tuple[str, str], list[float]] = attrs.Factory(dict)
@@ -154,9 +154,9 @@ class Executor:
     legacy: dict[str, str] = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
-        self.slots = InFlight(max(1, self.options.concurrency))
+        self.run_limit = InFlight(max(1, self.options.concurrency))
         for name, provider in self.storyboard.providers.items():
-            self.provider_slots[name] = InFlight(provider.concurrency, adaptive=True)
+            self.provider_limits[name] = InFlight(provider.concurrency, adaptive=True)
         self.priority = priorities(self.storyboard)
         self.known_tasks = self.ledger.known_task_ids()
         self.legacy = fingerprints(self.storyboard, self.requests)
@@ -168,7 +168,7 @@ class Executor:
         """The run's effective limits on tasks in flight, for `providers`."""
         return LimitsEvent(
             concurrency=max(1, self.options.concurrency),
-            providers=tuple((name, self.provider_slots[name].limit) for name in sorted(providers)),
+            providers=tuple((name, self.provider_limits[name].limit) for name in sorted(providers)),
         )
 
     def adapter(self, shot_id: str) -> Adapter:
@@ -232,7 +232,7 @@ class Executor:
         # Shots whose requests are identical share one fingerprint, hence one task and one
         # file: the second waits for the first and then finds its file in the cache.
         same_request = self.fingerprint_locks.setdefault(fp, asyncio.Lock())
-        places = _Places(self.slots, self.provider_slots[provider], self.priority[shot_id])
+        places = _Places(self.run_limit, self.provider_limits[provider], self.priority[shot_id])
         self.places[shot_id] = places
         async with same_request, places:
             result = await self._shot(shot_id, fp, source_task)
