@@ -313,7 +313,10 @@ def test_the_report_shows_every_video(example: ExampleRun) -> None:
 
 def test_progress_goes_to_stderr_as_plain_lines(example: ExampleRun) -> None:
     assert "\x1b[" not in example.first.stderr
-    lines = [PLAIN_LINE.match(line) for line in example.first.stderr.splitlines()]
+    first, *rest = example.first.stderr.splitlines()
+    # The run states its limits first, in one line (no provider block sets its own).
+    assert first.startswith("limits: 4 tasks in flight (--concurrency); per provider: ")
+    lines = [PLAIN_LINE.match(line) for line in rest]
     assert all(lines), example.first.stderr
     for shot in EXPECTED:
         phases = [m.group(2) for m in lines if m and m.group(1) == shot]
