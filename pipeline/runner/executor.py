@@ -389,6 +389,7 @@ class Executor:
         sent_at = time.time()
         try:
             snapshot = await self.send_create(shot_id, fp, adapter, source_task)
+            answered = time.time()  # the task's clock starts here, not after the write below
         except UnknownCreate as exc:
             self.ledger.record_unknown(fp, str(exc))
             return await self.recover(shot_id, fp, adapter, str(exc), sent_at, source_task)
@@ -400,7 +401,7 @@ class Executor:
         await self.writer.write(self.ledger.record_task, fp, snapshot.task_id, snapshot.raw_status)
         self.known_tasks.add(snapshot.task_id)
         self.emit(shot_id, ShotState.QUEUED, task_id=snapshot.task_id, progress=snapshot.progress)
-        return _Task(snapshot.task_id, time.time(), created=snapshot)
+        return _Task(snapshot.task_id, answered, created=snapshot)
 
     async def send_create(
         self, shot_id: str, fp: str, adapter: Adapter, source_task: str | None
