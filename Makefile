@@ -12,7 +12,7 @@ help:
 	@echo "make demo   run the example storyboard on the embedded emulator"
 	@echo "make test   lint, type-check, check the specs against their documents, run the tests"
 	@echo "make regen  regenerate generated/ (and adapters/registry.py) from specs/"
-	@echo "make bench  run the benchmarks in bench/"
+	@echo "make bench  run the benchmarks in bench/ (BENCH=name runs one)"
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -62,8 +62,9 @@ regen: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m vidpipe.codegen --specs specs --out generated \
 		--registry pipeline/adapters/registry.py
 
+# make bench BENCH=polling runs the benchmarks whose name holds one of the words given.
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) out .vidpipe .pytest_cache .mypy_cache .ruff_cache

@@ -79,6 +79,11 @@ class EmulatorConfig:
     - `download_bytes_per_second`, when set, makes the content and CDN routes send videos
       no faster than that, in small chunks (crash tests use it to stop a run in the middle
       of a download).
+    - `max_in_flight`, when set, answers a create 429 ("too many tasks in flight", with
+      `retry_after_seconds`) while that many tasks are unfinished, as gateways that cap
+      tasks per key do; the task is not made.
+    - `shared_video` gives every task the one video of its size and length (rendered
+      once): benchmarks of thousands of tasks measure the clients, not the renderer.
     - `store_dir`, when set, keeps the tasks on disk so a new emulator (a new process)
       still knows them: `vidpipe run` points it into the state dir, so a resumed run can
       re-attach to, download and remix tasks an earlier run created.
@@ -108,6 +113,10 @@ class EmulatorConfig:
     )
     specs: SpecRegistry | None = attrs.field(default=None, eq=False, repr=False)
     store_dir: Path | None = None
+    max_in_flight: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.ge(1))
+    )
+    shared_video: bool = False
     download_bytes_per_second: float | None = attrs.field(
         default=None, validator=attrs.validators.optional(_positive)
     )

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from ..specs import Spec
 from .bodies import Body, read_body
 from .entries import Entry
-from .fault_answers import lost_answer
+from .fault_answers import lost_answer, too_many_in_flight
 from .faults import CREATE_KINDS, CREATED_KINDS, DropConnection
 from .fingerprints import canonical_fields, request_fingerprint
 from .handling import SpecRoute
@@ -98,6 +98,8 @@ async def _make_and_answer(route: SpecRoute, scope: str, make: Callable[[], Task
         early = await emu.disturb(fault, route.family)
         if early is not None:
             return early
+    if emu.too_busy():
+        return too_many_in_flight(route.family, emu.config, emu.stats)
     task = make()
     if fault is not None and after:
         if fault.kind == "reset":

@@ -10,7 +10,7 @@ from .faults import DropConnection, Fault
 from .stats import Stats
 from .wire.errors import error_response
 
-__all__ = ["denied", "disturb", "lost_answer", "proxy_page"]
+__all__ = ["denied", "disturb", "lost_answer", "proxy_page", "too_many_in_flight"]
 
 _PROXY_PAGE = (
     "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
@@ -38,6 +38,23 @@ def proxy_page(status: int) -> HTMLResponse:
     return HTMLResponse(page, status_code=status)
 
 
+def _retry_after(config: EmulatorConfig) -> dict[str, str]:
+    wait = config.retry_after_seconds
+    return {"Retry-After": str(max(0, int(-(-wait // 1)))), "retry-after-ms": str(int(wait * 1000))}
+
+
+def too_many_in_flight(family: str | None, config: EmulatorConfig, stats: Stats) -> Response:
+    """The 429 of a gateway that caps the tasks in flight (`max_in_flight`)."""
+    stats.fault("in-flight")
+    return error_response(
+        family,
+        429,
+        f"Too many tasks in flight: at most {config.max_in_flight} at once, retry later.",
+        code="too_many_tasks",
+        headers=_retry_after(config),
+    )
+
+
 async def disturb(
     fault: Fault | None, family: str | None, *, config: EmulatorConfig, stats: Stats
 ) -> Response | None:
@@ -54,17 +71,12 @@ async def disturb(
     if kind == "reset":
         raise DropConnection()
     if kind == "429":
-        wait = config.retry_after_seconds
-        headers = {
-            "Retry-After": str(max(0, int(-(-wait // 1)))),
-            "retry-after-ms": str(int(wait * 1000)),
-        }
         return error_response(
             family,
             429,
             "Rate limit reached, retry later.",
             code="rate_limit_exceeded",
-            headers=headers,
+            headers=_retry_after(config),
         )
     if kind == "500":
         return error_response(

@@ -118,6 +118,14 @@ class Emulator:
             sent=lambda size: self.stats.downloaded(route, size),
         )
 
+    def too_busy(self) -> bool:
+        """Whether a create must be refused: `max_in_flight` tasks are unfinished."""
+        cap = self.config.max_in_flight
+        if cap is None:
+            return False
+        now = self.now()
+        return sum(1 for task in self.store.all() if task.finish_at > now) >= cap
+
     def new_task(
         self,
         spec: Spec,
@@ -146,17 +154,20 @@ class Emulator:
         ignored = {"model"}
         if source is not None and "remix" in spec.fields:
             ignored.add(spec.fields["remix"].field)
+        shared = self.config.shared_video
         job = RenderJob(
             model=model,
-            prompt=want.prompt,
-            seed=want.seed,
+            prompt="one video for every task" if shared else want.prompt,
+            seed=0 if shared else want.seed,
             width=want.width,
             height=want.height,
             seconds=want.seconds,
             fps=want.fps,
             reference_image=want.reference_image,
-            source=source.job if source is not None else None,
-            extra=dict(extra)
+            source=source.job if source is not None and not shared else None,
+            extra={}
+            if shared
+            else dict(extra)
             if extra is not None
             else canonical_fields({k: v for k, v in fields.items() if k not in ignored}),
         )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .editing import Cue
+if TYPE_CHECKING:
+    from .editing import Cue
 
 __all__ = ["CAPTION_FORMATS", "captions_text", "write_captions"]
 

@@ -209,10 +209,10 @@ def main() -> None:
 @state_option
 @click.option(
     "--concurrency",
-    type=click.IntRange(1, 64),
+    type=click.IntRange(1, 1024),
     default=4,
     show_default=True,
-    help="Shots in flight at once.",
+    help="Tasks in flight at once (a provider's own `concurrency` may allow fewer).",
 )
 @click.option(
     "--only",
@@ -311,6 +311,7 @@ def run(
         budget=budget,
         allow_unpriced=allow_unpriced,
         prices=prices,
+        on_limits=lambda limits: click.echo(limits.text, err=True),
     )
     order = checked.order
     display = PlainDisplay(order) if as_json else display_for(order)

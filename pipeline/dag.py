@@ -2,7 +2,8 @@
 
 A shot that remixes another needs that shot's video first, so remix edges form a DAG.
 `plan_order` groups shots into levels: every shot in a level depends only on shots in
-earlier levels, so a level can run concurrently.
+earlier levels, so a level can run concurrently. `priorities` orders submissions along the
+critical path: the shot with the longest chain of shots waiting on it goes first.
 """
 
 from __future__ import annotations
@@ -101,6 +102,35 @@ def plan_order(storyboard: Storyboard) -> list[list[str]]:
         done.update(level)
         pending = [i for i in pending if i not in done]
     return levels
+
+
+def priorities(storyboard: Storyboard) -> dict[str, tuple[int, int, int]]:
+    """Each shot's place in the submission order, lowest first: (-chain, -depth, position).
+
+    `chain` is the number of shots in the longest chain of shots that depend on it (its
+    remixes, their remixes...), so the start of the longest chain goes first; `depth` is the
+    number of shots it waits for, so a dependent whose source is ready goes ahead of shots
+    with an equal chain that have not started; then file order. Needs an acyclic storyboard
+    (`plan_order` checks).
+    """
+    dependents: dict[str, list[str]] = {s.id: [] for s in storyboard.shots}
+    for source, shot in dag(storyboard):
+        if source in dependents:
+            dependents[source].append(shot)
+    chain: dict[str, int] = {}
+    depth: dict[str, int] = {}
+    levels = plan_order(storyboard)
+    for level in reversed(levels):
+        for shot_id in level:
+            chain[shot_id] = max((chain[d] + 1 for d in dependents[shot_id]), default=0)
+    for level in levels:
+        for shot_id in level:
+            sources = [d for d in storyboard.shot(shot_id).depends_on if d in depth]
+            depth[shot_id] = max((depth[d] + 1 for d in sources), default=0)
+    return {
+        shot_id: (-chain[shot_id], -depth[shot_id], position)
+        for position, shot_id in enumerate(storyboard.shot_ids)
+    }
 
 
 def unknown_shots(storyboard: Storyboard, wanted: Sequence[str], flag: str) -> list[Problem]:

@@ -29,3 +29,29 @@ EventSink = Callable[[ShotEvent], None]
 
 def ignore(event: ShotEvent) -> None:
     """The default sink: drop events."""
+
+
+@attrs.frozen
+class LimitsEvent:
+    """A run's effective limits on tasks in flight, said once when it starts.
+
+    `providers` maps each provider in use to its own limit, None where it has none (only
+    the run's `concurrency` applies); a gateway's 429 lowers a provider's limit for a while.
+    """
+
+    concurrency: int
+    providers: tuple[tuple[str, int | None], ...]
+
+    @property
+    def text(self) -> str:
+        """One line: "limits: 8 tasks in flight (--concurrency); per provider:
+        anyfast: 4, newapi: no limit of its own"."""
+        own = ", ".join(
+            f"{name}: {'no limit of its own' if limit is None else limit}"
+            for name, limit in self.providers
+        )
+        line = f"limits: {self.concurrency} tasks in flight (--concurrency)"
+        return f"{line}; per provider: {own}" if own else line
+
+
+LimitsSink = Callable[[LimitsEvent], None]

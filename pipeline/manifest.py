@@ -26,7 +26,6 @@ import attrs
 import jinja2
 
 from .errors import FrameError
-from .frames import contact_sheet
 from .pricing import dollars
 from .states import OK_STATES, RESULT_STATES, ShotState
 from .version import __version__
@@ -351,6 +350,8 @@ def _variant_sheets(result: RunResult) -> list[tuple[str, list[dict[str, Any]]]]
                 target = folder / name
                 try:
                     if not target.is_file():
+                        from .frames import contact_sheet  # PyAV, loaded only when needed
+
                         contact_sheet(shot.file, target)
                 except FrameError:
                     pass  # the video plays in the report all the same

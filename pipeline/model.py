@@ -86,7 +86,8 @@ class ProviderConfig:
     api: str
     base_url: str = EMBEDDED
     api_key: str = attrs.field(default="", repr=False)
-    concurrency: int = 4
+    # Tasks in flight at once on this provider; None: only the run's --concurrency applies.
+    concurrency: int | None = None
     rate: float | None = None  # requests per second to the API origin; None: no limit
     # Result URLs on loopback, private, link-local or metadata addresses are downloaded
     # even when base_url is not on one (see `vidpipe.resulturls`).

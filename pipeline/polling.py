@@ -1,9 +1,18 @@
 """Polling a provider task until it succeeds, fails or runs out of time.
 
-The wait between polls follows the server's hint (`openai-poll-after-ms` or Retry-After on
-the status answer), else an estimate from the reported progress, else a slowly growing
-default; always within [floor, ceiling]. Every task has a deadline, counted from the task's
-creation (`started_at`), so a rerun does not start the clock again.
+The server's hint (`openai-poll-after-ms` or Retry-After on the status answer) is a floor,
+not a schedule. Polling predicts when the task will finish and reads its status just after
+that, from the best signal it has:
+
+- the task's progress rate: between the first status read that showed progress and the
+  latest one, or (with only one such read) since the task's creation (`started_at`);
+- else how long this model's tasks took in earlier runs (`expected_s`, from the ledger);
+- with neither, the hint spacing, else a slowly growing default.
+
+A read that comes too early shows more progress, and a closer prediction. Every wait stays
+within [floor, ceiling]. Every task has a deadline, counted from the task's creation
+(`started_at`), so a rerun does not start the clock again. With the create's answer
+(`initial`) the first read waits for the prediction too; a re-attached task is read at once.
 
 A 429, 5xx or broken connection on a status read is retried inside `adapter.status` (poll
 scope); when that gives up, polling backs off (capped, Retry-After honoured) and reads again,
@@ -30,7 +39,14 @@ from .adapters.contract import TaskSnapshot
 from .errors import PollTimeout, ProviderError, TaskFailed, UnmappedStatus
 from .retry import RetryPolicies, RetryPolicy, backoff_seconds, is_retryable, is_testing
 
-__all__ = ["DEFAULT_STATUS_GRACE", "PollSettings", "StatusSource", "next_interval", "poll"]
+__all__ = [
+    "DEFAULT_STATUS_GRACE",
+    "PollSettings",
+    "StatusSource",
+    "next_interval",
+    "poll",
+    "predicted_end",
+]
 
 #: Seconds a task may answer status words its spec does not map before its shot fails.
 DEFAULT_STATUS_GRACE = 300.0
@@ -48,18 +64,53 @@ class StatusSource(Protocol):
 
 @attrs.frozen
 class PollSettings:
-    """Bounds and defaults of the poll interval, in seconds."""
+    """Bounds and defaults of the poll interval, in seconds.
+
+    `overshoot` is how far past a predicted finish the read goes (a fraction of the wait):
+    a read that comes just too early costs a whole hint more.
+    """
 
     floor: float = 0.5
     ceiling: float = 15.0
     first: float = 1.0  # with no hint and no progress yet
     growth: float = 1.5  # the default interval grows by this factor per poll
+    overshoot: float = 0.03
 
 
 @attrs.frozen
 class _Sample:
     at: float
     progress: int
+
+
+def predicted_end(
+    snapshot: TaskSnapshot,
+    *,
+    now: float,
+    first_sample: _Sample | None,
+    created_at: float | None = None,
+    expected_end: float | None = None,
+    overshoot: float = 0.0,
+) -> float | None:
+    """When to read for the task to have finished (clock time), or None without a signal.
+
+    From the progress rate since `first_sample` (the first read that showed progress),
+    else since `created_at` (progress counted from 0 at the creation), `overshoot` (a
+    fraction of the time left) past that estimate; else `expected_end` (earlier runs)
+    while it is still ahead. Earlier runs' durations were seen by reads that came when
+    predicted, so they get no overshoot: it would grow with every run.
+    """
+    progress = snapshot.progress
+    if progress is not None and 0 < progress < 100:
+        anchor = first_sample
+        if anchor is None or anchor.progress >= progress or anchor.at >= now:
+            anchor = _Sample(created_at, 0) if created_at is not None else None
+        if anchor is not None and anchor.at < now and anchor.progress < progress:
+            rate = (progress - anchor.progress) / (now - anchor.at)
+            return now + (100 - progress) / rate * (1.0 + overshoot)
+    if expected_end is not None and expected_end > now:
+        return expected_end
+    return None
 
 
 def next_interval(
@@ -69,21 +120,27 @@ def next_interval(
     first_sample: _Sample | None,
     now: float,
     settings: PollSettings,
+    created_at: float | None = None,
+    expected_end: float | None = None,
 ) -> float:
-    """The wait before the next poll, within [floor, ceiling]."""
-    if snapshot.poll_after is not None:
-        wanted = snapshot.poll_after
+    """The wait before the next poll, within [floor, ceiling]; the hint is a floor."""
+    hint = snapshot.poll_after
+    floor = settings.floor if hint is None else max(settings.floor, hint)
+    end = predicted_end(
+        snapshot,
+        now=now,
+        first_sample=first_sample,
+        created_at=created_at,
+        expected_end=expected_end,
+        overshoot=settings.overshoot,
+    )
+    if end is not None:
+        wanted = end - now
+    elif hint is not None:
+        wanted = hint
     else:
         wanted = settings.first * settings.growth**polls
-        progress = snapshot.progress
-        if first_sample is not None and progress is not None:
-            gained = progress - first_sample.progress
-            elapsed = now - first_sample.at
-            if gained > 0 and elapsed > 0:
-                remaining = (100 - progress) / (gained / elapsed)
-                # Poll again about halfway to the estimated finish: estimates are noisy.
-                wanted = remaining / 2
-    return min(max(wanted, settings.floor), settings.ceiling)
+    return min(max(wanted, floor), settings.ceiling)
 
 
 async def poll(
@@ -98,6 +155,8 @@ async def poll(
     settings: PollSettings = PollSettings(),
     errors: RetryPolicy = _POLL_ERRORS,
     status_grace_s: float = DEFAULT_STATUS_GRACE,
+    initial: TaskSnapshot | None = None,
+    expected_s: float | None = None,
 ) -> TaskSnapshot:
     """Poll `task_id` until it succeeds (returned) or fails (`TaskFailed`).
 
@@ -106,9 +165,12 @@ async def poll(
     `UnmappedStatus` when it has answered only status words its spec does not map for
     `status_grace_s` seconds. Status reads that fail with what the poll scope retries are
     backed off under `errors` until then. `on_update` sees every snapshot (it may be a
-    coroutine function).
+    coroutine function). `initial` is the create's answer: the first read waits for the
+    prediction instead of going at once. `expected_s` is how long this model's tasks took
+    before (seconds from creation), used while the task shows no progress.
     """
     start = clock() if started_at is None else started_at
+    expected_end = None if expected_s is None else start + expected_s
     deadline = start + deadline_s
     first_sample: _Sample | None = None
     polls = 0
@@ -116,6 +178,19 @@ async def poll(
     skipped = 0.0  # backoff waits testing mode did not sleep: they count all the same
     unmapped_since: float | None = None
     unmapped_polls = 0
+    if initial is not None and initial.state in ("queued", "running"):
+        now = clock()
+        wait = next_interval(
+            initial,
+            polls=0,
+            first_sample=None,
+            now=now,
+            settings=settings,
+            created_at=started_at,
+            expected_end=expected_end,
+        )
+        await sleep(min(wait, max(deadline - now, 0.0)))
+        polls = 1
     while True:
         try:
             snapshot = await adapter.status(task_id)
@@ -168,11 +243,17 @@ async def poll(
                 f"{snapshot.raw_status or snapshot.state})",
                 task_id=task_id,
             )
-        if first_sample is None and snapshot.progress is not None:
-            first_sample = _Sample(now, snapshot.progress)
         interval = next_interval(
-            snapshot, polls=polls, first_sample=first_sample, now=now, settings=settings
+            snapshot,
+            polls=polls,
+            first_sample=first_sample,
+            now=now,
+            settings=settings,
+            created_at=started_at,
+            expected_end=expected_end,
         )
+        if first_sample is None and snapshot.progress and snapshot.progress < 100:
+            first_sample = _Sample(now, snapshot.progress)
         until = deadline
         if unmapped_since is not None:
             # Back off from a word nobody can read, and look again when the grace ends.

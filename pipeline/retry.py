@@ -43,6 +43,7 @@ __all__ = [
     "RetryPolicy",
     "Scope",
     "backoff_seconds",
+    "is_busy",
     "is_retryable",
     "is_testing",
     "lost_create",
@@ -186,6 +187,11 @@ def is_retryable(exc: BaseException, scope: Scope) -> bool:
     return False
 
 
+def is_busy(exc: BaseException) -> bool:
+    """Whether `exc` is a 429 answer: the gateway did not take the request, for now."""
+    return isinstance(exc, HTTPStatusError) and exc.status_code == NOT_TAKEN_RETRY
+
+
 def lost_create(exc: BaseException) -> bool:
     """Whether a failed create may have been taken by the provider all the same: a transport
     failure after the request left, a 408 or a 5xx answer."""
@@ -270,15 +276,17 @@ async def retrying(
     *,
     policy: RetryPolicy,
     what: str = "",
+    retryable: Callable[[Exception], bool] | None = None,
 ) -> T:
-    """Await `call()` until it succeeds, retrying what `scope` allows within `policy`.
+    """Await `call()` until it succeeds, retrying what `scope` allows within `policy`
+    (or what `retryable` allows).
 
     In the submit scope a failure after which the provider may have taken the create (see
     `lost_create`) is raised as `UnknownCreate` (chained to the cause), never retried; any
     other error that ends a create means the task was not taken.
     """
     try:
-        async for attempt in Retries(scope, policy):
+        async for attempt in Retries(scope, policy, retryable=retryable):
             with attempt:
                 return await call()
     except (TransportError, HTTPStatusError) as exc:

@@ -22,6 +22,7 @@ ledger uses it to tell "intent recorded" from "request sent".
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -154,7 +155,8 @@ _SENDING = "send_request_headers.started"
 
 @contextmanager
 def on_send(callback: Callable[[], object]) -> Iterator[None]:
-    """Within the block, call `callback` whenever an API request is about to leave."""
+    """Within the block, call `callback` whenever an API request is about to leave; when it
+    returns an awaitable, the request leaves once that is done."""
     token = _on_send.set(callback)
     try:
         yield
@@ -170,7 +172,9 @@ class _SendTrace:
 
     async def __call__(self, name: str, info: dict[str, Any]) -> None:
         if name.endswith(_SENDING):
-            self.callback()
+            result = self.callback()
+            if inspect.isawaitable(result):
+                await result  # the request waits: e.g. for the ledger to say it is leaving
 
 
 async def _trace_sending(request: httpx.Request) -> None:

@@ -341,10 +341,14 @@ def test_the_report_shows_every_video(example: ExampleRun) -> None:
 def test_progress_goes_to_stderr_as_plain_lines(example: ExampleRun) -> None:
     assert "\x1b[" not in example.first.stderr
     text = example.first.stderr.splitlines()
-    # Before the progress: one warning per model its spec marks shut down (sora-2).
+    # First one warning per model its spec marks shut down (sora-2), then the run states
+    # its limits in one line (no provider block sets its own), then the progress.
     warnings = [line for line in text if line.startswith("warning: ")]
     assert len(warnings) == 1 and "model sora-2 was shut down" in warnings[0]
-    lines = [PLAIN_LINE.match(line) for line in text if line not in warnings]
+    assert text[0] == warnings[0]
+    limits, *rest = text[1:]
+    assert limits.startswith("limits: 4 tasks in flight (--concurrency); per provider: ")
+    lines = [PLAIN_LINE.match(line) for line in rest]
     assert all(lines), example.first.stderr
     for shot in EXPECTED:
         phases = [m.group(2) for m in lines if m and m.group(1) == shot]

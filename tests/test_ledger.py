@@ -703,3 +703,38 @@ def test_an_unreadable_run_row_is_named_too(led: Ledger, run_id: int) -> None:
     led._connection().execute("UPDATE runs SET argv = 'nope'")
     with pytest.raises(StateError, match=f"run row {run_id} cannot be read"):
         led.check_rows()
+
+
+def test_durations_are_the_models_creation_to_success_times_newest_first(
+    led: Ledger, run_id: int, clock: FakeClock
+) -> None:
+    assert led.durations("anyfast", "sora-2") == []
+    for name, wait in (("one", 10.0), ("two", 30.0), ("three", 5.0)):
+        intent(led, run_id, fp(name), shot_id=name)
+        led.record_task(fp(name), f"task-{name}", "queued")
+        led.record_status(fp(name), "running", 40, "in_progress")
+        clock.now += wait
+        led.record_status(fp(name), "succeeded", 100, "completed")
+    # every read of the fake clock adds a second: six of them between task and success
+    assert led.durations("anyfast", "sora-2") == [11.0, 36.0, 16.0]
+    assert led.durations("anyfast", "sora-2", limit=1) == [11.0]
+    assert led.durations("anyfast", "other-model") == []
+    assert led.durations("newapi", "sora-2") == []
+    # a task that failed says nothing of how long success takes
+    intent(led, run_id, fp("four"), shot_id="four")
+    led.record_task(fp("four"), "task-four", "queued")
+    led.record_failure(fp("four"), "moderation")
+    assert len(led.durations("anyfast", "sora-2")) == 3
+
+
+def test_a_create_answered_429_counts_as_never_sent(led: Ledger, run_id: int) -> None:
+    intent(led, run_id)
+    led.record_sent(FP)
+    led.record_not_taken(FP)
+    record = led.lookup(FP)
+    assert record is not None and record.state == ShotState.SUBMITTING and not record.sent
+    intent(led, run_id)  # a later run may send it: nothing was taken
+    assert [e.kind for e in led.events(FP)] == ["intent", "sent", "not_taken", "intent"]
+    led.record_task(FP, "task-1", "queued")
+    with pytest.raises(StateError, match="record_not_taken is not allowed"):
+        led.record_not_taken(FP)

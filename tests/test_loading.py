@@ -135,7 +135,8 @@ def test_single_provider_is_the_default_and_embedded(tmp_path: Path) -> None:
     sb = load_good(tmp_path)
     provider = sb.providers["anyfast"]
     assert provider.is_embedded and provider.base_url == EMBEDDED
-    assert provider.api == "anyfast" and provider.concurrency == 4 and provider.api_key == ""
+    # No limit of its own unless its block gives one: the run's --concurrency applies.
+    assert provider.api == "anyfast" and provider.concurrency is None and provider.api_key == ""
     assert provider.line == 5 and provider.lines["api_key"] == 8
     path = write(
         tmp_path,

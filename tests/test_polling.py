@@ -115,10 +115,123 @@ async def test_a_small_floor_follows_small_emulator_hints() -> None:
 
 async def test_progress_rate_estimates_the_wait() -> None:
     clock = FakeClock()
-    # 10 % -> 20 % over the first (default, 1 s) wait: 80 % left at 10 %/s = 8 s, half of it.
+    # 10 % -> 20 % over the first (default, 1 s) wait: 80 % left at 10 %/s = 8 s; the read
+    # goes just after the predicted end (3 % past it).
     adapter = Scripted(snap("running", 10), snap("running", 20), snap("succeeded", 100))
     await run(adapter, clock)
-    assert clock.sleeps == [1.0, 4.0]
+    assert clock.sleeps == [1.0, 8.24]
+
+
+async def test_the_hint_is_a_floor_not_a_schedule() -> None:
+    clock = FakeClock()
+    # The hint says 1 s, progress says 8 s: wait 8 s. Then progress says 0.2 s: wait the hint.
+    adapter = Scripted(
+        snap("running", 10, poll_after=1.0),
+        snap("running", 20, poll_after=1.0),
+        snap("running", 99, poll_after=1.0),
+        snap("succeeded", 100),
+    )
+    await run(adapter, clock)
+    assert clock.sleeps == [1.0, 8.24, 1.0]
+
+
+async def test_one_progress_read_predicts_from_the_tasks_creation() -> None:
+    clock = FakeClock()
+    adapter = Scripted(snap("running", 25, poll_after=1.0), snap("succeeded", 100))
+    # Created 3 s ago and 25 % through: 9 s to go.
+    await poll(
+        adapter, "t1", deadline_s=600, started_at=clock.now - 3, sleep=clock.sleep, clock=clock
+    )
+    assert clock.sleeps == [9.27]
+
+
+async def test_progress_zero_while_queued_is_not_a_rate() -> None:
+    clock = FakeClock()
+    adapter = Scripted(
+        snap("queued", 0, poll_after=1.0),
+        snap("running", 25, poll_after=1.0),
+        snap("succeeded", 100),
+    )
+    await poll(
+        adapter, "t1", deadline_s=600, started_at=clock.now - 2, sleep=clock.sleep, clock=clock
+    )
+    # 0 % at 2 s, 25 % at 3 s: the rate since the creation (9 s to go), not 25 %/s.
+    assert clock.sleeps == [1.0, 9.27]
+
+
+async def test_earlier_runs_time_the_first_read_after_the_create() -> None:
+    clock = FakeClock()
+    adapter = Scripted(snap("succeeded", 100))
+    got = await poll(
+        adapter,
+        "t1",
+        deadline_s=600,
+        started_at=clock.now,
+        sleep=clock.sleep,
+        clock=clock,
+        initial=snap("queued", 0),
+        expected_s=12.0,
+    )
+    assert got.state == "succeeded" and len(adapter.asked) == 1
+    assert clock.sleeps == [12.0]  # no overshoot: it would grow with every run
+
+
+async def test_without_the_creates_answer_a_task_is_read_at_once() -> None:
+    clock = FakeClock()
+    adapter = Scripted(snap("succeeded", 100))
+    await poll(
+        adapter,
+        "t1",
+        deadline_s=600,
+        started_at=clock.now - 30,
+        sleep=clock.sleep,
+        clock=clock,
+        expected_s=60.0,
+    )
+    assert clock.sleeps == [] and len(adapter.asked) == 1
+
+
+class Steady:
+    """A task that is queued for a fifth of `job` seconds, then reports progress rising
+    steadily from its creation (as the emulator does), with a fixed 1 s hint."""
+
+    def __init__(self, clock: FakeClock, job: float) -> None:
+        self.clock = clock
+        self.created = clock.now
+        self.job = job
+        self.reads = 0
+        self.done_at: float | None = None
+
+    async def status(self, task_id: str) -> TaskSnapshot:
+        self.reads += 1
+        elapsed = self.clock.now - self.created
+        if elapsed >= self.job:
+            self.done_at = self.clock.now
+            return snap("succeeded", 100)
+        if elapsed < self.job / 5:
+            return snap("queued", 0, poll_after=1.0)
+        return snap("running", min(99, int(100 * elapsed / self.job)), poll_after=1.0)
+
+
+@pytest.mark.parametrize("job", [8.0, 12.0, 30.0, 95.0])
+async def test_steady_tasks_take_a_third_of_hint_paced_reads_and_finish_on_time(
+    job: float,
+) -> None:
+    clock = FakeClock()
+    task = Steady(clock, job)
+    await poll(
+        task,
+        "t1",
+        deadline_s=600,
+        started_at=clock.now,
+        sleep=clock.sleep,
+        clock=clock,
+        initial=snap("queued", 0),
+        settings=PollSettings(ceiling=600),
+    )
+    hint_paced = int(job) + 1  # a read at creation, then one a second until it is done
+    assert task.reads * 3 <= hint_paced, task.reads
+    assert task.done_at is not None and task.done_at - task.created <= job * 1.10
 
 
 async def test_without_hint_or_progress_the_interval_grows_to_the_ceiling() -> None:

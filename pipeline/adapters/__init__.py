@@ -54,12 +54,23 @@ def make_adapter(
     retries: RetryPolicies | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     rng: random.Random | None = None,
+    retry_busy_creates: bool = True,
 ) -> Adapter:
     """The adapter for `spec`'s API family, talking through `connection`.
 
-    Raises `SpecError` when the spec's generated client is missing or stale.
+    `retry_busy_creates=False` raises a create answered 429 at once (the run paces such
+    creates with the provider's in-flight limit). Raises `SpecError` when the spec's
+    generated client is missing or stale.
     """
     cls = _FAMILIES.get(spec.family)
     if cls is None:
         raise SpecError(f"no adapter for family {spec.family!r}", spec=spec.name)
-    return cls(spec, connection, index=client_index(spec), retries=retries, sleep=sleep, rng=rng)
+    return cls(
+        spec,
+        connection,
+        index=client_index(spec),
+        retries=retries,
+        sleep=sleep,
+        rng=rng,
+        retry_busy_creates=retry_busy_creates,
+    )

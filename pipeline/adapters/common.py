@@ -38,6 +38,7 @@ from ..retry import (
     Retries,
     RetryPolicies,
     Scope,
+    is_busy,
     is_retryable,
     poll_hint_seconds,
     retry_after_seconds,
@@ -69,6 +70,10 @@ __all__ = [
 
 _MAX_BODY = 2000
 _MEDIA_KEYS = ("image_url", "video_url", "audio_url")
+
+
+def _retryable_unless_busy(exc: Exception) -> bool:
+    return is_retryable(exc, "submit") and not is_busy(exc)
 
 
 def check_task_id(value: object) -> str:
@@ -267,8 +272,12 @@ class BaseAdapter(Generic[C, B, R, A]):
         retries: RetryPolicies | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        retry_busy_creates: bool = True,
     ) -> None:
         self.spec = spec
+        # False: a create answered 429 is raised at once, for the caller to pace with the
+        # provider's in-flight limit (the run does, `vidpipe.inflight`).
+        self.retry_busy_creates = retry_busy_creates
         self.connection = connection
         self.index = index
         self.read = AnswerReader(index.Unset)
@@ -377,11 +386,16 @@ class BaseAdapter(Generic[C, B, R, A]):
     async def _retrying(
         self, scope: Scope, what: str, call: Callable[[], Awaitable[Answer]]
     ) -> Answer:
+        retryable: Callable[[Exception], bool] | None = None
+        if scope == "submit" and not self.retry_busy_creates:
+            retryable = _retryable_unless_busy
+
         return await retrying(
             scope,
             call,
             policy=self.retries.for_scope(scope),
             what=what,
+            retryable=retryable,
         )
 
     async def _submit(

@@ -65,6 +65,7 @@ class Ledger:
         self._path = path
         self._clock = clock
         self._lock = threading.RLock()
+        self._batching = False
 
     # -- opening and closing ---------------------------------------------------------------
 
@@ -139,14 +140,54 @@ class Ledger:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, committed (and fsynced) before the block's caller returns."""
+        """One write transaction, committed (and fsynced) before the block's caller returns;
+        inside `batch`, a savepoint of the batch's transaction."""
         with self._lock:
             conn = self._connection()
+            if self._batching:
+                try:
+                    conn.execute("SAVEPOINT one_write")
+                    yield conn
+                    conn.execute("RELEASE one_write")
+                except BaseException as exc:
+                    conn.execute("ROLLBACK TO one_write")
+                    conn.execute("RELEASE one_write")
+                    if isinstance(exc, sqlite3.Error):
+                        raise StateError(f"ledger {self._path}: {exc}") from exc
+                    raise
+                return
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 yield conn
                 conn.execute("COMMIT")
             except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StateError(f"ledger {self._path}: {exc}") from exc
+                raise
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Writes in the block share one transaction, committed (one fsync) when it ends.
+
+        Each write still succeeds or fails on its own (a savepoint); nothing in the block
+        is durable before the block ends, so the caller waits for that before it acts on
+        any of them (`LedgerWriter` does).
+        """
+        with self._lock:
+            conn = self._connection()
+            if self._batching:
+                yield
+                return
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                self._batching = True
+                yield
+                self._batching = False
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                self._batching = False
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
@@ -430,6 +471,14 @@ class Ledger:
                 return False
             self._update(conn, row, {"sent_at": self._clock()}, "sent", None)
             return True
+
+    def record_not_taken(self, fingerprint: str) -> None:
+        """Record that the provider answered the create 429: it did not take it, so the
+        request counts as never sent (a run that stops now leaves it to be sent again)."""
+        with self._write() as conn:
+            row = _fetch_shot(conn, fingerprint)
+            check_state(row, fingerprint, "record_not_taken")
+            self._update(conn, row, {"sent_at": None}, "not_taken", None)
 
     def record_task(self, fingerprint: str, task_id: str, status: str) -> None:
         """Record the task id the provider gave (state ``running``). Call it right away."""
@@ -718,6 +767,20 @@ class Ledger:
             tuple(sorted(IN_FLIGHT)),
         )
         return [self._record(ShotRecord, r) for r in rows]
+
+    def durations(self, api: str, model: str, limit: int = 20) -> list[float]:
+        """Seconds from creation to success of this model's most recent tasks on `api`
+        (up to `limit`, newest first): what polling expects of its next task."""
+        rows = self._read(
+            "SELECT events.at - shots.task_at AS took FROM events"
+            " JOIN shots ON shots.fingerprint = events.fingerprint"
+            " AND shots.task_id = events.task_id"
+            " WHERE shots.api = ? AND shots.model = ? AND events.kind = 'status'"
+            " AND events.status = 'succeeded' AND shots.task_at IS NOT NULL"
+            " AND events.at > shots.task_at ORDER BY events.id DESC LIMIT ?",
+            (api, model, limit),
+        )
+        return [float(r["took"]) for r in rows]
 
     def events(self, fingerprint: str) -> list[EventRecord]:
         """The audit log of one fingerprint, oldest first (it outlives ``forget``)."""

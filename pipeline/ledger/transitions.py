@@ -5,6 +5,7 @@ calls that move between them:
 
     (new)                      ─record_intent──> submitting  (intent recorded, not sent)
     submitting                 ─record_sent────> submitting  (the request is leaving)
+    submitting, sent           ─record_not_taken> submitting (answered 429: not sent after all)
     submitting, never sent     ─record_intent──> submitting  (a later run sends it)
     submitting                 ─record_task────> running
     submitting, sent           ─record_unknown─> unknown     (create answer lost)
@@ -37,6 +38,7 @@ _S = ShotState
 ALLOWED_FROM: dict[str, frozenset[ShotState]] = {
     "record_intent": frozenset({_S.FAILED, _S.EXPIRED}),
     "record_sent": frozenset({_S.SUBMITTING}),
+    "record_not_taken": frozenset({_S.SUBMITTING}),
     "record_task": frozenset({_S.SUBMITTING, _S.UNKNOWN, _S.RUNNING}),
     "record_status": frozenset({_S.RUNNING}),
     "record_failure": frozenset({_S.SUBMITTING, _S.RUNNING, _S.UNKNOWN, _S.FAILED}),

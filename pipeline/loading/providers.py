@@ -17,9 +17,7 @@ from .findings import Findings, suggest
 from .prices import provider_prices
 from .yamllines import YamlPath
 
-__all__ = ["DEFAULT_CONCURRENCY", "build_providers"]
-
-DEFAULT_CONCURRENCY = 4
+__all__ = ["build_providers"]
 
 
 def build_providers(
@@ -49,8 +47,9 @@ def _provider(
         except ValueError as exc:
             findings.add(f"provider {name!r}: {exc}", (*path, "rate"), value=True)
             return None
-    try:  # a number, or digits read from the environment
-        concurrency = int(block.get("concurrency") or DEFAULT_CONCURRENCY)
+    try:  # a number, or digits read from the environment; none: no limit of its own
+        raw = block.get("concurrency")
+        concurrency = None if raw is None or raw == "" else int(raw)
     except ValueError:
         findings.add(
             f"provider {name!r}: concurrency must be a whole number, 1 or more",

@@ -20,6 +20,12 @@ it left makes the shot `unknown` (see `vidpipe.retry`). Downloads that fail afte
 finished keep the task: the next run downloads with no create. Shots with identical requests
 (one fingerprint) share one task: they run one after another, so the second finds the
 first's file. Writes to the ledger are durable before the next remote call.
+
+A shot holds a place under the run's `--concurrency` and one under its provider's limit
+from its create to its download (`vidpipe.inflight`); waiting shots get places along the
+critical path (`dag.priorities`). A create answered 429 gives both places back, lowers the
+provider's limit (AIMD), waits what the gateway asked (or backs off) and is sent again: a
+429 says the task was not taken, and it never fails the shot before the poll deadline.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from typing import Any
 import attrs
 
 from ..adapters import Adapter, TaskSnapshot, make_adapter
+from ..dag import priorities
 from ..errors import (
     BudgetReached,
     ContentExpired,
@@ -48,15 +55,16 @@ from ..errors import (
     UnmappedStatus,
     WriteError,
 )
-from ..events import EventSink, ShotEvent
-from ..frames import extract_frame
-from ..ledger import ForceRecord, Ledger, ShotRecord
+from ..events import EventSink, LimitsEvent, ShotEvent
+from ..inflight import InFlight
+from ..ledger import ForceRecord, Ledger, LedgerWriter, ShotRecord
 from ..manifest import ShotResult
 from ..model import Storyboard
 from ..outdir import OutDir
 from ..polling import poll
 from ..pricing import Quote, dollars
 from ..requests import CreateRequest, with_frame
+from ..retry import RetryPolicies, backoff_seconds, is_busy, is_testing
 from ..statedir import StateDir
 from ..states import ShotState
 from ..transport import Connection, on_send
@@ -81,6 +89,39 @@ def _mutable(requests: Mapping[str, CreateRequest]) -> dict[str, CreateRequest]:
     return dict(requests)
 
 
+class _Places:
+    """One shot's places under the run's cap and its provider's limit, given back and taken
+    again around a create the gateway was too busy for."""
+
+    def __init__(self, run: InFlight, provider: InFlight, priority: tuple[int, ...]) -> None:
+        self.run = run
+        self.provider = provider
+        self.priority = priority
+        self.holding = False
+
+    async def take(self) -> None:
+        await self.provider.acquire(self.priority)
+        try:
+            await self.run.acquire(self.priority)
+        except BaseException:
+            self.provider.release()
+            raise
+        self.holding = True
+
+    def give_back(self) -> None:
+        if self.holding:
+            self.holding = False
+            self.run.release()
+            self.provider.release()
+
+    async def __aenter__(self) -> _Places:
+        await self.take()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.give_back()
+
+
 @attrs.frozen
 class _Task:
     """The task a shot waits for, and when it was created (unix seconds, for its deadline)."""
@@ -88,6 +129,8 @@ class _Task:
     task_id: str
     created_at: float
     downloaded_before: bool = False
+    # The create's answer, for a task created just now (polling times its first read).
+    created: TaskSnapshot | None = None
 
 
 @attrs.define
@@ -102,12 +145,17 @@ class Executor:
     conns: Mapping[str, Connection]
     on_event: EventSink
     run_id: int
+    writer: LedgerWriter
     forces: dict[str, ForceRecord] = attrs.Factory(dict)
     results: dict[str, asyncio.Future[ShotResult]] = attrs.Factory(dict)
     # Each shot's fingerprint, once known (a remix's needs its source's task).
     prints: dict[str, str] = attrs.Factory(dict)
-    slots: asyncio.Semaphore = attrs.field(init=False)
-    provider_slots: dict[str, asyncio.Semaphore] = attrs.Factory(dict)
+    run_limit: InFlight = attrs.field(init=False)
+    provider_limits: dict[str, InFlight] = attrs.Factory(dict)
+    places: dict[str, _Places] = attrs.Factory(dict)
+    # Seconds from creation to success of each (api, model)'s latest tasks, newest first.
+    durations: dict[tuple[str, str], list[float]] = attrs.Factory(dict)
+    priority: dict[str, tuple[int, int, int]] = attrs.field(init=False)
     adapters: dict[str, Adapter] = attrs.Factory(dict)
     fingerprint_locks: dict[str, asyncio.Lock] = attrs.Factory(dict)
     known_tasks: set[str] = attrs.field(init=False)
@@ -120,21 +168,32 @@ class Executor:
     budget_reached: str | None = None
 
     def __attrs_post_init__(self) -> None:
-        self.slots = asyncio.Semaphore(max(1, self.options.concurrency))
+        self.run_limit = InFlight(max(1, self.options.concurrency))
         for name, provider in self.storyboard.providers.items():
-            self.provider_slots[name] = asyncio.Semaphore(max(1, provider.concurrency))
+            self.provider_limits[name] = InFlight(provider.concurrency, adaptive=True)
+        self.priority = priorities(self.storyboard)
         self.known_tasks = self.ledger.known_task_ids()
         self.legacy = fingerprints(self.storyboard, self.requests)
 
     def emit(self, shot_id: str, phase: ShotState, **kw: Any) -> None:
         self.on_event(ShotEvent(shot_id, phase, **kw))
 
+    def limits(self, providers: set[str]) -> LimitsEvent:
+        """The run's effective limits on tasks in flight, for `providers`."""
+        return LimitsEvent(
+            concurrency=max(1, self.options.concurrency),
+            providers=tuple((name, self.provider_limits[name].limit) for name in sorted(providers)),
+        )
+
     def adapter(self, shot_id: str) -> Adapter:
         req = self.requests[shot_id]
         provider = self.storyboard.shot(shot_id).provider
         key = f"{provider}/{req.spec.name}"
         if key not in self.adapters:
-            self.adapters[key] = make_adapter(req.spec, self.conns[provider])
+            # A create answered 429 comes back here, to be paced with the provider's limit.
+            self.adapters[key] = make_adapter(
+                req.spec, self.conns[provider], retry_busy_creates=False
+            )
         return self.adapters[key]
 
     def result(self, shot_id: str, status: ShotState, **kw: Any) -> ShotResult:
@@ -194,8 +253,20 @@ class Executor:
         # Shots whose requests are identical share one fingerprint, hence one task and one
         # file: the second waits for the first and then finds its file in the cache.
         same_request = self.fingerprint_locks.setdefault(fp, asyncio.Lock())
-        async with same_request, self.slots, self.provider_slots[provider]:
-            return await self._shot(shot_id, fp, source_task)
+        places = _Places(self.run_limit, self.provider_limits[provider], self.priority[shot_id])
+        self.places[shot_id] = places
+        async with same_request, places:
+            result = await self._shot(shot_id, fp, source_task)
+            # Said before the places are given back, so a remix waiting on this shot asks
+            # for them along with the shots that have not started.
+            self.publish(shot_id, result)
+            return result
+
+    def publish(self, shot_id: str, result: ShotResult) -> None:
+        """Make `result` the shot's (once) for the shots that wait on it."""
+        future = self.results.get(shot_id)
+        if future is not None and not future.done():
+            future.set_result(result)
 
     def forced(self, shot_id: str) -> bool:
         """Whether a recorded force still has to set this shot's generation aside."""
@@ -291,6 +362,8 @@ class Executor:
         req = self.requests[shot_id]
         if req.frame_of is None:
             return
+        from ..frames import extract_frame  # PyAV, loaded only by a run that needs it
+
         source = self.results[req.frame_of.shot].result()
         try:
             if source.file is None:
@@ -354,7 +427,8 @@ class Executor:
         if self.budget_reached is not None:
             raise self.ended(shot_id, ShotState.OVER_BUDGET, self.budget_reached)
         try:
-            self.ledger.record_intent(
+            await self.writer.write(  # durable before the create is sent
+                self.ledger.record_intent,
                 run_id=self.run_id,
                 shot_id=shot_id,
                 fingerprint=fp,
@@ -377,8 +451,8 @@ class Executor:
         self.emit(shot_id, ShotState.SUBMITTING)
         sent_at = time.time()
         try:
-            with on_send(lambda: self.ledger.record_sent(fp)):
-                snapshot = await adapter.create(req, remix_task_id=source_task)
+            snapshot = await self.send_create(shot_id, fp, adapter, source_task)
+            answered = time.time()  # the task's clock starts here, not after the write below
         except UnknownCreate as exc:
             self.ledger.record_unknown(fp, str(exc))
             return await self.recover(shot_id, fp, adapter, str(exc), sent_at, source_task)
@@ -388,10 +462,62 @@ class Executor:
             self.ledger.record_failure(fp, message)
             self.ledger.release(fp)  # nothing was charged: its estimate is not held
             raise self.ended(shot_id, ShotState.FAILED, message) from exc
-        self.ledger.record_task(fp, snapshot.task_id, snapshot.raw_status)
+        await self.writer.write(self.ledger.record_task, fp, snapshot.task_id, snapshot.raw_status)
         self.known_tasks.add(snapshot.task_id)
         self.emit(shot_id, ShotState.QUEUED, task_id=snapshot.task_id, progress=snapshot.progress)
-        return _Task(snapshot.task_id, time.time())
+        return _Task(snapshot.task_id, answered, created=snapshot)
+
+    async def send_create(
+        self, shot_id: str, fp: str, adapter: Adapter, source_task: str | None
+    ) -> TaskSnapshot:
+        """Send the create until the gateway takes it or refuses it. A 429 (the task was not
+        taken) lowers the provider's limit, gives this shot's places back for the wait the
+        gateway asked for (else a backoff), and sends it again, up to the poll deadline."""
+        req = self.requests[shot_id]
+        places = self.places[shot_id]
+        limit = places.provider
+        policy = RetryPolicies().submit
+        first = time.monotonic()
+        skipped = 0.0  # waits testing mode did not sleep: they count all the same
+        busy = 0
+        while True:
+            epoch = limit.epoch
+            try:
+                # The request leaves once the ledger has recorded (durably) that it does.
+                with on_send(lambda: self.writer.write(self.ledger.record_sent, fp)):
+                    snapshot = await adapter.create(req, remix_task_id=source_task)
+            except ProviderError as exc:
+                if not is_busy(exc):
+                    raise
+                busy += 1
+                waited = time.monotonic() + skipped - first
+                if waited >= self.options.poll_deadline:
+                    raise ProviderError(
+                        f"{exc}: the gateway answered every create 429 (busy) for"
+                        f" {waited:.0f} s ({busy} times)",
+                        shot=shot_id,
+                    ) from exc
+                # A 429 says the task was not taken: should this run stop while it waits,
+                # the next one sends the create again.
+                await self.writer.write(self.ledger.record_not_taken, fp)
+                limit.busy(epoch)
+                wait = backoff_seconds(exc, policy, busy)
+                shown = "" if limit.limit is None else f"; {limit.limit} in flight for now"
+                self.emit(
+                    shot_id,
+                    ShotState.PENDING,
+                    message=f"the gateway is busy (429){shown}: sending again in {wait:.1f} s",
+                )
+                places.give_back()
+                if is_testing():
+                    skipped += wait
+                else:
+                    await asyncio.sleep(wait)
+                await places.take()
+                self.emit(shot_id, ShotState.SUBMITTING)
+                continue
+            limit.taken()
+            return snapshot
 
     async def recover(
         self,
@@ -431,11 +557,19 @@ class Executor:
         """Poll until the task finished; the deadline counts from the task's creation."""
         fp = self.prints[shot_id]
 
-        def update(snap: TaskSnapshot) -> None:
-            if not task.downloaded_before:
-                self.ledger.record_status(fp, snap.state, snap.progress, snap.raw_status)
-            if snap.spend_usd is not None:
-                self.ledger.record_spend(fp, snap.spend_usd)
+        written: list[str | None] = [None]
+        spent: list[float | None] = [None]
+
+        async def update(snap: TaskSnapshot) -> None:
+            # Progress lives in the events; the ledger records a change of state only.
+            if not task.downloaded_before and snap.state != written[0]:
+                written[0] = snap.state
+                await self.writer.write(
+                    self.ledger.record_status, fp, snap.state, snap.progress, snap.raw_status
+                )
+            if snap.spend_usd is not None and snap.spend_usd != spent[0]:
+                spent[0] = snap.spend_usd
+                await self.writer.write(self.ledger.record_spend, fp, snap.spend_usd)
             phase = ShotState.QUEUED if snap.state == "queued" else ShotState.RUNNING
             note = (
                 f"status {snap.unmapped!r} is not in the spec; still polling"
@@ -444,8 +578,9 @@ class Executor:
             )
             self.emit(shot_id, phase, progress=snap.progress, task_id=task.task_id, message=note)
 
+        req = self.requests[shot_id]
         try:
-            return await poll(
+            snapshot = await poll(
                 adapter,
                 task.task_id,
                 deadline_s=self.options.poll_deadline,
@@ -453,7 +588,12 @@ class Executor:
                 clock=time.time,
                 on_update=update,
                 status_grace_s=self.options.status_grace,
+                initial=task.created,
+                expected_s=self.expected_seconds(req.spec.api, req.model),
             )
+            if task.created is not None:
+                self.took(req.spec.api, req.model, time.time() - task.created_at)
+            return snapshot
         except UnmappedStatus as exc:
             spec = adapter.spec
             raise self.ended(
@@ -488,6 +628,23 @@ class Executor:
                 f"{exc}; the task is kept: rerun to resume task {task.task_id}",
                 task_id=task.task_id,
             ) from exc
+
+    def expected_seconds(self, api: str, model: str) -> float | None:
+        """How long this model's tasks take, from creation to success: the lower quartile
+        of the latest ones, from earlier runs (the ledger) and this one. Each was seen by a
+        read that came after the task finished, so the low end is the closest; a read that
+        comes early costs one read and then follows the task's progress."""
+        key = (api, model)
+        if key not in self.durations:
+            self.durations[key] = self.ledger.durations(api, model)
+        known = sorted(self.durations[key])
+        return known[len(known) // 4] if known else None
+
+    def took(self, api: str, model: str, seconds: float) -> None:
+        """A task of this model took `seconds` to succeed; the latest count most."""
+        known = self.durations.setdefault((api, model), [])
+        known.insert(0, seconds)
+        del known[20:]
 
     async def download(
         self,
@@ -539,8 +696,13 @@ class Executor:
                 shot_id, ShotState.FAILED, f"{exc}; {kept}: rerun to resume it", task_id=task_id
             ) from exc
         timings["downloaded"] = timings["seconds"] = time.monotonic() - start
-        self.ledger.record_download(
-            fp, path=str(cached), sha256=digest, size=got.size, timings=timings
+        await self.writer.write(
+            self.ledger.record_download,
+            fp,
+            path=str(cached),
+            sha256=digest,
+            size=got.size,
+            timings=timings,
         )
         # A large video's copy takes a while: the other shots go on meanwhile.
         placed = await asyncio.to_thread(self.place, shot_id, cached, digest, task_id)

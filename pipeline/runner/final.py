@@ -13,9 +13,7 @@ from typing import Any
 
 import attrs
 
-from ..assemble import concat
 from ..captions import CAPTION_FORMATS, write_captions
-from ..editing import Part, edit
 from ..errors import InputError
 from ..fingerprint import canonical_json, sha256_bytes, sha256_file
 from ..manifest import FinalResult, ShotResult
@@ -65,6 +63,10 @@ def final_cut(
         return kept
     files = [shots[s].file for s in final.concat]
     try:
+        # PyAV and numpy are loaded only when a cut is made: a run without one saves
+        # their memory.
+        from ..assemble import concat
+
         cut = concat([f for f in files if f is not None], target)
     except InputError as exc:
         target.unlink(missing_ok=True)
@@ -107,6 +109,9 @@ def _edited(
             expected_duration=float(expected) if isinstance(expected, int | float) else None,
             captions=sidecar,
         )
+    # PyAV and numpy are loaded only when a cut is made (see `final_cut`).
+    from ..editing import Part, edit
+
     parts = []
     for clip in final.clips:
         file = shots[clip.shot].file

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import attrs
 
+from ..events import LimitsSink
 from ..pricing import Price
 from .connections import GatewayFactory, TransportFor
 
@@ -50,3 +51,5 @@ class RunOptions:
     gateway: GatewayFactory | None = None
     # Tests route a provider to an in-process transport; None means real HTTP.
     transport_for: TransportFor | None = None
+    #: Told the run's effective limits on tasks in flight when it starts (the CLI prints it).
+    on_limits: LimitsSink | None = None

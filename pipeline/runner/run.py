@@ -18,6 +18,7 @@ import attrs
 from ..errors import InputError, OverBudget
 from ..events import EventSink, ignore
 from ..history import run_summary
+from ..ledger import LedgerWriter
 from ..manifest import RunResult, ShotResult, write_manifest, write_report
 from ..model import Storyboard
 from ..outdir import OutDir
@@ -91,6 +92,7 @@ async def run_async(
                 quote = budget_quote(storyboard, planned, order, ledger)
                 check_budget(storyboard, quote, budget, allow_unpriced=options.allow_unpriced)
             ledger.request_forces(storyboard.name, run_id, forced)
+            writer = LedgerWriter(ledger)
             async with connections(
                 storyboard,
                 names,
@@ -108,12 +110,18 @@ async def run_async(
                     conns,
                     on_event,
                     run_id,
+                    writer,
                     forces=ledger.open_forces(storyboard.name),
                     results=futures,
                     estimates=estimates,
                     budget=None if budget is None else (storyboard.name, budget),
                 )
-                await _run_shots(executor, order)
+                if options.on_limits is not None:
+                    options.on_limits(executor.limits(names))
+                try:
+                    await _run_shots(executor, order)
+                finally:
+                    await writer.close()
             ran = {s: executor.results[s].result() for s in storyboard.shot_ids if s in selected}
             others = last_known(storyboard, requests, ran, ledger, state, out)
             others = {
@@ -171,8 +179,9 @@ async def _run_shots(executor: Executor, order: list[str]) -> None:
             except Exception as again:  # the ledger itself failed
                 message = f"unexpected error: {type(exc).__name__}: {exc}; then: {again}"
                 result = executor.result(shot_id, ShotState.FAILED, error=message)
-        executor.results[shot_id].set_result(result)
+        executor.publish(shot_id, result)
 
+    # Started along the critical path: the first places go to the longest chains.
     async with asyncio.TaskGroup() as group:
-        for shot_id in order:
+        for shot_id in sorted(order, key=executor.priority.__getitem__):
             group.create_task(one(shot_id), name=f"shot {shot_id}")
