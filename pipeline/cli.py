@@ -717,7 +717,7 @@ def gc(files: tuple[Path, ...], state_dir: Path | None, var: tuple[str, ...], ye
     for found in groups:
         entries = len(found.keep) + len(found.unneeded)
         click.echo(
-            f"{found.state.path}: {entries} cached files; {len(found.keep)} needed "
+            f"{found.state.path}: {entries} files; {len(found.keep)} needed "
             f"({decimal(found.kept_bytes)}), {len(found.unneeded)} not needed "
             f"({decimal(found.unneeded_bytes)})"
         )

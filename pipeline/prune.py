@@ -8,7 +8,8 @@ that dir, the ledger holds it as
   even after the shot was edited and before it is run again).
 
 Everything else under the cache root is unneeded: videos of old versions of shots, of
-storyboards not given, and partial copies a crash left behind. The storyboards that ran
+storyboards not given, and partial copies a crash left behind; so are the frames runs
+extracted for continuity shots (taken again whenever a create needs one). The storyboards that ran
 in a state dir but were not given are named, so that nobody prunes them by accident.
 Deleting happens under the state dir's lock, so that no run adds a file while the
 decision is taken. A cache with no ledger, or a ledger with no run, is never pruned:
@@ -71,8 +72,9 @@ def _needed(storyboards: Iterable[Storyboard], state: StateDir, ledger: Ledger) 
 def _split(state: StateDir, storyboards: tuple[Storyboard, ...]) -> CachePrune:
     given = {str(s.path) for s in storyboards}
     entries = state.cache.entries()
+    frames = tuple(state.frame_files())
     if not entries:
-        return CachePrune(state, storyboards, (), (), ())
+        return CachePrune(state, storyboards, (), (), frames)
     if not state.ledger_path.exists():
         raise _no_ledger(state)
     with state.open_ledger() as ledger:
@@ -82,7 +84,7 @@ def _split(state: StateDir, storyboards: tuple[Storyboard, ...]) -> CachePrune:
         needed = _needed(storyboards, state, ledger)
     others = tuple(p for p in others if p not in given)
     keep = tuple(e for e in entries if e.sha256 in needed)
-    unneeded = tuple(e for e in entries if e.sha256 not in needed)
+    unneeded = tuple(e for e in entries if e.sha256 not in needed) + frames
     return CachePrune(state, storyboards, others, keep, unneeded)
 
 

@@ -220,6 +220,22 @@ class StateDir:
         tmp.mkdir(exist_ok=True)
         return tmp
 
+    def frame_file(self, fingerprint: str) -> Path:
+        """Where the frame a continuity shot sends (taken from its source's video) goes."""
+        return self.tmp_dir / f"frame-{fingerprint}.png"
+
+    def frame_files(self) -> list[CacheEntry]:
+        """The frames earlier runs extracted: a run takes its frame again whenever it sends
+        a create, so none is needed once a run ended (`vidpipe gc` removes them)."""
+        folder = self.path / "tmp"
+        found = []
+        for path in sorted(folder.glob("frame-*.png")) if folder.is_dir() else ():
+            try:
+                found.append(CacheEntry(path, path.stat().st_size, None))
+            except FileNotFoundError:
+                continue
+        return found
+
     def ensure(self) -> Path:
         """Create the folder (with a ``.gitignore`` so it is never committed)."""
         try:

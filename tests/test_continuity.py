@@ -211,3 +211,20 @@ def test_the_frame_is_sent_at_the_size_of_the_shot_that_takes_it(tmp_path: Path)
     assert sent["sha256"] == sha256_of(frame)
     with Image.open(frame) as picture:
         assert picture.size == (96, 64)
+
+
+def test_gc_removes_the_frames_runs_extracted(tmp_path: Path) -> None:
+    from vidpipe.prune import find_unneeded, prune
+
+    path = board(tmp_path)
+    assert run_board(path, InProcess.start(), tmp_path).ok
+    frames = list((tmp_path / "state" / "tmp").glob("frame-*.png"))
+    assert len(frames) == 1
+    storyboard = load(path, env=in_process_env())
+    (listed,) = find_unneeded([storyboard], tmp_path / "state")
+    assert frames[0] in {e.path for e in listed.unneeded}
+    assert frames[0].is_file()  # listing deletes nothing
+    (done,) = prune([storyboard], tmp_path / "state")
+    assert not frames[0].exists()
+    # The videos the storyboard needs stay; a rerun takes the frame again only to create.
+    assert len(done.keep) == 2 and all(e.path.is_file() for e in done.keep)

@@ -53,9 +53,7 @@ def test_gc_lists_unneeded_files_with_sizes_and_deletes_them_only_with_yes(
     assert dry.exit_code == 0, dry.output
     lines = dry.stdout.splitlines()
     assert lines[0] == f"considered: {board} (3 shots)"
-    assert re.fullmatch(
-        rf"{state}: 5 cached files; 3 needed \(.+B\), 2 not needed \((.+B)\)", lines[1]
-    )
+    assert re.fullmatch(rf"{state}: 5 files; 3 needed \(.+B\), 2 not needed \((.+B)\)", lines[1])
     listed = {line.split()[1]: line for line in lines if line.startswith("  unneeded  ")}
     assert {Path(p).stem for p in listed} == stale
     for path, line in listed.items():

@@ -368,7 +368,7 @@ class Executor:
         try:
             if source.file is None:
                 raise FrameError(f"{req.frame_of.shot} has no video file")
-            out = self.state.tmp_dir / f"frame-{fp}.png"
+            out = self.state.frame_file(fp)
             # At the shot's own size where it names one: APIs may want the image at it.
             size = self.storyboard.shot(shot_id).size
             width, _, height = (size or "").partition("x")
