@@ -8,9 +8,12 @@ A run's summary (the ledger's `runs.summary`) says how it ended and how each sho
 `shots` is a list rather than a mapping so that a shot id such as `token` never looks like
 a credential to the ledger's guard. A run's status is `running`, `ok`, `failed`,
 `interrupted` (Ctrl-C, or killed before it could say), `crashed` (an unexpected error) or
-`refused` (its quote passed its budget: nothing was sent). `cost` holds what the run's
-creates were estimated to cost and what the gateway says they were charged, in total and
-per shot (`estimate_usd`, `spend_usd`).
+`refused` (its quote passed its budget: nothing was sent; `quote` holds the quote and the
+budget). `cost` holds what the run's creates were estimated to cost and what the gateway
+says they were charged, in total and per shot (`estimate_usd`, `spend_usd`). A create is
+counted in the run that sent it, never again in the run that resumed its task. A run killed
+before it could record how it ended gets its summary from the ledger at the start of the
+next run: the creates it sent, each shot in the state it was left in.
 Runs recorded before summaries had counts show none.
 """
 
@@ -23,11 +26,18 @@ from typing import Any
 
 import attrs
 
-from .ledger import Ledger, RunRecord
-from .manifest import ShotResult, cost_totals
+from .ledger import Ledger, RunRecord, ShotRecord
+from .manifest import ShotResult, cost_totals, sum_costs
 from .tables import table
 
-__all__ = ["RunView", "history_lines", "run_lines", "run_shots", "run_summary"]
+__all__ = [
+    "RunView",
+    "history_lines",
+    "killed_run_summary",
+    "run_lines",
+    "run_shots",
+    "run_summary",
+]
 
 
 def run_summary(status: str, results: Mapping[str, asyncio.Future[ShotResult]]) -> dict[str, Any]:
@@ -45,11 +55,38 @@ def run_summary(status: str, results: Mapping[str, asyncio.Future[ShotResult]]) 
         {"id": r.shot_id, "status": str(r.status), "fingerprint": r.fingerprint, **r.cost_json()}
         for r in finished
     ]
+    return {
+        "status": status,
+        "counts": _count(shots),
+        "cost": cost_totals(finished),
+        "shots": shots,
+    }
+
+
+def killed_run_summary(records: Iterable[ShotRecord]) -> dict[str, Any]:
+    """The summary of a run killed before it could record one, from the ledger's rows of
+    the shots whose creates it sent (`Ledger.shots_for_run`)."""
+    sent = [r for r in records if r.sent]
+    shots = [
+        {
+            "id": r.shot_id,
+            "status": str(r.state),
+            "fingerprint": r.fingerprint,
+            "estimate_usd": r.estimate_usd,
+            "spend_usd": r.spend_usd,
+        }
+        for r in sent
+    ]
+    cost = sum_costs((r.estimate_usd, r.spend_usd) for r in sent)
+    return {"status": "interrupted", "counts": _count(shots), "cost": cost, "shots": shots}
+
+
+def _count(shots: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for shot in shots:
         state = str(shot["status"])
         counts[state] = counts.get(state, 0) + 1
-    return {"status": status, "counts": counts, "cost": cost_totals(finished), "shots": shots}
+    return counts
 
 
 # The order counts are shown in: what was made, what was reused, then what went wrong.
@@ -106,6 +143,7 @@ class RunView:
             "seconds": None if self.seconds is None else round(self.seconds, 3),
             "counts": self.counts,
             "cost": self.cost,
+            "quote": self.quote,
         }
 
     @property
@@ -114,6 +152,12 @@ class RunView:
         recorded before they were."""
         cost = (self.record.summary or {}).get("cost")
         return dict(cost) if isinstance(cost, dict) else None
+
+    @property
+    def quote(self) -> dict[str, Any] | None:
+        """A refused run's quote (`total_usd`, `unpriced`...) and `budget_usd`, else None."""
+        quote = (self.record.summary or {}).get("quote")
+        return dict(quote) if isinstance(quote, dict) else None
 
     def row(self) -> tuple[str, ...]:
         """This run's cells under `HEADER`."""
@@ -124,7 +168,7 @@ class RunView:
             r.status,
             "" if self.seconds is None else f"{self.seconds:.1f} s",
             _counts_text(self.counts),
-            *_cost_text(self.cost),
+            *_cost_text(self.cost, self.quote),
             r.name,
             self.command,
         )
@@ -140,8 +184,14 @@ def _usd(amount: object, missing: object = 0) -> str:
     return f"${amount:.2f}{more}"
 
 
-def _cost_text(cost: Mapping[str, Any] | None) -> tuple[str, str]:
-    """The ESTIMATE and SPEND cells of a run."""
+def _cost_text(
+    cost: Mapping[str, Any] | None, quote: Mapping[str, Any] | None = None
+) -> tuple[str, str]:
+    """The ESTIMATE and SPEND cells of a run; a refused run's estimate is its quote."""
+    if quote is not None:
+        unpriced = quote.get("unpriced")
+        quoted = _usd(quote.get("total_usd"), len(unpriced) if isinstance(unpriced, list) else 0)
+        return f"{quoted} quoted", _usd(0)
     if cost is None:
         return "", ""
     return (
@@ -187,7 +237,12 @@ def run_lines(run: RunView, shots: Iterable[Mapping[str, Any]]) -> list[str]:
         f"started:    {r.started_at.astimezone():%Y-%m-%d %H:%M:%S %Z}{took}",
         f"shots:      {_counts_text(run.counts) or 'not recorded'}",
     ]
-    if run.cost is not None:
+    quote = run.quote
+    if quote is not None:
+        estimate, _ = _cost_text(run.cost, quote)
+        budget = _usd(quote.get("budget_usd")) or "unknown"
+        lines.append(f"cost:       {estimate} against a budget of {budget}; nothing was sent")
+    elif run.cost is not None:
         estimate, spend = _cost_text(run.cost)
         lines.append(f"cost:       estimate {estimate}, spend reported {spend}")
     rows = [

@@ -61,6 +61,8 @@ class ShotResult:
     # The run that made this generation, and whether this run ran the shot at all.
     made_in_run: int | None = None
     in_run: bool = True
+    # This run went on with a task an earlier run created: that run paid for it.
+    resumed: bool = False
     # What one create of the shot is estimated to cost, and what the gateway says its
     # generation was charged (0 for a shot reused from the cache); None: not known.
     estimate_usd: float | None = None
@@ -73,7 +75,7 @@ class ShotResult:
     @property
     def paid(self) -> bool:
         """Whether this run paid (or may have paid) for a create of this shot."""
-        return self.in_run and self.status not in _UNPAID
+        return self.in_run and not self.resumed and self.status not in _UNPAID
 
     def cost_json(self) -> dict[str, Any]:
         return {"estimate_usd": self.estimate_usd, "spend_usd": self.spend_usd}
@@ -127,14 +129,19 @@ _UNPAID = frozenset({ShotState.CACHED, ShotState.SKIPPED, ShotState.OVER_BUDGET}
 def cost_totals(shots: Iterable[ShotResult]) -> dict[str, Any]:
     """A run's cost: the estimates and the reported spend of the shots it paid for. A total
     leaves out what is not known, and says how many that is."""
-    paid = [s for s in shots if s.paid]
-    estimates = [s.estimate_usd for s in paid if s.estimate_usd is not None]
-    spends = [s.spend_usd for s in paid if s.spend_usd is not None]
+    return sum_costs((s.estimate_usd, s.spend_usd) for s in shots if s.paid)
+
+
+def sum_costs(paid: Iterable[tuple[float | None, float | None]]) -> dict[str, Any]:
+    """The totals of creates' (estimate, spend) pairs, and how many of each are unknown."""
+    pairs = list(paid)
+    estimates = [e for e, _ in pairs if e is not None]
+    spends = [s for _, s in pairs if s is not None]
     return {
         "estimate_usd": round(sum(estimates), 6),
         "spend_usd": round(sum(spends), 6),
-        "unpriced": len(paid) - len(estimates),
-        "spend_unreported": len(paid) - len(spends),
+        "unpriced": len(pairs) - len(estimates),
+        "spend_unreported": len(pairs) - len(spends),
     }
 
 

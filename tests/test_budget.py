@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from vidpipe.errors import BudgetReached, OverBudget
+from vidpipe.history import RunView
 from vidpipe.ledger import Ledger, ShotRecord
 from vidpipe.loading import load
 from vidpipe.pricing import QUOTA_PER_USD
@@ -231,6 +232,13 @@ def test_a_run_over_budget_sends_no_create(tmp_path: Path) -> None:
     with Ledger.open(state) as ledger:
         assert ledger.is_empty()
         assert [r.status for r in ledger.runs()] == ["refused"] * 3
+    # History keeps the quote a refused run was refused for.
+    shown = cli("history", "--state", state)
+    assert shown.exit_code == 0, shown.output
+    refused_row = shown.stdout.splitlines()[1]
+    assert "refused" in refused_row and "$1.44 quoted" in refused_row, shown.stdout
+    one = cli("history", "show", "3", "--state", state)
+    assert "cost:       $1.44 quoted against a budget of $1.40; nothing was sent" in one.stdout
     assert run_board(path, emulator, tmp_path, budget=1.44).ok  # the quote fits exactly
 
 
@@ -361,7 +369,16 @@ def test_reservations_survive_a_sigkill_and_the_resumed_run_keeps_the_budget(
         assert spends(state) == {"a": SPEC_USD, "b": SPEC_USD}
     with Ledger.open(state) as ledger:
         assert ledger.open_reservations("hh") == []
-        assert [r.status for r in ledger.runs()] == ["failed", "interrupted"]
+        runs = [RunView(r) for r in ledger.runs()]
+    assert [r.record.status for r in runs] == ["failed", "interrupted"]
+    # Each create is counted once, in the run that sent it: a in the killed run (its
+    # summary written from the ledger), b in the resumed one, which re-attached to a.
+    resumed, killed = runs
+    assert killed.counts is not None and killed.cost is not None
+    assert [s["id"] for s in killed.shots] == ["a"] and killed.cost["spend_usd"] == SPEC_USD
+    assert resumed.cost is not None and resumed.cost["spend_usd"] == SPEC_USD
+    assert resumed.cost["estimate_usd"] == killed.cost["estimate_usd"] == 0.3  # LOW_PRICE
+    assert killed.cost["spend_usd"] + resumed.cost["spend_usd"] == 0.96  # what was billed
 
 
 # -- the ledger's reservations --------------------------------------------------------------

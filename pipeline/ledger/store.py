@@ -313,6 +313,15 @@ class Ledger:
             conn.execute("UPDATE runs SET status = ? WHERE status = 'running'", (status,))
         return ids
 
+    def record_summary(self, run_id: int, summary: dict[str, Any]) -> None:
+        """Give a run that ended without one (it was killed) its summary."""
+        _refuse_secrets("the run summary", find_secrets(summary))
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE runs SET summary = ? WHERE id = ? AND summary IS NULL",
+                (to_json(summary), run_id),
+            )
+
     def runs(self, limit: int = 20) -> list[RunRecord]:
         """The most recent runs, newest first."""
         rows = self._read("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))

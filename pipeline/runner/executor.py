@@ -203,9 +203,12 @@ class Executor:
         kw.setdefault("estimate_usd", quote.usd if quote else None)
         if status == ShotState.CACHED:
             kw.setdefault("spend_usd", 0.0)  # reused: this run paid nothing for it
-        elif "spend_usd" not in kw and kw["fingerprint"] is not None:
+        elif kw["fingerprint"] is not None:
             record = self.ledger.lookup(kw["fingerprint"])
-            kw["spend_usd"] = record.spend_usd if record else None
+            kw.setdefault("spend_usd", record.spend_usd if record else None)
+            # Its create left in an earlier run, which paid for it (and counts it).
+            if record is not None and record.run_id != self.run_id and record.sent:
+                kw.setdefault("resumed", True)
         return shot_result(self.storyboard, self.requests[shot_id], status, **kw)
 
     def ended(self, shot_id: str, status: ShotState, message: str, **kw: Any) -> _Done:

@@ -15,9 +15,10 @@ import time
 
 import attrs
 
+from ..cost import RunQuote
 from ..errors import InputError, OverBudget
 from ..events import EventSink, ignore
-from ..history import run_summary
+from ..history import killed_run_summary, run_summary
 from ..ledger import LedgerWriter
 from ..manifest import RunResult, ShotResult, write_manifest, write_report
 from ..model import Storyboard
@@ -69,10 +70,13 @@ async def run_async(
     argv = list(options.argv)
     with state.lock(argv), out.claim(state, argv) as notes, state.open_ledger() as ledger:
         ledger.check_rows()  # a corrupt row stops the run here, before anything is sent
-        ledger.end_abandoned_runs()  # runs killed before they could say how they ended
+        # Runs killed before they could say how they ended: what they sent is in the ledger.
+        for killed in ledger.end_abandoned_runs():
+            ledger.record_summary(killed, killed_run_summary(ledger.shots_for_run(killed)))
         was_empty = ledger.is_empty()
         run_id = ledger.start_run(str(storyboard.path), storyboard.name, argv)
         status = "crashed"
+        refused: OverBudget | None = None
         futures: dict[str, asyncio.Future[ShotResult]] = {}
         try:
             manifest = previous_manifest(out, storyboard)
@@ -152,14 +156,17 @@ async def run_async(
             ledger.close_reservations(storyboard.name)  # this run's budget is settled
             status = "ok" if result.ok else "failed"
             return result
-        except OverBudget:
-            status = "refused"
+        except OverBudget as exc:
+            status, refused = "refused", exc
             raise
         except (KeyboardInterrupt, asyncio.CancelledError):
             status = "interrupted"
             raise
         finally:
-            ledger.finish_run(run_id, status, run_summary(status, futures))
+            summary = run_summary(status, futures)
+            if refused is not None and isinstance(refused.quote, RunQuote):
+                summary["quote"] = {**refused.quote.to_json(), "budget_usd": refused.budget}
+            ledger.finish_run(run_id, status, summary)
 
 
 async def _run_shots(executor: Executor, order: list[str]) -> None:
