@@ -8,9 +8,6 @@ only when every input has some.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -19,25 +16,27 @@ from typing import Literal
 import attrs
 import av
 import numpy as np
-import numpy.typing as npt
-from av.video.reformatter import ColorRange, Colorspace, Interpolation
+from av.video.reformatter import ColorRange, Colorspace
 
-from .errors import InputError, Problem
+from .clips import (
+    AUDIO_BIT_RATE,
+    AUDIO_CODEC,
+    F32,
+    VIDEO_OPTIONS,
+    Clip,
+    describe,
+    encode_audio,
+    letterbox,
+    mp4_output,
+    problem_at,
+    scan_all,
+    since,
+)
+from .errors import InputError
 
-__all__ = ["ConcatResult", "concat", "mp4_output"]
+__all__ = ["ConcatResult", "concat"]
 
 Mode = Literal["copy", "reencode"]
-
-# x264 output depends on its thread count, so it is fixed rather than per machine.
-_VIDEO_OPTIONS = {"preset": "veryfast", "crf": "20", "threads": "2"}
-_AUDIO_BIT_RATE = 192_000
-_AUDIO_CODEC = "aac"
-_AAC_FRAME = 1024
-_FALLBACK_FPS = Fraction(24)
-_SCALE = Interpolation.BILINEAR | Interpolation.BITEXACT
-
-_U8 = npt.NDArray[np.uint8]
-_F32 = npt.NDArray[np.float32]
 
 
 @attrs.frozen
@@ -53,47 +52,6 @@ class ConcatResult:
     has_audio: bool
 
 
-@attrs.frozen
-class _VideoSig:
-    codec: str
-    width: int
-    height: int
-    pix_fmt: str
-    time_base: Fraction
-    extradata: bytes
-
-
-@attrs.frozen
-class _AudioSig:
-    codec: str
-    sample_rate: int
-    layout: str
-    sample_fmt: str
-    time_base: Fraction
-    extradata: bytes
-
-
-@attrs.frozen
-class _Input:
-    """One input, as learned by demuxing it once without decoding."""
-
-    path: Path
-    video: _VideoSig
-    fps: Fraction
-    # Video timestamps, in the video time base: first dts, first pts, end of the last frame.
-    first_dts: int
-    first_pts: int
-    end_pts: int
-    frames: int
-    starts_on_keyframe: bool
-    audio: _AudioSig | None
-    audio_first_dts: int
-
-    @property
-    def duration(self) -> Fraction:
-        return (self.end_pts - self.first_pts) * self.video.time_base
-
-
 def concat(
     inputs: Sequence[Path], output: Path, *, size: tuple[int, int] | None = None
 ) -> ConcatResult:
@@ -107,7 +65,7 @@ def concat(
         raise InputError("concat needs at least one input")
     if size is not None and not _even_size(size):
         raise InputError(f"concat size must be two even numbers of at least 2, not {size!r}")
-    scanned = _scan_all([Path(p) for p in inputs])
+    scanned = scan_all([Path(p) for p in inputs])
     first = scanned[0]
     target = size or (
         first.video.width - first.video.width % 2,
@@ -122,7 +80,7 @@ def concat(
             _copy(scanned, out, keep_audio)
         else:
             _reencode(scanned, out, target, keep_audio)
-    info = _describe(output)
+    info = describe(output)
     width, height, duration, frames, has_audio = info
     return ConcatResult(
         path=output,
@@ -135,31 +93,6 @@ def concat(
     )
 
 
-@contextlib.contextmanager
-def mp4_output(output: Path) -> Iterator[av.container.OutputContainer]:
-    """An MP4 container writing to a temporary file beside `output`, moved into place when
-    the block ends (the file is removed if it raises): `output` is never half written."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(
-        prefix=f".{output.name}.", suffix=".part.mp4", dir=output.parent
-    )
-    os.close(handle)
-    tmp = Path(tmp_name)
-    try:
-        with av.open(
-            str(tmp), "w", format="mp4", container_options={"movflags": "+faststart"}
-        ) as out:
-            yield out
-        # mkstemp makes the file private; a finished video gets the usual permissions.
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o666 & ~umask)
-        os.replace(tmp, output)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _even_size(size: object) -> bool:
     return (
         isinstance(size, tuple)
@@ -170,103 +103,7 @@ def _even_size(size: object) -> bool:
     )
 
 
-def _problem(path: Path, message: str) -> Problem:
-    return Problem(message, file=str(path))
-
-
-def _scan_all(paths: list[Path]) -> list[_Input]:
-    problems: list[Problem] = []
-    scanned: list[_Input] = []
-    for path in paths:
-        if not path.is_file():
-            problems.append(_problem(path, "no such video file"))
-            continue
-        try:
-            scanned.append(_scan(path))
-        except av.FFmpegError as exc:
-            problems.append(_problem(path, f"cannot read this video: {exc}"))
-        except _Unusable as exc:
-            problems.append(_problem(path, str(exc)))
-    if problems:
-        raise InputError(problems)
-    return scanned
-
-
-class _Unusable(Exception):
-    """An input that opens but cannot be joined (no video, no frames)."""
-
-
-def _scan(path: Path) -> _Input:
-    with av.open(str(path), "r") as container:
-        if not container.streams.video:
-            raise _Unusable("has no video stream")
-        video = container.streams.video[0]
-        audio = container.streams.audio[0] if container.streams.audio else None
-        vctx = video.codec_context
-        if video.time_base is None:
-            raise _Unusable("its video stream has no time base")
-        video_sig = _VideoSig(
-            codec=vctx.name,
-            width=vctx.width,
-            height=vctx.height,
-            pix_fmt=vctx.format.name if vctx.format else "",
-            time_base=video.time_base,
-            extradata=bytes(vctx.extradata or b""),
-        )
-        audio_sig = None
-        if audio is not None and audio.time_base is not None:
-            actx = audio.codec_context
-            audio_sig = _AudioSig(
-                codec=actx.name,
-                sample_rate=actx.sample_rate,
-                layout=actx.layout.name,
-                sample_fmt=actx.format.name if actx.format else "",
-                time_base=audio.time_base,
-                extradata=bytes(actx.extradata or b""),
-            )
-        first_dts: int | None = None
-        first_pts: int | None = None
-        end_pts: int | None = None
-        audio_first_dts: int | None = None
-        frames = 0
-        keyframe_start = False
-        streams = [video] if audio_sig is None else [video, audio]
-        for packet in container.demux(streams):
-            if packet.size == 0:
-                continue
-            if packet.stream.type == "audio":
-                if audio_first_dts is None and packet.dts is not None:
-                    audio_first_dts = packet.dts
-                continue
-            if packet.pts is None or packet.dts is None:
-                continue
-            if frames == 0:
-                keyframe_start = packet.is_keyframe
-                first_dts = packet.dts
-            frames += 1
-            first_pts = packet.pts if first_pts is None else min(first_pts, packet.pts)
-            stop = packet.pts + (packet.duration or 0)
-            end_pts = stop if end_pts is None else max(end_pts, stop)
-        if not frames or first_dts is None or first_pts is None or end_pts is None:
-            raise _Unusable("its video stream has no frames")
-        if end_pts <= first_pts:
-            raise _Unusable("its video stream has no duration")
-        rate = video.average_rate or video.guessed_rate
-        return _Input(
-            path=path,
-            video=video_sig,
-            fps=Fraction(rate) if rate else _FALLBACK_FPS,
-            first_dts=first_dts,
-            first_pts=first_pts,
-            end_pts=end_pts,
-            frames=frames,
-            starts_on_keyframe=keyframe_start,
-            audio=audio_sig,
-            audio_first_dts=audio_first_dts or 0,
-        )
-
-
-def _can_copy(scanned: list[_Input], target: tuple[int, int], keep_audio: bool) -> bool:
+def _can_copy(scanned: list[Clip], target: tuple[int, int], keep_audio: bool) -> bool:
     first = scanned[0]
     if (first.video.width, first.video.height) != target:
         return False
@@ -275,7 +112,7 @@ def _can_copy(scanned: list[_Input], target: tuple[int, int], keep_audio: bool) 
     return not keep_audio or all(item.audio == first.audio for item in scanned)
 
 
-def _copy(scanned: list[_Input], out: av.container.OutputContainer, keep_audio: bool) -> None:
+def _copy(scanned: list[Clip], out: av.container.OutputContainer, keep_audio: bool) -> None:
     """Remux every packet, shifting each input to start where the previous one ended."""
     with av.open(str(scanned[0].path), "r") as template:
         video_out = out.add_stream_from_template(template.streams.video[0])
@@ -315,7 +152,7 @@ def _copy(scanned: list[_Input], out: av.container.OutputContainer, keep_audio: 
                         packet.stream = audio_out
                     out.mux_one(packet)
         except av.FFmpegError as exc:
-            raise InputError(_problem(item.path, f"cannot read this video: {exc}")) from exc
+            raise InputError(problem_at(item.path, f"cannot read this video: {exc}")) from exc
         offset += item.end_pts - item.first_pts
 
 
@@ -324,7 +161,7 @@ def _rescale(value: int, source: Fraction, target: Fraction) -> int:
 
 
 def _reencode(
-    scanned: list[_Input],
+    scanned: list[Clip],
     out: av.container.OutputContainer,
     target: tuple[int, int],
     keep_audio: bool,
@@ -332,7 +169,7 @@ def _reencode(
     """Decode every input, letterbox it to `target` and encode it at the first input's rate."""
     width, height = target
     fps = scanned[0].fps
-    video_out = out.add_stream("libx264", rate=fps, options=dict(_VIDEO_OPTIONS))
+    video_out = out.add_stream("libx264", rate=fps, options=dict(VIDEO_OPTIONS))
     assert isinstance(video_out, av.VideoStream)
     video_out.width = width
     video_out.height = height
@@ -348,10 +185,10 @@ def _reencode(
         assert first_audio is not None
         rate = first_audio.sample_rate
         layout = "mono" if first_audio.layout == "mono" else "stereo"
-        stream = out.add_stream(_AUDIO_CODEC, rate=rate)
+        stream = out.add_stream(AUDIO_CODEC, rate=rate)
         assert isinstance(stream, av.AudioStream)
         stream.layout = layout
-        stream.bit_rate = _AUDIO_BIT_RATE
+        stream.bit_rate = AUDIO_BIT_RATE
         audio_out = stream
 
     # Shot boundaries are placed on the output frame grid by the running total, so that
@@ -371,9 +208,9 @@ def _reencode(
                 next_frame += 1
             if audio_out is not None:
                 for chunk in _audio_samples(item, rate, layout, last_sample - next_sample):
-                    next_sample = _encode_audio(out, audio_out, chunk, next_sample, layout, rate)
+                    next_sample = encode_audio(out, audio_out, chunk, next_sample, layout, rate)
         except av.FFmpegError as exc:
-            raise InputError(_problem(item.path, f"cannot decode this video: {exc}")) from exc
+            raise InputError(problem_at(item.path, f"cannot decode this video: {exc}")) from exc
         start = end
     out.mux(video_out.encode(None))
     if audio_out is not None:
@@ -381,7 +218,7 @@ def _reencode(
 
 
 def _resampled_video(
-    item: _Input, fps: Fraction, count: int, target: tuple[int, int]
+    item: Clip, fps: Fraction, count: int, target: tuple[int, int]
 ) -> Iterator[av.VideoFrame]:
     """`count` frames at `fps`, each the latest input frame shown by then, letterboxed."""
     with av.open(str(item.path), "r") as container:
@@ -390,70 +227,22 @@ def _resampled_video(
         origin = item.first_pts * item.video.time_base
         current = next(decoded, None)
         if current is None:
-            raise InputError(_problem(item.path, "no video frame could be decoded"))
+            raise InputError(problem_at(item.path, "no video frame could be decoded"))
         upcoming = next(decoded, None)
         picture: av.VideoFrame | None = None
         for index in range(count):
             when = Fraction(index) / fps
             changed = picture is None
-            while upcoming is not None and _since(upcoming, origin) <= when:
+            while upcoming is not None and since(upcoming, origin) <= when:
                 current, upcoming = upcoming, next(decoded, None)
                 changed = True
             if changed or picture is None:
-                picture = _letterbox(current, target)
+                picture = letterbox(current, target)
             # Reusing one frame is safe: the encoder keeps its own reference to each one.
             yield picture
 
 
-def _since(frame: av.VideoFrame, origin: Fraction) -> Fraction:
-    if frame.pts is None or frame.time_base is None:
-        return Fraction(0)
-    return frame.pts * frame.time_base - origin
-
-
-def _letterbox(frame: av.VideoFrame, target: tuple[int, int]) -> av.VideoFrame:
-    """Scale `frame` to fit inside `target`, keeping its aspect ratio, on a black ground."""
-    width, height = target
-    scale = min(width / frame.width, height / frame.height)
-    fit_w = min(width, max(2, 2 * round(frame.width * scale / 2)))
-    fit_h = min(height, max(2, 2 * round(frame.height * scale / 2)))
-    scaled = frame.reformat(
-        fit_w,
-        fit_h,
-        "yuv420p",
-        dst_colorspace=Colorspace.ITU601,
-        dst_color_range=ColorRange.MPEG,
-        interpolation=_SCALE,
-    )
-    if (fit_w, fit_h) == (width, height):
-        return scaled
-    y, u, v = _planes(np.asarray(scaled.to_ndarray(), dtype=np.uint8), fit_w, fit_h)
-    canvas = np.empty(height * width * 3 // 2, dtype=np.uint8)
-    cy, cu, cv = _planes(canvas.reshape(height * 3 // 2, width), width, height)
-    cy[:] = 16  # limited-range black
-    cu[:] = 128
-    cv[:] = 128
-    left = (width - fit_w) // 4 * 2
-    top = (height - fit_h) // 4 * 2
-    cy[top : top + fit_h, left : left + fit_w] = y
-    cu[top // 2 : (top + fit_h) // 2, left // 2 : (left + fit_w) // 2] = u
-    cv[top // 2 : (top + fit_h) // 2, left // 2 : (left + fit_w) // 2] = v
-    return av.VideoFrame.from_ndarray(canvas.reshape(height * 3 // 2, width), format="yuv420p")
-
-
-def _planes(array: _U8, width: int, height: int) -> tuple[_U8, _U8, _U8]:
-    """Views of the Y, U and V planes of a packed yuv420p array from PyAV."""
-    flat = array.reshape(-1)
-    luma = width * height
-    chroma = luma // 4
-    return (
-        flat[:luma].reshape(height, width),
-        flat[luma : luma + chroma].reshape(height // 2, width // 2),
-        flat[luma + chroma :].reshape(height // 2, width // 2),
-    )
-
-
-def _audio_samples(item: _Input, rate: int, layout: str, count: int) -> Iterator[_F32]:
+def _audio_samples(item: Clip, rate: int, layout: str, count: int) -> Iterator[F32]:
     """Exactly `count` planar float samples of the input's audio, padded with silence."""
     channels = 1 if layout == "mono" else 2
     resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
@@ -475,49 +264,3 @@ def _audio_samples(item: _Input, rate: int, layout: str, count: int) -> Iterator
             yield samples
     if remaining > 0:
         yield np.zeros((channels, remaining), dtype=np.float32)
-
-
-def _encode_audio(
-    out: av.container.OutputContainer,
-    stream: av.AudioStream,
-    samples: _F32,
-    position: int,
-    layout: str,
-    rate: int,
-) -> int:
-    """Encode `samples` starting at sample `position`; return the position after them."""
-    for begin in range(0, samples.shape[1], _AAC_FRAME * 8):
-        chunk = np.ascontiguousarray(samples[:, begin : begin + _AAC_FRAME * 8])
-        frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
-        frame.sample_rate = rate
-        frame.pts = position
-        frame.time_base = Fraction(1, rate)
-        out.mux(stream.encode(frame))
-        position += chunk.shape[1]
-    return position
-
-
-def _describe(path: Path) -> tuple[int, int, float, int, bool]:
-    """Width, height, duration in seconds, frame count and whether it has audio."""
-    with av.open(str(path), "r") as container:
-        video = container.streams.video[0]
-        first: int | None = None
-        end: int | None = None
-        frames = 0
-        for packet in container.demux(video):
-            if packet.pts is None:
-                continue
-            frames += 1
-            first = packet.pts if first is None else min(first, packet.pts)
-            stop = packet.pts + (packet.duration or 0)
-            end = stop if end is None else max(end, stop)
-        duration = 0.0
-        if first is not None and end is not None and video.time_base is not None:
-            duration = float((end - first) * video.time_base)
-        return (
-            video.codec_context.width,
-            video.codec_context.height,
-            duration,
-            frames,
-            bool(container.streams.audio),
-        )

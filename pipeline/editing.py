@@ -20,17 +20,17 @@ import numpy.typing as npt
 from av.video.reformatter import ColorRange, Colorspace
 from PIL import Image, ImageDraw, ImageFont
 
-from .assemble import (
-    _AUDIO_BIT_RATE,
-    _AUDIO_CODEC,
-    _VIDEO_OPTIONS,
-    _describe,
-    _encode_audio,
-    _Input,
-    _letterbox,
-    _scan_all,
-    _since,
+from .clips import (
+    AUDIO_BIT_RATE,
+    AUDIO_CODEC,
+    VIDEO_OPTIONS,
+    Clip,
+    describe,
+    encode_audio,
+    letterbox,
     mp4_output,
+    scan_all,
+    since,
 )
 from .errors import InputError, Problem
 
@@ -39,7 +39,7 @@ __all__ = ["Cue", "EditResult", "Part", "edit"]
 _RATE = 48_000
 _LAYOUT = "stereo"
 _U8 = npt.NDArray[np.uint8]
-_F32 = npt.NDArray[np.float32]
+F32 = npt.NDArray[np.float32]
 
 
 @attrs.frozen
@@ -85,14 +85,14 @@ def _exact(value: float) -> Fraction:
 @attrs.frozen
 class _Span:
     part: Part
-    item: _Input
+    item: Clip
     start: Fraction  # in the source video
     length: Fraction
     at: Fraction  # where it starts in the cut
     fade: Fraction  # the crossfade into it
 
 
-def _spans(parts: Sequence[Part], scanned: Sequence[_Input]) -> list[_Span]:
+def _spans(parts: Sequence[Part], scanned: Sequence[Clip]) -> list[_Span]:
     problems: list[Problem] = []
     spans: list[_Span] = []
     at = Fraction(0)
@@ -151,7 +151,7 @@ def edit(
     """
     if not parts:
         raise InputError("a cut needs at least one clip")
-    scanned = _scan_all([p.path for p in parts])
+    scanned = scan_all([p.path for p in parts])
     spans = _spans(parts, scanned)
     first = scanned[0]
     target = size or (
@@ -167,7 +167,7 @@ def edit(
     output = Path(output)
     try:
         with mp4_output(output) as out:
-            video = out.add_stream("libx264", rate=rate, options=dict(_VIDEO_OPTIONS))
+            video = out.add_stream("libx264", rate=rate, options=dict(VIDEO_OPTIONS))
             assert isinstance(video, av.VideoStream)
             video.width, video.height = target
             video.pix_fmt = "yuv420p"
@@ -176,10 +176,10 @@ def edit(
             video.codec_context.color_range = ColorRange.MPEG
             sound: av.AudioStream | None = None
             if with_sound:
-                stream = out.add_stream(_AUDIO_CODEC, rate=_RATE)
+                stream = out.add_stream(AUDIO_CODEC, rate=_RATE)
                 assert isinstance(stream, av.AudioStream)
                 stream.layout = _LAYOUT
-                stream.bit_rate = _AUDIO_BIT_RATE
+                stream.bit_rate = AUDIO_BIT_RATE
                 sound = stream
             burner = _Burner(target) if burn_captions else None
             for index, picture in enumerate(_pictures(spans, rate, count, target, burner)):
@@ -190,11 +190,11 @@ def edit(
             out.mux(video.encode(None))
             if sound is not None:
                 mix = _mix(spans, round(total * _RATE), music, music_volume, audio != "mute")
-                _encode_audio(out, sound, mix, 0, _LAYOUT, _RATE)
+                encode_audio(out, sound, mix, 0, _LAYOUT, _RATE)
                 out.mux(sound.encode(None))
     except av.FFmpegError as exc:
         raise InputError(f"the cut could not be made: {exc}") from exc
-    width, height, duration, frames, has_audio = _describe(output)
+    width, height, duration, frames, has_audio = describe(output)
     cues = tuple(
         Cue(float(s.at), float(s.at + s.length), s.part.caption) for s in spans if s.part.caption
     )
@@ -220,12 +220,12 @@ class _Reader:
         """The picture showing `when` seconds into the clip."""
         source = self.span.start + when
         changed = self.picture is None
-        while self.upcoming is not None and _since(self.upcoming, self.origin) <= source:
+        while self.upcoming is not None and since(self.upcoming, self.origin) <= source:
             self.current, self.upcoming = self.upcoming, next(self.frames, None)
             changed = True
         if changed or self.picture is None:
             assert self.current is not None
-            boxed = _letterbox(self.current, self.target)
+            boxed = letterbox(self.current, self.target)
             self.picture = np.asarray(boxed.to_ndarray(), dtype=np.uint8)
         return self.picture
 
@@ -326,9 +326,9 @@ def _blended(
             reader.close()
 
 
-def _samples(path: Path, stream_kind: str = "audio") -> _F32:
+def _samples(path: Path, stream_kind: str = "audio") -> F32:
     """All of a file's audio, stereo float at 48 kHz (empty when it has none)."""
-    chunks: list[_F32] = []
+    chunks: list[F32] = []
     resampler = av.AudioResampler(format="fltp", layout=_LAYOUT, rate=_RATE)
     try:
         with av.open(str(path), "r") as container:
@@ -344,9 +344,7 @@ def _samples(path: Path, stream_kind: str = "audio") -> _F32:
     return np.concatenate(chunks, axis=1) if chunks else np.zeros((2, 0), dtype=np.float32)
 
 
-def _mix(
-    spans: Sequence[_Span], length: int, music: Path | None, volume: float, keep: bool
-) -> _F32:
+def _mix(spans: Sequence[_Span], length: int, music: Path | None, volume: float, keep: bool) -> F32:
     """The cut's sound: each clip's own (faded in and out over its crossfades), and the
     music under it, exactly `length` samples."""
     mix = np.zeros((2, length), dtype=np.float32)
