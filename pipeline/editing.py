@@ -132,6 +132,20 @@ def _spans(parts: Sequence[Part], scanned: Sequence[Clip]) -> list[_Span]:
     return spans
 
 
+def _cues(spans: Sequence[_Span]) -> tuple[Cue, ...]:
+    """Each clip's caption while it shows; across a crossfade, the caption changes halfway
+    through it, so that no two cues overlap (players show overlapping cues stacked)."""
+    cues = []
+    for index, span in enumerate(spans):
+        if not span.part.caption:
+            continue
+        following = spans[index + 1].fade if index + 1 < len(spans) else Fraction(0)
+        start = span.at + span.fade / 2
+        end = span.at + span.length - following / 2
+        cues.append(Cue(float(start), float(end), span.part.caption))
+    return tuple(cues)
+
+
 def edit(
     parts: Sequence[Part],
     output: Path,
@@ -195,9 +209,7 @@ def edit(
     except av.FFmpegError as exc:
         raise InputError(f"the cut could not be made: {exc}") from exc
     width, height, duration, frames, has_audio = describe(output)
-    cues = tuple(
-        Cue(float(s.at), float(s.at + s.length), s.part.caption) for s in spans if s.part.caption
-    )
+    cues = _cues(spans)
     return EditResult(output, duration, float(total), width, height, frames, has_audio, cues)
 
 

@@ -94,9 +94,11 @@ def test_the_captions_sidecar_times_each_clip(tmp_path: Path) -> None:
     result = run_board(board(tmp_path), InProcess.start(), tmp_path)
     text = (result.out_dir / "final.vtt").read_text()
     assert text.startswith("WEBVTT\n\n")
-    assert "00:00:00.000 --> 00:00:03.000\nA kite rises" in text
-    assert "00:00:02.500 --> 00:00:04.750\nA boat" in text
-    assert "00:00:04.500 --> 00:00:07.500\nA bird -> away" in text  # no cue timing in text
+    # Clips at 0-3, 2.5-4.75 and 4.5-7.5 s; across each crossfade (0.5 s, then 0.25 s) the
+    # caption changes halfway, so no two cues overlap.
+    assert "00:00:00.000 --> 00:00:02.750\nA kite rises" in text
+    assert "00:00:02.750 --> 00:00:04.625\nA boat" in text
+    assert "00:00:04.625 --> 00:00:07.500\nA bird -> away" in text  # no cue timing in text
     manifest = json.loads((result.out_dir / "manifest.json").read_text())
     assert manifest["final"]["captions"] == "final.vtt"
 
