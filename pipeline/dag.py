@@ -145,6 +145,25 @@ def unknown_shots(storyboard: Storyboard, wanted: Sequence[str], flag: str) -> l
     return problems
 
 
+def forced_but_left_out(
+    storyboard: Storyboard, force: Sequence[str], selected: set[str]
+) -> list[Problem]:
+    """One problem for each `--force` id that `--only` leaves out: it would not be made."""
+    problems = []
+    for shot_id in force:
+        variants = storyboard.expand([shot_id])
+        known = shot_id in storyboard.shot_ids or shot_id in storyboard.variants
+        if known and not any(v in selected for v in variants):
+            problems.append(
+                Problem(
+                    f"--force: {shot_id!r} is not run, --only leaves it out; add it to --only"
+                    " to make it again",
+                    storyboard.source,
+                )
+            )
+    return problems
+
+
 def select(storyboard: Storyboard, only: Sequence[str]) -> set[str]:
     """The shots to run for `--only A B`: those named plus every remix ancestor they need.
 

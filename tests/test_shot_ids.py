@@ -53,6 +53,10 @@ def test_force_takes_several_ids(tmp_path: Path) -> None:
     [
         (("--only", "one", "tow"), "--only: no shot 'tow' (did you mean 'two'?)"),
         (("--force", "thre,one"), "--force: no shot 'thre' (did you mean 'three'?)"),
+        (
+            ("--only", "one", "--force", "two"),
+            "--force: 'two' is not run, --only leaves it out; add it to --only to make it again",
+        ),
     ],
 )
 def test_an_unknown_id_is_exit_2_with_a_suggestion_and_nothing_sent(

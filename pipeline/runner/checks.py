@@ -11,7 +11,7 @@ from pathlib import Path
 import attrs
 
 from ..adapters import check_client
-from ..dag import plan_order, select, unknown_shots
+from ..dag import forced_but_left_out, plan_order, select, unknown_shots
 from ..errors import InputError, Problem, SpecError
 from ..fingerprint import safe_filename
 from ..lifecycle import lifecycle_warnings
@@ -91,6 +91,8 @@ def check(
     except InputError as exc:
         problems.extend(exc.problems)
     problems.extend(unknown_shots(storyboard, force, "--force"))
+    if only and selected:
+        problems.extend(forced_but_left_out(storyboard, force, selected))
     problems.extend(_keyless(storyboard, selected))
     problems.extend(_stale_clients(storyboard, requests, selected))
     if problems:
