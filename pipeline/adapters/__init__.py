@@ -9,9 +9,6 @@ streams its video to disk. Failures come out as the `vidpipe.errors` classes.
 
 from __future__ import annotations
 
-import asyncio
-import random
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..download import DownloadResult
@@ -52,8 +49,6 @@ def make_adapter(
     connection: Connection,
     *,
     retries: RetryPolicies | None = None,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    rng: random.Random | None = None,
     retry_busy_creates: bool = True,
 ) -> Adapter:
     """The adapter for `spec`'s API family, talking through `connection`.
@@ -70,7 +65,5 @@ def make_adapter(
         connection,
         index=client_index(spec),
         retries=retries,
-        sleep=sleep,
-        rng=rng,
         retry_busy_creates=retry_busy_creates,
     )

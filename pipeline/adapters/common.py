@@ -7,11 +7,9 @@ per create; answers are parsed once, by the generated code, and read from the mo
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import json
-import random
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
@@ -270,8 +268,6 @@ class BaseAdapter(Generic[C, B, R, A]):
         *,
         index: ClientIndex[C, B, R, A],
         retries: RetryPolicies | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        rng: random.Random | None = None,
         retry_busy_creates: bool = True,
     ) -> None:
         self.spec = spec
@@ -282,8 +278,6 @@ class BaseAdapter(Generic[C, B, R, A]):
         self.index = index
         self.read = AnswerReader(index.Unset)
         self.retries = retries or RetryPolicies()
-        self._sleep = sleep
-        self._rng = rng
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(spec={self.spec.name!r}, connection={self.connection!r})"
