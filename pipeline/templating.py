@@ -181,7 +181,7 @@ def _compiled(
         generator.visit(ast)
     except jinja2.TemplateSyntaxError:  # an unknown filter or test, say
         env.handle_exception(source=source)
-    code = compile(python.getvalue(), "<template>", "exec")
+    code = env._compile(python.getvalue(), "<template>")  # as `env.compile` ends
     template = env.template_class.from_code(env, code, env.make_globals(None))
     return template, frozenset(generator.undeclared), _referenced_templates(ast)
 
