@@ -27,6 +27,7 @@ from .bundling import bundle, read_yaml
 from .errors import SpecError
 from .openapi import SPEC_DIR
 from .pricing import Price, PriceProblem, SpendRule, parse_spend, parse_table
+from .schemacheck import SchemaCheck
 from .states import TASK_STATES, TaskState
 
 FAMILIES = ("videos", "generations")
@@ -181,7 +182,7 @@ class Spec:
         ctype = content_type or self.create_content_type
         found = self._create_validators.get(ctype)
         if found is None:
-            found = jsonschema.Draft202012Validator(self.create_schema(ctype))
+            found = SchemaCheck(jsonschema.Draft202012Validator(self.create_schema(ctype)))
             self._create_validators[ctype] = found
         return found
 

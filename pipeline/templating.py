@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import functools
 import hashlib
+import io
 import random as _random
 import re
 import sys
@@ -27,6 +28,7 @@ from types import TracebackType
 from typing import Any
 
 import jinja2
+import jinja2.compiler
 import jinja2.meta
 import jinja2.nodes
 from jinja2.sandbox import SandboxedEnvironment
@@ -151,12 +153,42 @@ def _environment(search_path: tuple[Path, ...]) -> SandboxedEnvironment:
     return env
 
 
+class _NamingCodeGenerator(jinja2.compiler.CodeGenerator):
+    """jinja2's code generator, noting on the way the names a template reads from its
+    context (what `jinja2.meta.find_undeclared_variables` finds with a second pass)."""
+
+    def __init__(self, environment: jinja2.Environment, stream: io.StringIO) -> None:
+        super().__init__(environment, None, None, stream, False, environment.optimized)
+        self.undeclared: set[str] = set()
+
+    def enter_frame(self, frame: jinja2.compiler.Frame) -> None:
+        super().enter_frame(frame)
+        for action, param in frame.symbols.loads.values():
+            if action == "resolve" and param not in self.environment.globals:
+                self.undeclared.add(param)
+
+
 @functools.lru_cache(maxsize=1024)
+def _compiled(
+    env: SandboxedEnvironment, source: str
+) -> tuple[jinja2.Template, frozenset[str], tuple[str | None, ...]]:
+    """An inline prompt compiled, the names it reads and the templates it names (None: by
+    variable): parsed and generated once however many shots share its text."""
+    ast = _parsed(env, source)
+    python = io.StringIO()
+    generator = _NamingCodeGenerator(env, python)
+    try:
+        generator.visit(ast)
+    except jinja2.TemplateSyntaxError:  # an unknown filter or test, say
+        env.handle_exception(source=source)
+    code = env._compile(python.getvalue(), "<template>")  # as `env.compile` ends
+    template = env.template_class.from_code(env, code, env.make_globals(None))
+    return template, frozenset(generator.undeclared), _referenced_templates(ast)
+
+
 def _inline(env: SandboxedEnvironment, source: str) -> jinja2.Template:
-    """An inline prompt, compiled once however many shots share its text (from the syntax
-    tree its names were read from: it is parsed once too)."""
-    code = env.compile(_parsed(env, source))
-    return env.template_class.from_code(env, code, env.make_globals(None))
+    """An inline prompt, compiled once however many shots share its text."""
+    return _compiled(env, source)[0]
 
 
 @functools.lru_cache(maxsize=1024)
@@ -243,7 +275,7 @@ def referenced_names(
 
 
 def _source_names(env: SandboxedEnvironment, source: str) -> frozenset[str] | None:
-    names, others = _parsed_names(env, source)
+    _, names, others = _compiled(env, source)
     found = set(names)
     for name in others:
         more = None if name is None else _template_names(env, name, frozenset())
@@ -275,7 +307,11 @@ def _parsed_names(
     """The names a template's source reads, and the templates it names (None: by variable)."""
     ast = _parsed(env, source)
     names = frozenset(jinja2.meta.find_undeclared_variables(ast))
-    return names, tuple(jinja2.meta.find_referenced_templates(ast))
+    return names, _referenced_templates(ast)
+
+
+def _referenced_templates(ast: jinja2.nodes.Template) -> tuple[str | None, ...]:
+    return tuple(jinja2.meta.find_referenced_templates(ast))
 
 
 def render_prompt(

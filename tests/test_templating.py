@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import jinja2
+import jinja2.meta
 import pytest
 
 from vidpipe import templating
@@ -299,3 +301,35 @@ def test_an_inline_prompt_is_parsed_once_for_its_names_and_its_renders(
         "A dog in the rain, take 1 (parsed once)",
     )
     assert parsed == [prompt]
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "{{ hero }} and {{ shot.number }}",
+        "{% set mood = 'calm' %}{{ mood }} {{ place }}",
+        "{% for item in items %}{{ item }} {{ loop.index }} {{ extra }}{% endfor %}",
+        "{% macro m(a) %}{{ a }} {{ b }}{% endmacro %}{{ m(c) }}",
+        "{% if day %}{{ sun }}{% else %}{{ moon | upper }}{% endif %}",
+        "{{ range(3) | join(',') }} {{ cycler }}",
+        "no names at all",
+    ],
+)
+def test_an_inline_prompts_names_are_what_jinja_finds_undeclared(
+    tmp_path: Path, prompt: str
+) -> None:
+    """The names come from the pass that compiles the prompt; jinja's own tool agrees."""
+    env = make_environment(tmp_path)
+    expected = jinja2.meta.find_undeclared_variables(env.parse(prompt))
+    assert templating.referenced_names(env, prompt=prompt) == frozenset(expected)
+
+
+def test_an_unknown_filter_in_a_prompt_is_a_syntax_error_at_its_line(tmp_path: Path) -> None:
+    err = fails(tmp_path, prompt="fine\n{{ hero | sparkle }}", prompt_line=30)
+    problem = err.problems[0]
+    assert problem.line == 31 and "prompt syntax error: No filter named 'sparkle'" in (
+        problem.message
+    )
+    assert (
+        templating.referenced_names(make_environment(tmp_path), prompt="{{ a | sparkle }}") is None
+    )

@@ -17,6 +17,8 @@ from typing import Any
 
 import jsonschema
 
+from ..schemacheck import SchemaCheck
+
 __all__ = [
     "RESERVED_VARS",
     "SCHEMA_FILE",
@@ -69,9 +71,9 @@ _Validator = jsonschema.validators.extend(
 
 
 @functools.cache
-def validator() -> Any:
+def validator() -> SchemaCheck:
     """A validator for the schema (made once), where a number is a JSON number."""
-    return _Validator(_inlined(_schema()))
+    return SchemaCheck(_Validator(_inlined(_schema())))
 
 
 def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
