@@ -295,3 +295,13 @@ async def test_the_body_is_hashed_and_written_off_the_event_loop(
     assert got.sha256 == sha(BODY) and (tmp_path / "v.mp4").read_bytes() == BODY
     assert threads and threading.get_ident() not in threads
     assert batches == [65536, 65536, 65536, len(BODY) - 3 * 65536]  # large writes, in order
+
+
+def test_http11_connections_read_up_to_a_mib_at_a_time() -> None:
+    import httpcore
+
+    from vidpipe import transport
+
+    # httpcore's own 64 KiB reads split every read of the event loop into copied pieces.
+    assert transport.READ_BYTES >= 1 << 20
+    assert httpcore.AsyncHTTP11Connection.READ_NUM_BYTES == transport.READ_BYTES
