@@ -4,9 +4,10 @@ The body goes to `<dest>.part` in the destination folder, hashed (sha256) while 
 written, checked against Content-Length (or Content-Range), fsynced and only then renamed to
 `dest`. A broken or truncated transfer resumes with `Range: bytes=N-`; a server that answers
 the range with a plain 200 is followed from byte zero. The whole video is never in memory:
-the body is gathered into batches of about a MiB, and each batch is hashed and written by a
-worker thread while the event loop reads the next one (one batch in the thread, one being
-gathered), so the loop never waits on the disk or on sha256.
+the body is gathered into batches of a few MiB, and each batch is hashed and written by a
+worker thread while the event loop reads on (at most `BATCHES_IN_FLIGHT` batches handed over
+and not yet written, one more being gathered), so the loop does not wait on the disk or on
+sha256, and the memory a download holds stays bounded.
 A file that cannot be written (disk full, no permission) is a `WriteError`, never retried.
 A `check_start` (such as `media.check_video`) sees the response and its first bytes before
 anything is written, and may refuse them: an HTML page is not saved as a video.
@@ -15,6 +16,7 @@ anything is written, and may refuse them: an HTML page is not saved as a video.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import hashlib
 import os
@@ -41,7 +43,9 @@ Opener = Callable[[int], AbstractAsyncContextManager[httpx.Response]]
 ProgressFn = Callable[[int, int | None], None]
 
 #: Bytes gathered before a batch is handed to the writer thread.
-BATCH_BYTES = 1 << 20
+BATCH_BYTES = 4 << 20
+#: Batches handed to the writer thread and not yet written: the loop reads on meanwhile.
+BATCHES_IN_FLIGHT = 2
 #: Bytes written between two requests to the kernel to start writing them back (Linux).
 WRITEBACK_BYTES = 16 << 20
 
@@ -75,7 +79,8 @@ class _Partial:
     """The part file: batches of the body are hashed and written in `worker`, in order.
 
     `written` counts the bytes handed over; they are all in the file (and the hash) once
-    `drain` returns. At most one batch is in the worker while the next is gathered.
+    `drain` returns. At most `BATCHES_IN_FLIGHT` batches are in the worker (in order) while
+    the next is gathered.
     """
 
     fh: BinaryIO
@@ -84,7 +89,7 @@ class _Partial:
     hasher: hashlib._Hash = attrs.Factory(hashlib.sha256)
     _batch: list[bytes] = attrs.Factory(list)
     _batched: int = 0
-    _pending: asyncio.Future[None] | None = None
+    _pending: collections.deque[asyncio.Future[None]] = attrs.Factory(collections.deque)
     _stored: int = 0  # bytes the worker wrote to the file
     _flushed: int = 0  # of which the kernel was asked to start writing back
 
@@ -110,17 +115,16 @@ class _Partial:
         await self._hand_over()
         await self._wait()
 
-    async def _wait(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            await pending
+    async def _wait(self, keep: int = 0) -> None:
+        while len(self._pending) > keep:
+            await self._pending.popleft()
 
     async def _hand_over(self) -> None:
-        await self._wait()
+        await self._wait(keep=BATCHES_IN_FLIGHT - 1)
         batch, self._batch, self._batched = self._batch, [], 0
         if batch:
             future = self.worker.submit(self._store, batch, self.hasher)
-            self._pending = asyncio.wrap_future(future)
+            self._pending.append(asyncio.wrap_future(future))
 
     def _store(self, batch: list[bytes], hasher: hashlib._Hash) -> None:
         # Both release the GIL on chunks this large: the loop keeps reading meanwhile.

@@ -295,3 +295,47 @@ async def test_the_body_is_hashed_and_written_off_the_event_loop(
     assert got.sha256 == sha(BODY) and (tmp_path / "v.mp4").read_bytes() == BODY
     assert threads and threading.get_ident() not in threads
     assert batches == [65536, 65536, 65536, len(BODY) - 3 * 65536]  # large writes, in order
+
+
+async def test_the_loop_reads_on_while_batches_are_written_but_only_so_far(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from vidpipe import download
+
+    batch = 32768
+    monkeypatch.setattr(download, "BATCH_BYTES", batch)
+    real_store = download._Partial._store
+    ahead: list[int] = []  # bytes taken by the loop and not yet written, seen by the writer
+    first = threading.Event()
+
+    def store(self: download._Partial, chunks: list[bytes], hasher: Any) -> None:
+        if not first.is_set():
+            # The first write is stuck until the loop has handed over every batch it may
+            # and filled the next one (or five seconds pass, if it never gets that far).
+            deadline = 500
+            while self.written < (download.BATCHES_IN_FLIGHT + 1) * batch and deadline:
+                threading.Event().wait(0.01)
+                deadline -= 1
+            first.set()
+        ahead.append(self.written - self._stored)
+        real_store(self, chunks, hasher)
+
+    monkeypatch.setattr(download._Partial, "_store", store)
+    origin = Origin(lambda r: httpx.Response(200, stream=Chunks(BODY)))
+    got = await stream_to_file(origin.opener(), tmp_path / "v.mp4", policy=RetryPolicy())
+    assert got.sha256 == sha(BODY) and (tmp_path / "v.mp4").read_bytes() == BODY
+    assert download.BATCHES_IN_FLIGHT >= 2
+    assert ahead[0] == (download.BATCHES_IN_FLIGHT + 1) * batch  # it read on meanwhile
+    assert max(ahead) <= (download.BATCHES_IN_FLIGHT + 1) * batch  # and no further
+
+
+def test_http11_connections_read_up_to_a_mib_at_a_time() -> None:
+    import httpcore
+
+    from vidpipe import transport
+
+    # httpcore's own 64 KiB reads split every read of the event loop into copied pieces.
+    assert transport.READ_BYTES >= 1 << 20
+    assert httpcore.AsyncHTTP11Connection.READ_NUM_BYTES == transport.READ_BYTES
