@@ -88,7 +88,8 @@ def test_installed_wheel_runs_the_example_from_any_folder(wheel: Path, tmp_path:
     _run([bin_dir / "python", "-m", "pip", "install", "--quiet", wheel])
 
     work = tmp_path / "elsewhere"
-    shutil.copytree(ROOT / "examples", work)
+    # (without the state and output a local `make demo` leaves: every shot is made here)
+    shutil.copytree(ROOT / "examples", work, ignore=shutil.ignore_patterns(".vidpipe", "out"))
     # A user's own module named like a project folder must not be picked up.
     (work / "pipeline.py").write_text("raise SystemExit('the wrong pipeline was imported')\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
