@@ -250,3 +250,44 @@ def test_polling_is_told_how_long_the_models_tasks_took_in_earlier_runs(
     assert run(path, RunOptions(out_dir=tmp_path / "out", state_dir=state, gateway=gateway)).ok
     expected, _ = told[1]
     assert expected is not None and 0.2 <= expected < 5
+
+
+def test_polling_expects_what_tasks_of_the_same_length_took(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import vidpipe.runner.executor as executor_module
+    from vidpipe.polling import poll as real_poll
+
+    told: list[float | None] = []
+
+    async def spying(*args: Any, **kw: Any) -> Any:
+        told.append(kw["expected_s"])
+        return await real_poll(*args, **kw)
+
+    monkeypatch.setattr(executor_module, "poll", spying)
+    path = board(tmp_path, 1)
+    state = tmp_path / "state"
+
+    def run_with(prompt: str, seconds: int, job_seconds: float) -> float | None:
+        text = path.read_text()
+        text = text.replace("shot 0", prompt).replace("seconds: 4", f"seconds: {seconds}")
+        (tmp_path / "b.yaml").write_text(text)
+        options = RunOptions(
+            out_dir=tmp_path / "out",
+            state_dir=state,
+            gateway=embedded_emulator(job_seconds=job_seconds),
+        )
+        assert run(tmp_path / "b.yaml", options).ok
+        return told[-1]
+
+    assert run_with("short one", 4, 0.2) is None  # nothing known yet
+    # Nothing known of 12 s clips: this model's tasks of any length are the guess.
+    # (A duration is the time until a read saw the success: the short job's is the wait
+    # for the first read, a second or so.)
+    guess = run_with("long one", 12, 4.0)
+    assert guess is not None and guess < 3.0
+    # Now each length has its own: a 4 s clip expects the short time, a 12 s one the long.
+    short = run_with("short two", 4, 0.2)
+    long = run_with("long two", 12, 4.0)
+    assert short is not None and long is not None
+    assert short < 3.0 and long >= 4.0

@@ -738,3 +738,28 @@ def test_a_create_answered_429_counts_as_never_sent(led: Ledger, run_id: int) ->
     led.record_task(FP, "task-1", "queued")
     with pytest.raises(StateError, match="record_not_taken is not allowed"):
         led.record_not_taken(FP)
+
+
+def test_durations_can_keep_only_the_tasks_of_one_video_length(
+    led: Ledger, run_id: int, clock: FakeClock
+) -> None:
+    # Multipart requests carry numbers as text: "8" and 8 are the same length.
+    for name, seconds, wait in (("short", 4, 10.0), ("long", "8", 30.0), ("also", 8, 20.0)):
+        led.record_intent(
+            run_id=run_id,
+            shot_id=name,
+            fingerprint=fp(name),
+            api="anyfast",
+            model="sora-2",
+            request={"prompt": name, "seconds": seconds},
+        )
+        led.record_task(fp(name), f"task-{name}", "queued")
+        clock.now += wait
+        led.record_status(fp(name), "succeeded", 100, "completed")
+    everything = led.durations("anyfast", "sora-2")
+    assert len(everything) == 3
+    eight = led.durations("anyfast", "sora-2", sent=("seconds", 8))
+    assert eight == [everything[0], everything[1]]  # "also" then "long", newest first
+    assert led.durations("anyfast", "sora-2", sent=("seconds", 4)) == [everything[2]]
+    assert led.durations("anyfast", "sora-2", sent=("seconds", 12)) == []
+    assert led.durations("anyfast", "sora-2", sent=("duration", 8)) == []

@@ -777,17 +777,31 @@ class Ledger:
         )
         return [self._record(ShotRecord, r) for r in rows]
 
-    def durations(self, api: str, model: str, limit: int = 20) -> list[float]:
+    def durations(
+        self,
+        api: str,
+        model: str,
+        limit: int = 20,
+        *,
+        sent: tuple[str, float] | None = None,
+    ) -> list[float]:
         """Seconds from creation to success of this model's most recent tasks on `api`
-        (up to `limit`, newest first): what polling expects of its next task."""
+        (up to `limit`, newest first): what polling expects of its next task. `sent`
+        (a request field and its number, such as the video's length) keeps only the tasks
+        whose request sent that number in that field."""
+        where = ""
+        values: tuple[str, float] | tuple[()] = ()
+        if sent is not None:
+            where = " AND CAST(json_extract(shots.request, ?) AS REAL) = ?"
+            values = ("$." + json.dumps(sent[0]), float(sent[1]))
         rows = self._read(
             "SELECT events.at - shots.task_at AS took FROM events"
             " JOIN shots ON shots.fingerprint = events.fingerprint"
             " AND shots.task_id = events.task_id"
             " WHERE shots.api = ? AND shots.model = ? AND events.kind = 'status'"
             " AND events.status = 'succeeded' AND shots.task_at IS NOT NULL"
-            " AND events.at > shots.task_at ORDER BY events.id DESC LIMIT ?",
-            (api, model, limit),
+            f" AND events.at > shots.task_at{where} ORDER BY events.id DESC LIMIT ?",
+            (api, model, *values, limit),
         )
         return [float(r["took"]) for r in rows]
 

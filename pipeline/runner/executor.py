@@ -154,7 +154,7 @@ class Executor:
     provider_limits: dict[str, InFlight] = attrs.Factory(dict)
     places: dict[str, _Places] = attrs.Factory(dict)
     # Seconds from creation to success of each (api, model)'s latest tasks, newest first.
-    durations: dict[tuple[str, str], list[float]] = attrs.Factory(dict)
+    durations: dict[_DurationKey, list[float]] = attrs.Factory(dict)
     priority: dict[str, tuple[int, int, int]] = attrs.field(init=False)
     adapters: dict[str, Adapter] = attrs.Factory(dict)
     fingerprint_locks: dict[str, asyncio.Lock] = attrs.Factory(dict)
@@ -592,10 +592,10 @@ class Executor:
                 on_update=update,
                 status_grace_s=self.options.status_grace,
                 initial=task.created,
-                expected_s=self.expected_seconds(req.spec.api, req.model),
+                expected_s=self.expected_seconds(req),
             )
             if task.created is not None:
-                self.took(req.spec.api, req.model, time.time() - task.created_at)
+                self.took(req, time.time() - task.created_at)
             return snapshot
         except UnmappedStatus as exc:
             spec = adapter.spec
@@ -632,20 +632,23 @@ class Executor:
                 task_id=task.task_id,
             ) from exc
 
-    def expected_seconds(self, api: str, model: str) -> float | None:
-        """How long this model's tasks take, from creation to success: the lower quartile
-        of the latest ones, from earlier runs (the ledger) and this one. Each was seen by a
+    def expected_seconds(self, req: CreateRequest) -> float | None:
+        """How long tasks like this one take, from creation to success: the lower quartile
+        of the latest ones of its model, from earlier runs (the ledger) and this one, of its
+        video length where earlier tasks had it (else of any length). Each was seen by a
         read that came after the task finished, so the low end is the closest; a read that
         comes early costs one read and then follows the task's progress."""
-        key = (api, model)
+        key = _duration_key(req)
         if key not in self.durations:
-            self.durations[key] = self.ledger.durations(api, model)
+            api, model, length = key
+            same = self.ledger.durations(api, model, sent=length) if length else []
+            self.durations[key] = same or self.ledger.durations(api, model)
         known = sorted(self.durations[key])
         return known[len(known) // 4] if known else None
 
-    def took(self, api: str, model: str, seconds: float) -> None:
-        """A task of this model took `seconds` to succeed; the latest count most."""
-        known = self.durations.setdefault((api, model), [])
+    def took(self, req: CreateRequest, seconds: float) -> None:
+        """A task like `req` took `seconds` to succeed; the latest count most."""
+        known = self.durations.setdefault(_duration_key(req), [])
         known.insert(0, seconds)
         del known[20:]
 
@@ -731,6 +734,21 @@ class Executor:
         self.emit(shot_id, ShotState.FAILED, message=message)
         task_id = record.task_id if record else None
         return self.result(shot_id, ShotState.FAILED, error=message, task_id=task_id)
+
+
+#: Tasks expected to take alike: the API, the model and the video length sent, if any
+#: (the request field and its number).
+_DurationKey = tuple[str, str, tuple[str, float] | None]
+
+
+def _duration_key(req: CreateRequest) -> _DurationKey:
+    rule = req.spec.fields.get("duration")
+    value = req.fields.get(rule.field) if rule is not None else None
+    try:
+        length = (rule.field, float(value)) if rule is not None and value is not None else None
+    except (TypeError, ValueError):
+        length = None
+    return req.spec.api, req.model, length
 
 
 def _force_costs(shot_id: str) -> str:
