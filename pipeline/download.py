@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import os
 import re
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
@@ -46,6 +47,9 @@ ProgressFn = Callable[[int, int | None], None]
 BATCH_BYTES = 4 << 20
 #: Batches handed to the writer thread and not yet written: the loop reads on meanwhile.
 BATCHES_IN_FLIGHT = 2
+#: A slow download hands its bytes over at least this often (seconds), so that a run killed
+#: meanwhile leaves them in the part file for the next run to resume from.
+BATCH_SECONDS = 0.25
 #: Bytes written between two requests to the kernel to start writing them back (Linux).
 WRITEBACK_BYTES = 16 << 20
 
@@ -89,6 +93,7 @@ class _Partial:
     hasher: hashlib._Hash = attrs.Factory(hashlib.sha256)
     _batch: list[bytes] = attrs.Factory(list)
     _batched: int = 0
+    _begun: float = 0.0  # when the first chunk of the batch being gathered came
     _pending: collections.deque[asyncio.Future[None]] = attrs.Factory(collections.deque)
     _stored: int = 0  # bytes the worker wrote to the file
     _flushed: int = 0  # of which the kernel was asked to start writing back
@@ -101,11 +106,15 @@ class _Partial:
         self.hasher = hashlib.sha256()
 
     async def write(self, chunk: bytes) -> bool:
-        """Take `chunk`; True when a full batch was handed to the worker."""
+        """Take `chunk`; True when a batch (full, or gathered for `BATCH_SECONDS`) was handed
+        to the worker."""
+        now = time.monotonic()
+        if not self._batch:
+            self._begun = now
         self._batch.append(chunk)
         self._batched += len(chunk)
         self.written += len(chunk)
-        if self._batched < BATCH_BYTES:
+        if self._batched < BATCH_BYTES and now - self._begun < BATCH_SECONDS:
             return False
         await self._hand_over()
         return True
@@ -131,6 +140,7 @@ class _Partial:
         for chunk in batch:
             hasher.update(chunk)
             self.fh.write(chunk)
+        self.fh.flush()  # into the file, not the writer's buffer: a kill keeps them
         self._stored += sum(map(len, batch))
         if self._stored - self._flushed >= WRITEBACK_BYTES:
             # Start writing the pages out now, so the final fsync has little left to wait for.

@@ -339,3 +339,32 @@ def test_http11_connections_read_up_to_a_mib_at_a_time() -> None:
     # httpcore's own 64 KiB reads split every read of the event loop into copied pieces.
     assert transport.READ_BYTES >= 1 << 20
     assert httpcore.AsyncHTTP11Connection.READ_NUM_BYTES == transport.READ_BYTES
+
+
+async def test_a_slow_download_keeps_what_arrived_in_the_part_file_as_it_goes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A batch far larger than the video would otherwise reach the file only at the end:
+    # a run killed meanwhile would leave nothing to resume from.
+    import asyncio
+
+    from vidpipe import download
+
+    monkeypatch.setattr(download, "BATCH_SECONDS", 0.05)
+    body = BODY[:16384]
+    dest = tmp_path / "v.mp4"
+    on_disk: list[int] = []
+
+    class Slow(httpx.AsyncByteStream):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            for i in range(0, len(body), 1024):
+                yield body[i : i + 1024]
+                await asyncio.sleep(0.02)
+                part = part_path(dest)
+                on_disk.append(part.stat().st_size if part.exists() else 0)
+
+    origin = Origin(lambda r: httpx.Response(200, stream=Slow()))
+    got = await stream_to_file(origin.opener(), dest, policy=RetryPolicy())
+    assert got.sha256 == sha(body) and dest.read_bytes() == body
+    assert len(body) < download.BATCH_BYTES
+    assert 0 < max(on_disk[:-1]) < len(body), on_disk  # written as it came, not at the end
