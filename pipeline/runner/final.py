@@ -71,15 +71,7 @@ def final_cut(
     except InputError as exc:
         target.unlink(missing_ok=True)
         return FinalResult(None, final.concat, error=str(exc), status="failed", inputs=inputs)
-    return FinalResult(
-        target,
-        final.concat,
-        sha256=sha256_file(target),
-        bytes=target.stat().st_size,
-        duration=cut.duration,
-        mode=cut.mode,
-        inputs=inputs,
-    )
+    return _made(target, final.concat, cut.duration, cut.mode, inputs)
 
 
 def _edited(
@@ -142,17 +134,36 @@ def _edited(
         )
     if sidecar is not None and final.captions is not None:
         write_captions(cut.cues, sidecar, final.captions)
-    return FinalResult(
+    return _made(
         target,
         final.concat,
-        sha256=sha256_file(target),
-        bytes=target.stat().st_size,
-        duration=cut.duration,
-        mode="edit",
-        inputs=inputs,
+        cut.duration,
+        "edit",
+        inputs,
         options=options,
         expected_duration=cut.expected,
         captions=sidecar,
+    )
+
+
+def _made(
+    target: Path,
+    concat_of: tuple[str, ...],
+    duration: float,
+    mode: str,
+    inputs: tuple[str, ...],
+    **more: Any,
+) -> FinalResult:
+    """The final cut just written to `target`, described from the file."""
+    return FinalResult(
+        target,
+        concat_of,
+        sha256=sha256_file(target),
+        bytes=target.stat().st_size,
+        duration=duration,
+        mode=mode,
+        inputs=inputs,
+        **more,
     )
 
 
