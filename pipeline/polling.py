@@ -9,6 +9,10 @@ that, from the best signal it has:
 - else how long this model's tasks took in earlier runs (`expected_s`, from the ledger);
 - with neither, the hint spacing, else a slowly growing default.
 
+Earlier runs' durations place a first read `lead` of the way to the expected end, for the
+task's own progress to time the last one: a duration seen by a read that came late would
+otherwise make every later task's read late by as much.
+
 A read that comes too early shows more progress, and a closer prediction. Every wait stays
 within [floor, ceiling]. Every task has a deadline, counted from the task's creation
 (`started_at`), so a rerun does not start the clock again. With the create's answer
@@ -43,6 +47,7 @@ __all__ = [
     "DEFAULT_STATUS_GRACE",
     "PollSettings",
     "StatusSource",
+    "lead_wait",
     "next_interval",
     "poll",
     "predicted_end",
@@ -67,14 +72,16 @@ class PollSettings:
     """Bounds and defaults of the poll interval, in seconds.
 
     `overshoot` is how far past a predicted finish the read goes (a fraction of the wait):
-    a read that comes just too early costs a whole hint more.
+    a read that comes just too early costs a whole hint more. `lead` is how far towards an
+    end expected from earlier runs the first read goes, to see the task's progress.
     """
 
     floor: float = 0.5
     ceiling: float = 15.0
     first: float = 1.0  # with no hint and no progress yet
     growth: float = 1.5  # the default interval grows by this factor per poll
-    overshoot: float = 0.03
+    overshoot: float = 0.01
+    lead: float = 0.8
 
 
 @attrs.frozen
@@ -125,7 +132,7 @@ def next_interval(
 ) -> float:
     """The wait before the next poll, within [floor, ceiling]; the hint is a floor."""
     hint = snapshot.poll_after
-    floor = settings.floor if hint is None else max(settings.floor, hint)
+    floor = _floor(snapshot, settings)
     end = predicted_end(
         snapshot,
         now=now,
@@ -141,6 +148,19 @@ def next_interval(
     else:
         wanted = settings.first * settings.growth**polls
     return min(max(wanted, floor), settings.ceiling)
+
+
+def _floor(snapshot: TaskSnapshot, settings: PollSettings) -> float:
+    hint = snapshot.poll_after
+    return settings.floor if hint is None else max(settings.floor, hint)
+
+
+def lead_wait(left: float, floor: float, lead: float) -> float | None:
+    """The wait before a read that shows a task's progress, `left` seconds before the end
+    earlier runs expect: `lead` of the way there, leaving at least `floor` (the hint) for
+    the last read; None where that would not be past half the way."""
+    wait = min(lead * left, left - floor)
+    return wait if wait > left / 2 else None
 
 
 async def poll(
@@ -189,6 +209,9 @@ async def poll(
             created_at=started_at,
             expected_end=expected_end,
         )
+        ahead = None if expected_end is None else expected_end - now
+        if ahead is not None and wait >= ahead:  # timed by earlier runs, not by progress
+            wait = lead_wait(ahead, _floor(initial, settings), settings.lead) or wait
         await sleep(min(wait, max(deadline - now, 0.0)))
         polls = 1
     while True:

@@ -116,10 +116,10 @@ async def test_a_small_floor_follows_small_emulator_hints() -> None:
 async def test_progress_rate_estimates_the_wait() -> None:
     clock = FakeClock()
     # 10 % -> 20 % over the first (default, 1 s) wait: 80 % left at 10 %/s = 8 s; the read
-    # goes just after the predicted end (3 % past it).
+    # goes just after the predicted end (1 % past it).
     adapter = Scripted(snap("running", 10), snap("running", 20), snap("succeeded", 100))
     await run(adapter, clock)
-    assert clock.sleeps == [1.0, 8.24]
+    assert clock.sleeps == [1.0, 8.08]
 
 
 async def test_the_hint_is_a_floor_not_a_schedule() -> None:
@@ -132,7 +132,7 @@ async def test_the_hint_is_a_floor_not_a_schedule() -> None:
         snap("succeeded", 100),
     )
     await run(adapter, clock)
-    assert clock.sleeps == [1.0, 8.24, 1.0]
+    assert clock.sleeps == [1.0, 8.08, 1.0]
 
 
 async def test_one_progress_read_predicts_from_the_tasks_creation() -> None:
@@ -142,7 +142,7 @@ async def test_one_progress_read_predicts_from_the_tasks_creation() -> None:
     await poll(
         adapter, "t1", deadline_s=600, started_at=clock.now - 3, sleep=clock.sleep, clock=clock
     )
-    assert clock.sleeps == [9.27]
+    assert clock.sleeps == [9.09]
 
 
 async def test_progress_zero_while_queued_is_not_a_rate() -> None:
@@ -156,14 +156,17 @@ async def test_progress_zero_while_queued_is_not_a_rate() -> None:
         adapter, "t1", deadline_s=600, started_at=clock.now - 2, sleep=clock.sleep, clock=clock
     )
     # 0 % at 2 s, 25 % at 3 s: the rate since the creation (9 s to go), not 25 %/s.
-    assert clock.sleeps == [1.0, 9.27]
+    assert clock.sleeps == [1.0, 9.09]
 
 
-async def test_earlier_runs_time_the_first_read_after_the_create() -> None:
+async def test_earlier_runs_time_a_progress_read_and_the_task_times_the_last() -> None:
     clock = FakeClock()
-    adapter = Scripted(snap("succeeded", 100))
+    # Earlier tasks took 12 s, this one takes 10: the first read goes 80 % of the way to
+    # the expected end (9.6 s) and sees 96 %, which times the last read (1 % past 10 s),
+    # not the 12 s the earlier ones took.
+    task = Steady(clock, 10.0)
     got = await poll(
-        adapter,
+        task,
         "t1",
         deadline_s=600,
         started_at=clock.now,
@@ -172,8 +175,37 @@ async def test_earlier_runs_time_the_first_read_after_the_create() -> None:
         initial=snap("queued", 0),
         expected_s=12.0,
     )
-    assert got.state == "succeeded" and len(adapter.asked) == 1
-    assert clock.sleeps == [12.0]  # no overshoot: it would grow with every run
+    assert got.state == "succeeded" and task.reads == 2
+    assert clock.sleeps == [9.6, 1.0]  # the hint (1 s) is a floor: 0.4 s would be too soon
+    slower = Steady(clock := FakeClock(), 14.0)
+    await poll(
+        slower,
+        "t1",
+        deadline_s=600,
+        started_at=clock.now,
+        sleep=clock.sleep,
+        clock=clock,
+        initial=snap("queued", 0),
+        expected_s=12.0,
+    )
+    # 68 % at 9.6 s: 14.12 s, and the read goes 1 % of the 4.52 s left past that.
+    assert clock.sleeps == [9.6, pytest.approx(4.563, abs=1e-3)] and slower.reads == 2
+
+
+async def test_an_expected_end_within_two_hints_is_read_once() -> None:
+    clock = FakeClock()
+    task = Steady(clock, 1.5)
+    await poll(
+        task,
+        "t1",
+        deadline_s=600,
+        started_at=clock.now,
+        sleep=clock.sleep,
+        clock=clock,
+        initial=snap("queued", 0, poll_after=1.0),
+        expected_s=1.6,
+    )
+    assert clock.sleeps == [1.6] and task.reads == 1
 
 
 async def test_without_the_creates_answer_a_task_is_read_at_once() -> None:
