@@ -22,7 +22,7 @@ finished keep the task: the next run downloads with no create. Shots with identi
 first's file. Writes to the ledger are durable before the next remote call.
 
 A shot holds a place under the run's `--concurrency` and one under its provider's limit
-from its create to its download (`vidpipe.inflight`); waiting shots get places along the
+from its create to the end of its download (`vidpipe.inflight`); waiting shots get places along the
 critical path (`dag.priorities`). A create answered 429 gives both places back, lowers the
 provider's limit (AIMD), waits what the gateway asked (or backs off) and is sent again: a
 429 says the task was not taken, and it never fails the shot before the poll deadline.
@@ -264,6 +264,10 @@ class Executor:
             # for them along with the shots that have not started.
             self.publish(shot_id, result)
             return result
+
+    def awaited(self, shot_id: str) -> bool:
+        """Whether other shots wait for this one (a remix, a frame): its chain is longer."""
+        return self.priority[shot_id][0] < 0
 
     def publish(self, shot_id: str, result: ShotResult) -> None:
         """Make `result` the shot's (once) for the shots that wait on it."""
@@ -562,8 +566,11 @@ class Executor:
 
         written: list[str | None] = [None]
         spent: list[float | None] = [None]
+        seen: list[float | None] = [None]  # when a read first found the task done
 
         async def update(snap: TaskSnapshot) -> None:
+            if snap.state == "succeeded" and seen[0] is None:
+                seen[0] = time.time()
             # Progress lives in the events; the ledger records a change of state only.
             if not task.downloaded_before and snap.state != written[0]:
                 written[0] = snap.state
@@ -594,8 +601,9 @@ class Executor:
                 initial=task.created,
                 expected_s=self.expected_seconds(req),
             )
-            if task.created is not None:
-                self.took(req, time.time() - task.created_at)
+            if task.created is not None and seen[0] is not None:
+                # Timed by the read, not by the writes after it: those are not the task's.
+                self.took(req, seen[0] - task.created_at)
             return snapshot
         except UnmappedStatus as exc:
             spec = adapter.spec
@@ -673,6 +681,11 @@ class Executor:
         kept = f"task {task_id} is kept"
         try:
             got = await adapter.download(snapshot, tmp, on_progress=progress)
+            if not self.awaited(shot_id):
+                # The provider's part is over: the next shot's create need not wait for
+                # the ledger and the output folder. (A shot others wait for keeps its
+                # places until its result is said, for them to go first.)
+                self.places[shot_id].give_back()
             digest = got.sha256
             cached = self.state.cache.store(got.path, digest, hashed_size=got.size)
             got.path.unlink(missing_ok=True)
