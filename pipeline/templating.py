@@ -186,6 +186,15 @@ def _compiled(
     return template, frozenset(generator.undeclared), _referenced_templates(ast)
 
 
+def _plain(source: str) -> bool:
+    """Whether a prompt is plain text, which renders as itself: nothing to compile (a
+    storyboard of thousands of distinct plain prompts keeps no template for each)."""
+    return not any(mark in source for mark in _MARKS)
+
+
+_MARKS = ("{{", "{%", "{#")
+
+
 def _inline(env: SandboxedEnvironment, source: str) -> jinja2.Template:
     """An inline prompt, compiled once however many shots share its text."""
     return _compiled(env, source)[0]
@@ -275,6 +284,8 @@ def referenced_names(
 
 
 def _source_names(env: SandboxedEnvironment, source: str) -> frozenset[str] | None:
+    if _plain(source):
+        return frozenset()
     _, names, others = _compiled(env, source)
     found = set(names)
     for name in others:
@@ -342,6 +353,8 @@ def render_prompt(
             return line
         return base_line + tpl_line - 1
 
+    if template is None and _plain(prompt or ""):
+        return _cleaned(prompt or "", what, shot_id, file, line)
     if template is not None:
         tpl = load_template(env, template, file=file, line=line, user=f"shot {shot_id!r}")
     else:
@@ -388,6 +401,10 @@ def render_prompt(
             Problem(f"shot {shot_id!r}: {what}{at}: {reason}", file, inline_line(tpl_line))
         ) from None
 
+    return _cleaned(text, what, shot_id, file, line)
+
+
+def _cleaned(text: str, what: str, shot_id: str, file: str, line: int | None) -> str:
     result = clean(text)
     if not result:
         raise InputError(Problem(f"shot {shot_id!r}: {what} renders an empty prompt", file, line))

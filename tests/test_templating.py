@@ -123,6 +123,23 @@ def test_output_is_whitespace_normalised(tmp_path: Path) -> None:
     assert text == "a cat walks"
 
 
+def test_plain_prompts_render_as_themselves_and_compile_nothing(tmp_path: Path) -> None:
+    templating._compiled.cache_clear()
+    texts = [render(tmp_path, prompt=f"  shot {i}:\n a cat  {{ walks }} 100%  ") for i in range(50)]
+    assert texts[7] == "shot 7: a cat { walks } 100%"
+    assert templating._compiled.cache_info().currsize == 0  # 50 prompts, no template kept
+    env = make_environment(tmp_path)
+    assert templating.referenced_names(env, prompt="a plain {prompt}") == frozenset()
+    assert render(tmp_path, prompt="a {{ what }}", variables={"what": "dog"}) == "a dog"
+    assert fails(tmp_path, prompt="a {# open comment").problems[0].line == 10
+    assert templating._compiled.cache_info().currsize == 1  # a prompt with a mark is one
+
+
+def test_a_plain_prompt_of_only_whitespace_is_empty(tmp_path: Path) -> None:
+    err = fails(tmp_path, prompt=" \n\t ", line=14)
+    assert "board.yaml:14: " in str(err) and "empty prompt" in str(err)
+
+
 def test_empty_result_is_an_error(tmp_path: Path) -> None:
     err = fails(tmp_path, prompt="{% if false %}x{% endif %}  ", line=12)
     assert "board.yaml:12: " in str(err) and "empty prompt" in str(err)
