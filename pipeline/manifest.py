@@ -14,6 +14,7 @@ relative to its own folder, so a copied output folder keeps a valid manifest.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import os
 import time
@@ -275,13 +276,18 @@ def _relative(path: Path | None, base: Path) -> str | None:
         return str(path)
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, chunks: Iterable[str]) -> None:
+    """Write `chunks` to `path` as they come (a large storyboard's manifest or report is
+    never held whole in memory), then replace the file at once."""
     tmp = path.with_name(f".{path.name}.tmp")
     with tmp.open("w", encoding="utf-8") as f:
-        f.write(text)
+        f.writelines(chunks)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+_JSON = json.JSONEncoder(indent=2)
 
 
 def manifest_json(result: RunResult, *, storyboard_seed: int | None) -> dict[str, Any]:
@@ -331,7 +337,7 @@ def _relative_path(path: Path, base: Path) -> str:
 def write_manifest(result: RunResult, *, storyboard_seed: int | None) -> Path:
     path = result.out_dir / "manifest.json"
     doc = manifest_json(result, storyboard_seed=storyboard_seed)
-    _write_atomic(path, json.dumps(doc, indent=2, sort_keys=False) + "\n")
+    _write_atomic(path, itertools.chain(_JSON.iterencode(doc), "\n"))
     return path
 
 
@@ -395,7 +401,7 @@ def write_report(result: RunResult, shots: Sequence[ShotResult] | None = None) -
     the storyboard in its order, with the timings of the run that made it."""
     path = result.out_dir / "report.html"
     template = _REPORT.get_template("report.html.j2")
-    text = template.render(
+    text = template.generate(
         result=result,
         shots=[
             (s, _relative(s.file, result.out_dir), json.dumps(s.request, indent=1))
