@@ -16,10 +16,9 @@ import mimetypes
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import jsonschema
 
 from .errors import InputError, Problem, SpecError
 from .fingerprint import derive_seed, sha256_file
@@ -27,6 +26,9 @@ from .limits import MAX_PROMPT_CHARS
 from .media import ImageInfo, ImageRules, NotAnImage, image_of_data_url, image_of_file
 from .model import FrameRef, Shot, Storyboard, thaw
 from .specs import Spec, SpecRegistry, schema_types
+
+if TYPE_CHECKING:
+    import jsonschema
 
 RESERVED_PARAMS = frozenset({"model", "prompt"})
 

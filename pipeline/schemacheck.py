@@ -14,31 +14,43 @@ tuple for an array, jsonschema does not).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+import functools
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import jsonschema_rs
 
+if TYPE_CHECKING:
+    import jsonschema
+
 __all__ = ["SchemaCheck"]
+
+#: Makes the jsonschema validator of a schema (by default Draft 2020-12's).
+PythonValidator = Callable[[Any], "jsonschema.protocols.Validator"]
 
 
 class SchemaCheck:
     """`iter_errors` of a jsonschema validator, with jsonschema-rs's answer for valid data.
 
-    `python` is the jsonschema validator whose errors are reported (its schema is the one
-    checked; it may redefine types only to be stricter than JSON, as a number that is
-    not a boolean, an infinity or NaN, which JSON cannot hold anyway).
+    `python` makes the jsonschema validator whose errors are reported, on the first
+    document jsonschema-rs does not pass: a run whose documents are all valid never imports
+    jsonschema. It may redefine types only to be stricter than JSON, as a number that is
+    not a boolean, an infinity or NaN, which JSON cannot hold anyway.
     """
 
-    def __init__(self, python: jsonschema.protocols.Validator) -> None:
-        self.python = python
-        self.fast = jsonschema_rs.Draft202012Validator(self.schema, validate_formats=False)
+    def __init__(self, schema: Any, python: PythonValidator | None = None) -> None:
+        self.schema = schema
+        self._make = python
+        self.fast = jsonschema_rs.Draft202012Validator(schema, validate_formats=False)
 
-    @property
-    def schema(self) -> Any:
-        """The schema checked."""
-        return self.python.schema
+    @functools.cached_property
+    def python(self) -> jsonschema.protocols.Validator:
+        """The jsonschema validator, made when first needed."""
+        if self._make is not None:
+            return self._make(self.schema)
+        import jsonschema
+
+        return jsonschema.Draft202012Validator(self.schema)
 
     def is_valid(self, instance: Any) -> bool:
         """Whether jsonschema would find no error in `instance`."""

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import attrs
-import jsonschema
 
 from .bundling import bundle, read_yaml
 from .errors import SpecError
@@ -182,7 +181,7 @@ class Spec:
         ctype = content_type or self.create_content_type
         found = self._create_validators.get(ctype)
         if found is None:
-            found = SchemaCheck(jsonschema.Draft202012Validator(self.create_schema(ctype)))
+            found = SchemaCheck(self.create_schema(ctype))
             self._create_validators[ctype] = found
         return found
 

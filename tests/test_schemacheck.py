@@ -46,7 +46,7 @@ class _Counting:
 
 def _check(validator: Any = None) -> tuple[SchemaCheck, _Counting]:
     counting = _Counting(validator or jsonschema.Draft202012Validator(SCHEMA))
-    return SchemaCheck(counting), counting
+    return SchemaCheck(counting.schema, lambda schema: counting), counting
 
 
 def test_a_valid_document_is_passed_without_asking_jsonschema() -> None:
@@ -108,3 +108,25 @@ def test_what_only_jsonschema_accepts_is_accepted(document: dict[Any, Any]) -> N
     assert list(check.iter_errors(document)) == []
     assert check.is_valid(document)
     assert python.asked == 2
+
+
+def test_valid_storyboards_are_checked_without_importing_jsonschema() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, yaml\n"
+        "from importlib import resources\n"
+        "from vidpipe.loading.schema import validator\n"
+        "doc = yaml.safe_load(resources.files('vidpipe.starter').joinpath('storyboard.yaml')"
+        ".read_text())\n"
+        "assert validator().is_valid(doc)\n"
+        "print('jsonschema' in sys.modules)\n"
+        "doc['shots'][0]['seconds'] = 'long'\n"
+        "print([e.validator for e in validator().iter_errors(doc)], 'jsonschema' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    assert out[0] == "False"  # valid: jsonschema-rs said so, jsonschema was never loaded
+    assert out[1].endswith("True") and "[]" not in out[1]  # invalid: jsonschema explains

@@ -13,11 +13,12 @@ import json
 import math
 import re
 from importlib import resources
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from ..schemacheck import SchemaCheck
+
+if TYPE_CHECKING:
+    import jsonschema
 
 __all__ = [
     "RESERVED_VARS",
@@ -64,16 +65,22 @@ def is_json_number(checker: object, value: object) -> bool:
     return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
 
 
-_Validator = jsonschema.validators.extend(
-    jsonschema.Draft202012Validator,
-    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("number", is_json_number),
-)
+def _python_validator(schema: Any) -> jsonschema.protocols.Validator:
+    """jsonschema's Draft 2020-12 validator of `schema`, where a number is a JSON number."""
+    import jsonschema
+
+    draft = jsonschema.Draft202012Validator
+    numbers = draft.TYPE_CHECKER.redefine("number", is_json_number)
+    validator: jsonschema.protocols.Validator = jsonschema.validators.extend(
+        draft, type_checker=numbers
+    )(schema)
+    return validator
 
 
 @functools.cache
 def validator() -> SchemaCheck:
     """A validator for the schema (made once), where a number is a JSON number."""
-    return SchemaCheck(_Validator(_inlined(_schema())))
+    return SchemaCheck(_inlined(_schema()), _python_validator)
 
 
 def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
