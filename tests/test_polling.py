@@ -159,12 +159,10 @@ async def test_progress_zero_while_queued_is_not_a_rate() -> None:
     assert clock.sleeps == [1.0, 9.09]
 
 
-async def test_earlier_runs_time_a_progress_read_and_the_task_times_the_last() -> None:
+async def expecting(job: float, expected_s: float, hint: float | None = None) -> Steady:
+    """A `job`-second task just created, polled by a run that expects `expected_s`."""
     clock = FakeClock()
-    # Earlier tasks took 12 s, this one takes 10: the first read goes 80 % of the way to
-    # the expected end (9.6 s) and sees 96 %, which times the last read (1 % past 10 s),
-    # not the 12 s the earlier ones took.
-    task = Steady(clock, 10.0)
+    task = Steady(clock, job)
     got = await poll(
         task,
         "t1",
@@ -172,40 +170,28 @@ async def test_earlier_runs_time_a_progress_read_and_the_task_times_the_last() -
         started_at=clock.now,
         sleep=clock.sleep,
         clock=clock,
-        initial=snap("queued", 0),
-        expected_s=12.0,
+        initial=snap("queued", 0, poll_after=hint),
+        expected_s=expected_s,
     )
-    assert got.state == "succeeded" and task.reads == 2
-    assert clock.sleeps == [9.6, 1.0]  # the hint (1 s) is a floor: 0.4 s would be too soon
-    slower = Steady(clock := FakeClock(), 14.0)
-    await poll(
-        slower,
-        "t1",
-        deadline_s=600,
-        started_at=clock.now,
-        sleep=clock.sleep,
-        clock=clock,
-        initial=snap("queued", 0),
-        expected_s=12.0,
-    )
+    assert got.state == "succeeded"
+    return task
+
+
+async def test_earlier_runs_time_a_progress_read_and_the_task_times_the_last() -> None:
+    # Earlier tasks took 12 s, this one takes 10: the first read goes 80 % of the way to
+    # the expected end (9.6 s) and sees 96 %, which times the last read (1 % past 10 s),
+    # not the 12 s the earlier ones took.
+    task = await expecting(10.0, 12.0)
+    assert task.reads == 2
+    assert task.clock.sleeps == [9.6, 1.0]  # the hint (1 s) is a floor: 0.4 s is too soon
+    slower = await expecting(14.0, 12.0)
     # 68 % at 9.6 s: 14.12 s, and the read goes 1 % of the 4.52 s left past that.
-    assert clock.sleeps == [9.6, pytest.approx(4.563, abs=1e-3)] and slower.reads == 2
+    assert slower.clock.sleeps == [9.6, pytest.approx(4.563, abs=1e-3)] and slower.reads == 2
 
 
 async def test_an_expected_end_within_two_hints_is_read_once() -> None:
-    clock = FakeClock()
-    task = Steady(clock, 1.5)
-    await poll(
-        task,
-        "t1",
-        deadline_s=600,
-        started_at=clock.now,
-        sleep=clock.sleep,
-        clock=clock,
-        initial=snap("queued", 0, poll_after=1.0),
-        expected_s=1.6,
-    )
-    assert clock.sleeps == [1.6] and task.reads == 1
+    task = await expecting(1.5, 1.6, hint=1.0)
+    assert task.clock.sleeps == [1.6] and task.reads == 1
 
 
 async def test_without_the_creates_answer_a_task_is_read_at_once() -> None:
