@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import resource
 import socket
 import struct
 import subprocess
@@ -42,6 +41,8 @@ import httpx
 
 from vidpipe.download import stream_to_file
 from vidpipe.retry import RetryPolicy
+
+from .peak import peak_rss_mb
 
 SIZE = 1 << 30
 ROUNDS = 3
@@ -115,10 +116,6 @@ def _wait_listening(port: int, server: subprocess.Popen[bytes]) -> None:
 # -- the clients (each in its own process) -------------------------------------------------
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
 def sdk_download(base: str, task_id: str, dest: str) -> None:
     """Print the seconds and peak RSS of the SDK's streaming download, as JSON."""
     import openai
@@ -133,7 +130,7 @@ def sdk_download(base: str, task_id: str, dest: str) -> None:
             fh.write(chunk)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     size = os.path.getsize(dest)
-    print(json.dumps({"seconds": seconds, "cpu": cpu, "size": size, "peak_rss_mb": _peak_rss_mb()}))
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "size": size, "peak_rss_mb": peak_rss_mb()}))
 
 
 def vidpipe_download(base: str, task_id: str, state_dir: str) -> None:
@@ -159,7 +156,7 @@ def vidpipe_download(base: str, task_id: str, state_dir: str) -> None:
             return time.perf_counter() - start, time.process_time() - cpu, got.size
 
     seconds, cpu, size = asyncio.run(download())
-    print(json.dumps({"seconds": seconds, "cpu": cpu, "size": size, "peak_rss_mb": _peak_rss_mb()}))
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "size": size, "peak_rss_mb": peak_rss_mb()}))
 
 
 def _in_process(call: str) -> dict[str, float]:

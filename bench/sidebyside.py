@@ -33,6 +33,8 @@ from typing import Any
 import attrs
 import httpx
 
+from .peak import peak_rss_mb
+
 API = "apifree"
 MODEL = "any-model"
 SIZE = "320x180"
@@ -138,7 +140,7 @@ def measure(kind: str, url: str, jobs: int, concurrency: int, **extra: Any) -> M
 
 def _usage() -> tuple[float, float]:
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    return usage.ru_utime + usage.ru_stime, peak_rss_mb()
 
 
 def _sdk(spec: Mapping[str, Any], out: Path) -> tuple[float, float]:
