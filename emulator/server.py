@@ -246,6 +246,12 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+#: Seconds an idle connection is kept open. Longer than clients keep theirs (httpx: 5 s),
+#: so a client never sends on a connection the server is closing at that moment: a create
+#: lost that way would be `unknown` (uvicorn's default, 5 s, is exactly httpx's).
+KEEP_ALIVE_SECONDS = 30
+
+
 def _uvicorn(app: ASGIApp, **kwargs: Any) -> uvicorn.Server:
     settings = uvicorn.Config(
         _DroppingApp(app),
@@ -254,6 +260,7 @@ def _uvicorn(app: ASGIApp, **kwargs: Any) -> uvicorn.Server:
         log_level="warning",
         proxy_headers=False,
         server_header=False,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         **kwargs,
     )
     return uvicorn.Server(settings)

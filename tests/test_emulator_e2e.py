@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 import warnings
 from typing import Any
 
@@ -205,3 +206,19 @@ def test_the_cli_takes_a_public_url(monkeypatch: pytest.MonkeyPatch) -> None:
     assert served["config"].cdn_base_url == "http://cdn.lan:9000"
     bad = CliRunner().invoke(emulator_command, ["--public-url", "10.0.0.5:8123"])
     assert bad.exit_code == 2 and "http(s) URL" in bad.output
+
+
+def test_an_idle_connection_outlives_an_httpx_clients_keepalive() -> None:
+    # httpx drops an idle connection after 5 s; were the server to close it at the same
+    # moment, a create sent on it would be lost in flight and its shot `unknown`.
+    expiry = httpx.AsyncClient()._transport._pool._keepalive_expiry  # type: ignore[attr-defined]
+    assert expiry is not None and expiry + 5 < vidpipe.emulator.server.KEEP_ALIVE_SECONDS
+    with running_server(EmulatorConfig(job_seconds=0)) as base:
+        url = httpx.URL(base)
+        request = f"GET /_emulator/stats HTTP/1.1\r\nHost: {url.host}\r\n\r\n".encode()
+        with socket.create_connection((url.host, url.port or 80), timeout=10) as sock:
+            sock.sendall(request)
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+            time.sleep(expiry + 0.5)
+            sock.sendall(request)  # still open: answered
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200")
