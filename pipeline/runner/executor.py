@@ -22,10 +22,11 @@ finished keep the task: the next run downloads with no create. Shots with identi
 first's file. Writes to the ledger are durable before the next remote call.
 
 A shot holds a place under the run's `--concurrency` and one under its provider's limit
-from its create to the end of its download (`vidpipe.inflight`); waiting shots get places along the
-critical path (`dag.priorities`). A create answered 429 gives both places back, lowers the
-provider's limit (AIMD), waits what the gateway asked (or backs off) and is sent again: a
-429 says the task was not taken, and it never fails the shot before the poll deadline.
+from its create to the end of its download (`vidpipe.inflight`); waiting shots get places
+along the critical path (`dag.priorities`). A create answered 429 gives both places back,
+lowers the provider's limit (AIMD), waits what the gateway asked (or backs off) and is sent
+again: a 429 says the task was not taken, and it never fails the shot before the poll
+deadline.
 """
 
 from __future__ import annotations
