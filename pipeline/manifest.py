@@ -401,7 +401,7 @@ def write_report(result: RunResult, shots: Sequence[ShotResult] | None = None) -
     the storyboard in its order, with the timings of the run that made it."""
     path = result.out_dir / "report.html"
     template = _REPORT.get_template("report.html.j2")
-    text = template.generate(
+    chunks = template.generate(
         result=result,
         shots=[
             (s, _relative(s.file, result.out_dir), json.dumps(s.request, indent=1))
@@ -413,5 +413,5 @@ def write_report(result: RunResult, shots: Sequence[ShotResult] | None = None) -
         usd=dollars,
         version=__version__,
     )
-    _write_atomic(path, text)
+    _write_atomic(path, chunks)
     return path

@@ -9,8 +9,9 @@ that dir, the ledger holds it as
 
 Everything else under the cache root is unneeded: videos of old versions of shots, of
 storyboards not given, and partial copies a crash left behind; so are the frames runs
-extracted for continuity shots (taken again whenever a create needs one). The storyboards that ran
-in a state dir but were not given are named, so that nobody prunes them by accident.
+extracted for continuity shots (taken again whenever a create needs one). The storyboards
+that ran in a state dir but were not given are named, so that nobody prunes them by
+accident.
 Deleting happens under the state dir's lock, so that no run adds a file while the
 decision is taken. A cache with no ledger, or a ledger with no run, is never pruned:
 nothing would say which file is whose.

@@ -40,6 +40,8 @@ LOCK_FILENAME = "lock"
 _HOLDER_MAX_BYTES = 65536
 _HOLDER_MAX_ARGS = 40
 _HOLDER_MAX_ARG_CHARS = 200
+#: How the file names of frames extracted for continuity shots begin.
+_FRAME = "frame-"
 
 
 @attrs.frozen
@@ -215,21 +217,25 @@ class StateDir:
     @property
     def tmp_dir(self) -> Path:
         """Scratch space on the same file system as the cache (created on first use)."""
-        tmp = self.path / "tmp"
+        tmp = self._tmp
         self.ensure()
         tmp.mkdir(exist_ok=True)
         return tmp
 
+    @property
+    def _tmp(self) -> Path:
+        return self.path / "tmp"
+
     def frame_file(self, fingerprint: str) -> Path:
         """Where the frame a continuity shot sends (taken from its source's video) goes."""
-        return self.tmp_dir / f"frame-{fingerprint}.png"
+        return self.tmp_dir / f"{_FRAME}{fingerprint}.png"
 
     def frame_files(self) -> list[CacheEntry]:
         """The frames earlier runs extracted: a run takes its frame again whenever it sends
         a create, so none is needed once a run ended (`vidpipe gc` removes them)."""
-        folder = self.path / "tmp"
+        folder = self._tmp
         found = []
-        for path in sorted(folder.glob("frame-*.png")) if folder.is_dir() else ():
+        for path in sorted(folder.glob(f"{_FRAME}*.png")) if folder.is_dir() else ():
             try:
                 found.append(CacheEntry(path, path.stat().st_size, None))
             except FileNotFoundError:

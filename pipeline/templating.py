@@ -186,13 +186,14 @@ def _compiled(
     return template, frozenset(generator.undeclared), _referenced_templates(ast)
 
 
+#: What starts a jinja2 expression, statement or comment.
+_MARKS = ("{{", "{%", "{#")
+
+
 def _plain(source: str) -> bool:
     """Whether a prompt is plain text, which renders as itself: nothing to compile (a
     storyboard of thousands of distinct plain prompts keeps no template for each)."""
     return not any(mark in source for mark in _MARKS)
-
-
-_MARKS = ("{{", "{%", "{#")
 
 
 def _inline(env: SandboxedEnvironment, source: str) -> jinja2.Template:

@@ -154,7 +154,8 @@ class Executor:
     run_limit: InFlight = attrs.field(init=False)
     provider_limits: dict[str, InFlight] = attrs.Factory(dict)
     places: dict[str, _Places] = attrs.Factory(dict)
-    # Seconds from creation to success of each (api, model)'s latest tasks, newest first.
+    # Seconds from creation to success of the latest tasks of each kind (`_duration_key`),
+    # newest first.
     durations: dict[_DurationKey, list[float]] = attrs.Factory(dict)
     priority: dict[str, tuple[int, int, int]] = attrs.field(init=False)
     adapters: dict[str, Adapter] = attrs.Factory(dict)
