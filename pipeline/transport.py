@@ -34,6 +34,7 @@ import httpx
 
 from .errors import InputError, ProviderError, TransportError
 from .limits import MAX_ANSWER_BYTES, size_text
+from .pool import http_transport
 from .resulturls import ResultUrlPolicy
 
 __all__ = [
@@ -262,9 +263,8 @@ class Connection:
                 policy.learn_api_peer(response)
 
             hooks = {"request": [_trace_sending], "response": [_remember, learn, _cap_answer]}
-            httpx_args: dict[str, Any] = {"event_hooks": hooks}
-            if self.transport is not None:
-                httpx_args["transport"] = self.transport
+            transport = self.transport or http_transport()
+            httpx_args: dict[str, Any] = {"event_hooks": hooks, "transport": transport}
             client = factory(
                 base_url=self.base_url,
                 token=self.api_key,
@@ -278,7 +278,9 @@ class Connection:
         """The plain client for URLs on other origins: no Authorization, no base URL."""
         if self._cdn is None:
             self._cdn = httpx.AsyncClient(
-                transport=self.transport, timeout=self.timeout, follow_redirects=True
+                transport=self.transport or http_transport(),
+                timeout=self.timeout,
+                follow_redirects=True,
             )
         return self._cdn
 

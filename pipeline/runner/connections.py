@@ -17,6 +17,7 @@ import httpx
 
 from ..errors import InputError, Problem
 from ..model import ProviderConfig, Storyboard
+from ..pool import http_transport
 from ..ratelimit import RateLimitedTransport, RateLimiter
 from ..transport import Connection, HandOff
 
@@ -90,7 +91,7 @@ async def connections(
                 transport = HandOff(transport)
             if provider.rate is not None:
                 limiter = RateLimiter(provider.rate)
-                inner = transport or httpx.AsyncHTTPTransport()
+                inner = transport or http_transport()
                 transport = RateLimitedTransport(inner, limiter, origin=base_url)
             conn = Connection(
                 base_url,

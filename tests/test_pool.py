@@ -1,0 +1,87 @@
+"""The pool's idle check (`vidpipe.pool`): a connection the server closed is never reused.
+
+A real loopback server answers each request with keep-alive and then closes the connection
+anyway, as a gateway's idle timeout does. The next request must see that and connect again,
+through the poll of `pool._readable`, for both clients of a `Connection`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import pytest
+
+from vidpipe import pool
+from vidpipe.generated.apifree.client import AuthenticatedClient
+from vidpipe.transport import Connection
+
+ANSWER = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-type: text/plain\r\n\r\nok"
+
+
+@asynccontextmanager
+async def closing_server() -> AsyncIterator[tuple[str, list[int]]]:
+    """A server that answers one request per connection, then closes it; yields its URL and
+    the client ports it saw."""
+    peers: list[int] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peers.append(writer.get_extra_info("peername")[1])
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(ANSWER)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield f"http://127.0.0.1:{port}", peers
+
+
+@pytest.mark.parametrize("which", ["api", "cdn"])
+async def test_a_connection_the_server_closed_is_not_reused(
+    which: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checks: list[bool] = []
+    readable: Callable[..., bool] = pool._readable
+
+    def counted(sock: object) -> bool:
+        checks.append(readable(sock))
+        return checks[-1]
+
+    monkeypatch.setattr(pool, "_readable", counted)
+    async with closing_server() as (url, peers):
+        conn = Connection(url, "sk-pool", allow_private_urls=True)
+        async with conn:
+            if which == "cdn":
+                client = conn.cdn_client()
+            else:
+                client = conn.api_client(AuthenticatedClient).get_async_httpx_client()
+            for _ in range(3):
+                answer = await client.get(f"{url}/v1/videos/x")
+                assert answer.text == "ok"
+                await asyncio.sleep(0.05)  # the server's close arrives
+    assert len(set(peers)) == 3  # each request on a new connection
+    assert True in checks  # the pool asked, and the closed socket read as readable
+
+
+async def test_an_open_idle_connection_is_reused() -> None:
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peers.append(writer.get_extra_info("peername")[1])
+        while True:
+            try:
+                await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:
+                return
+            writer.write(ANSWER)
+            await writer.drain()
+
+    peers: list[int] = []
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    async with server, Connection(url, "sk-pool", allow_private_urls=True) as conn:
+        client = conn.cdn_client()
+        for _ in range(3):
+            assert (await client.get(f"{url}/v")).text == "ok"
+    assert len(peers) == 1
