@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import socket
 import time
 import warnings
@@ -215,10 +216,17 @@ def test_an_idle_connection_outlives_an_httpx_clients_keepalive() -> None:
     assert expiry is not None and expiry + 5 < vidpipe.emulator.server.KEEP_ALIVE_SECONDS
     with running_server(EmulatorConfig(job_seconds=0)) as base:
         url = httpx.URL(base)
-        request = f"GET /_emulator/stats HTTP/1.1\r\nHost: {url.host}\r\n\r\n".encode()
-        with socket.create_connection((url.host, url.port or 80), timeout=10) as sock:
-            sock.sendall(request)
-            assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        conn = http.client.HTTPConnection(url.host, url.port, timeout=10)
+        try:
+            conn.request("GET", "/_emulator/stats")
+            first = conn.getresponse()
+            first.read()
+            sock = conn.sock
+            assert first.status == 200 and sock is not None
             time.sleep(expiry + 0.5)
-            sock.sendall(request)  # still open: answered
-            assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+            conn.request("GET", "/_emulator/stats")  # on the same, still open, connection
+            second = conn.getresponse()
+            assert second.status == 200 and conn.sock is sock
+            second.read()
+        finally:
+            conn.close()
