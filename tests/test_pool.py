@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+import httpx
 import pytest
 
 from vidpipe import pool
@@ -21,17 +22,23 @@ ANSWER = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-type: text/plain\r\n\
 
 
 @asynccontextmanager
-async def closing_server() -> AsyncIterator[tuple[str, list[int]]]:
-    """A server that answers one request per connection, then closes it; yields its URL and
-    the client ports it saw."""
+async def loopback_server(*, keep_open: bool) -> AsyncIterator[tuple[str, list[int]]]:
+    """A server that answers every request `ok`; unless `keep_open`, it closes each
+    connection after one answer. Yields its URL and the client port of each connection."""
     peers: list[int] = []
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peers.append(writer.get_extra_info("peername")[1])
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(ANSWER)
-        await writer.drain()
-        writer.close()
+        while True:
+            try:
+                await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:
+                return
+            writer.write(ANSWER)
+            await writer.drain()
+            if not keep_open:
+                writer.close()
+                return
 
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -51,7 +58,7 @@ async def test_a_connection_the_server_closed_is_not_reused(
         return checks[-1]
 
     monkeypatch.setattr(pool, "_readable", counted)
-    async with closing_server() as (url, peers):
+    async with loopback_server(keep_open=False) as (url, peers):
         conn = Connection(url, "sk-pool", allow_private_urls=True)
         async with conn:
             if which == "cdn":
@@ -67,21 +74,23 @@ async def test_a_connection_the_server_closed_is_not_reused(
 
 
 async def test_an_open_idle_connection_is_reused() -> None:
-    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peers.append(writer.get_extra_info("peername")[1])
-        while True:
-            try:
-                await reader.readuntil(b"\r\n\r\n")
-            except asyncio.IncompleteReadError:
-                return
-            writer.write(ANSWER)
-            await writer.drain()
-
-    peers: list[int] = []
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    async with server, Connection(url, "sk-pool", allow_private_urls=True) as conn:
-        client = conn.cdn_client()
-        for _ in range(3):
-            assert (await client.get(f"{url}/v")).text == "ok"
+    async with loopback_server(keep_open=True) as (url, peers):
+        conn = Connection(url, "sk-pool", allow_private_urls=True)
+        async with conn:
+            client = conn.cdn_client()
+            for _ in range(3):
+                assert (await client.get(f"{url}/v")).text == "ok"
     assert len(peers) == 1
+
+
+def test_an_httpx_that_keeps_its_pool_elsewhere_keeps_its_own_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Moved(httpx.AsyncHTTPTransport):
+        def __init__(self) -> None:
+            super().__init__()
+            self._elsewhere = self.__dict__.pop("_pool")
+
+    monkeypatch.setattr(httpx, "AsyncHTTPTransport", Moved)
+    transport = pool.http_transport()
+    assert isinstance(transport, Moved) and not hasattr(transport, "_pool")
