@@ -228,6 +228,45 @@ def test_a_remix_is_sent_as_soon_as_its_source_is_ready(tmp_path: Path) -> None:
     assert sent == ["source", "remixed", "free0", "free1", "free2"]
 
 
+def test_shots_waiting_for_a_place_are_queued_not_tasks(tmp_path: Path) -> None:
+    tasks_seen: list[int] = []
+
+    def count(event: ShotEvent) -> None:
+        tasks_seen.append(len(asyncio.all_tasks()))
+
+    options = RunOptions(
+        out_dir=tmp_path / "out", concurrency=3, gateway=embedded_emulator(job_seconds=0)
+    )
+    result = run(board(tmp_path, 24), options, on_event=count)
+    assert result.ok
+    # Two lanes per place (six) and the run's own tasks; not one task per shot.
+    assert 6 <= max(tasks_seen) <= 12, max(tasks_seen)
+
+
+def test_a_provider_at_its_limit_leaves_the_run_s_other_places_to_the_others(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "board.yaml"
+    path.write_text(
+        "version: 1\nname: two\nproviders:\n"
+        "  slow: {api: apifree, concurrency: 1}\n  fast: {api: apifree}\n"
+        "defaults: {provider: slow, model: any-model, seconds: 4, size: 320x180}\nshots:\n"
+        + "".join(f'  - {{id: slow{i}, prompt: "slow {i}"}}\n' for i in range(7))
+        + "".join(f'  - {{id: fast{i}, prompt: "fast {i}", provider: fast}}\n' for i in range(4))
+    )
+    events: list[ShotEvent] = []
+    options = RunOptions(
+        out_dir=tmp_path / "out", concurrency=3, gateway=embedded_emulator(job_seconds=0)
+    )
+    assert run(path, options, on_event=events.append).ok
+    sent = [e.shot_id for e in events if e.phase == ShotState.SUBMITTING]
+    # The slow provider's seven shots come first in the file, more than the run has lanes
+    # (six), yet the fast one is not held back behind them: its four go out on the two
+    # places the slow one cannot use.
+    assert sent.index("fast3") < sent.index("slow3"), sent
+    assert [s for s in sent if s.startswith("slow")] == [f"slow{i}" for i in range(7)]
+
+
 def test_polling_is_told_how_long_the_models_tasks_took_in_earlier_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
