@@ -177,10 +177,11 @@ async def _run_shots(executor: Executor, order: list[str]) -> None:
     A shot that builds on another (a remix, a frame) gets its own task at once: it waits
     for its source, not for a place. The others run in lanes, twice the run's cap per
     provider, each lane taking its provider's next shot along the critical path when its
-    last one ends. A waiting shot is then a name in a queue, not a task holding its request,
-    fingerprint and place in line: with 2,000 shots at a cap of 128, the Python heap at the
-    first wave went from 15.3 to 10.4 MB. Each provider's lanes hold its next shots along
-    the critical path, so places still go to the longest chains first.
+    last one ends, so places still go to the longest chains first. A waiting shot is then
+    a name in a queue, not a task holding its request, fingerprint and place in line: with
+    2,000 shots at a cap of 128, the Python heap at the first wave went from 15.3 to 10.4 MB.
+    Lanes are per provider: one window for the run would fill with the shots of a provider
+    at its limit and hold back the others.
     """
     loop = asyncio.get_running_loop()
     for shot_id in order:
