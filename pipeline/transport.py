@@ -29,7 +29,6 @@ from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar, cast
 
 import attrs
-import httpcore
 import httpx
 
 from .errors import InputError, ProviderError, TransportError
@@ -56,14 +55,6 @@ __all__ = [
 
 #: A request extension: the answer is a video streamed to disk, not read with a size cap.
 UNBOUNDED = "vidpipe.unbounded"
-
-#: The most an HTTP/1.1 connection takes from its socket in one read (set on httpcore's
-#: class, so for every async connection in the process). httpcore asks for 64 KiB, and its
-#: asyncio stream splits each read of the event loop (up to 256 KiB) into pieces of that
-#: size, copying the rest each time: a 1 GiB download spent about a second of CPU more. A
-#: read returns what has arrived, so no answer waits for the larger size to fill.
-READ_BYTES = 1 << 20
-httpcore.AsyncHTTP11Connection.READ_NUM_BYTES = READ_BYTES
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 

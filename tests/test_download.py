@@ -331,16 +331,6 @@ async def test_the_loop_reads_on_while_batches_are_written_but_only_so_far(
     assert max(ahead) <= (download.BATCHES_IN_FLIGHT + 1) * batch  # and no further
 
 
-def test_http11_connections_read_up_to_a_mib_at_a_time() -> None:
-    import httpcore
-
-    from vidpipe import transport
-
-    # httpcore's own 64 KiB reads split every read of the event loop into copied pieces.
-    assert transport.READ_BYTES >= 1 << 20
-    assert httpcore.AsyncHTTP11Connection.READ_NUM_BYTES == transport.READ_BYTES
-
-
 async def test_a_slow_download_keeps_what_arrived_in_the_part_file_as_it_goes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

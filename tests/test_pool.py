@@ -1,4 +1,5 @@
-"""The pool's idle check (`vidpipe.pool`): a connection the server closed is never reused.
+"""The pool's idle check (`vidpipe.pool`): a connection the server closed is never reused;
+and its streams' larger reads.
 
 A real loopback server answers each request with keep-alive and then closes the connection
 anyway, as a gateway's idle timeout does. The next request must see that and connect again,
@@ -11,8 +12,10 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+import httpcore
 import httpx
 import pytest
+from httpcore._backends.anyio import AnyIOStream
 
 from vidpipe import pool
 from vidpipe.generated.apifree.client import AuthenticatedClient
@@ -94,3 +97,24 @@ def test_an_httpx_that_keeps_its_pool_elsewhere_keeps_its_own_check(
     monkeypatch.setattr(httpx, "AsyncHTTPTransport", Moved)
     transport = pool.http_transport()
     assert isinstance(transport, Moved) and not hasattr(transport, "_pool")
+
+
+async def test_streams_read_up_to_a_mib_and_httpcore_keeps_its_own_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[int] = []
+    real = AnyIOStream.read
+
+    async def spied(self: AnyIOStream, max_bytes: int, timeout: float | None = None) -> bytes:
+        asked.append(max_bytes)
+        return await real(self, max_bytes, timeout)
+
+    monkeypatch.setattr(AnyIOStream, "read", spied)
+    async with loopback_server(keep_open=True) as (url, _):
+        conn = Connection(url, "sk-pool", allow_private_urls=True)
+        async with conn:
+            assert (await conn.cdn_client().get(f"{url}/v")).text == "ok"
+    # httpcore's 64 KiB reads split every read of the event loop into copied pieces.
+    assert asked and min(asked) >= pool.READ_BYTES >= 1 << 20
+    # Only vidpipe's streams read more: httpcore's own setting is left as it was.
+    assert httpcore.AsyncHTTP11Connection.READ_NUM_BYTES < pool.READ_BYTES
