@@ -34,6 +34,8 @@ def last_known(
     out: OutDir,
 ) -> dict[str, ShotResult]:
     """Results for the shots not in `ran` (this run's results), in storyboard order."""
+    if all(shot_id in ran for shot_id in storyboard.shot_ids):
+        return {}  # the whole storyboard ran: no generation to look up
     gens = generations(storyboard, requests, ledger)
     others: dict[str, ShotResult] = {}
     for shot_id in storyboard.shot_ids:
