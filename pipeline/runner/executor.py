@@ -161,10 +161,13 @@ class Executor:
     adapters: dict[str, Adapter] = attrs.Factory(dict)
     fingerprint_locks: dict[str, asyncio.Lock] = attrs.Factory(dict)
     known_tasks: set[str] = attrs.field(init=False)
-    legacy: dict[str, str] = attrs.field(init=False)
+    _legacy: dict[str, str] | None = attrs.field(init=False, default=None)
     #: Each shot's estimate, and the budget its creates are reserved against: the
     #: storyboard's name and the budget in USD (None: no budget).
     estimates: Mapping[str, Quote] = attrs.Factory(dict)
+    #: The fingerprints of the shots built on no other, as planned: their requests do not
+    #: change during the run (a remix's and a frame shot's wait for their source's task).
+    planned_prints: Mapping[str, str] = attrs.Factory(dict)
     budget: tuple[str, float] | None = None
     #: Set once a create was refused for the budget: no other is sent in this run.
     budget_reached: str | None = None
@@ -175,7 +178,14 @@ class Executor:
             self.provider_limits[name] = InFlight(provider.concurrency, adaptive=True)
         self.priority = priorities(self.storyboard)
         self.known_tasks = self.ledger.known_task_ids()
-        self.legacy = fingerprints(self.storyboard, self.requests)
+
+    @property
+    def legacy(self) -> dict[str, str]:
+        """Each shot's fingerprint without its source's generation (`lineage.fingerprints`),
+        made when a remix first needs one: a run that adopts no legacy row never does."""
+        if self._legacy is None:
+            self._legacy = fingerprints(self.storyboard, self.requests)
+        return self._legacy
 
     def emit(self, shot_id: str, phase: ShotState, **kw: Any) -> None:
         self.on_event(ShotEvent(shot_id, phase, **kw))
@@ -237,12 +247,14 @@ class Executor:
                 message = f"{req.source_of} did not finish"
                 self.emit(shot_id, ShotState.SKIPPED, message=message)
                 return self.result(shot_id, ShotState.SKIPPED, error=message)
-        fp = request_print(
-            self.storyboard,
-            req,
-            remix_source=source.fingerprint if source else None,
-            source_task=source.task_id if source else None,
-        )
+        fp = self.planned_prints.get(shot_id) if source is None else None
+        if fp is None:
+            fp = request_print(
+                self.storyboard,
+                req,
+                remix_source=source.fingerprint if source else None,
+                source_task=source.task_id if source else None,
+            )
         self.prints[shot_id] = fp
         source_task = source.task_id if source else None
         if source is not None and not source.ok:
@@ -304,7 +316,10 @@ class Executor:
 
     def cached(self, shot_id: str, fp: str) -> ShotResult | None:
         """The shot's result from a verified file of an earlier run, placed in the output."""
-        record = self.ledger.lookup(fp)
+        return self.from_cache(shot_id, self.ledger.lookup(fp))
+
+    def from_cache(self, shot_id: str, record: ShotRecord | None) -> ShotResult | None:
+        """`cached`, with the ledger's row just read."""
         if record is None or record.state != ShotState.DONE or not record.sha256:
             return None
         cached = self.state.cache.fetch(record.sha256, size=record.size)
@@ -342,7 +357,7 @@ class Executor:
         start = time.monotonic()
         self.apply_force(shot_id, fp)
         record = self.record(shot_id, fp, source_task)
-        cached = self.cached(shot_id, fp)
+        cached = self.from_cache(shot_id, record)
         if cached is not None:
             return cached
         self.take_frame(shot_id, fp)

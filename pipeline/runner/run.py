@@ -119,6 +119,11 @@ async def run_async(
                     forces=ledger.open_forces(storyboard.name),
                     results=futures,
                     estimates=estimates,
+                    planned_prints={
+                        p.shot_id: p.fingerprint
+                        for p in planned
+                        if p.fingerprint is not None and requests[p.shot_id].source_of is None
+                    },
                     budget=None if budget is None else (storyboard.name, budget),
                 )
                 if options.on_limits is not None:
