@@ -131,10 +131,10 @@ class OutDir:
 
 def _holds(target: Path, cached: Path, sha256: str, stamps: Stamps | None) -> bool:
     try:
-        st = target.stat()
-        if os.path.samestat(st, cached.stat()):
+        st, source = target.stat(), cached.stat()
+        if os.path.samestat(st, source):
             return False  # a link into the cache (older vidpipe): replaced by a copy
-        if st.st_size != cached.stat().st_size:
+        if st.st_size != source.st_size:
             return False
     except OSError:
         return False

@@ -65,7 +65,7 @@ class Stamps:
             st = st or os.stat(file)
         except OSError:
             return False
-        key = str(Path(os.path.abspath(file)))
+        key = os.path.abspath(file)
         with self._lock:
             known = self._known.get(key)
         if known == (sha256, _stat_key(st)):
@@ -80,12 +80,12 @@ class Stamps:
         """Record that `file` holds `sha256` as it is now: for a file just written from
         bytes that were hashed (a download, a copy of a checked file)."""
         with contextlib.suppress(OSError):
-            self._remember(str(Path(os.path.abspath(file))), sha256, os.stat(file))
+            self._remember(os.path.abspath(file), sha256, os.stat(file))
 
     def forget(self, file: Path) -> None:
         """Drop what is known of `file` (it was found not to match)."""
         with self._lock:
-            self._known.pop(str(Path(os.path.abspath(file))), None)
+            self._known.pop(os.path.abspath(file), None)
 
     def _remember(self, key: str, sha256: str, st: os.stat_result) -> None:
         stat = _stat_key(st)

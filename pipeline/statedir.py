@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import functools
 import json
 import logging
 import os
 import shutil
 import socket
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -129,7 +131,7 @@ class ContentCache:
         self.stamps.stamp(target, sha256)
         return target
 
-    @property
+    @functools.cached_property
     def stamps(self) -> Stamps:
         """The files known to hold their digest (kept beside the cache root)."""
         return Stamps.at(self.root.parent / STAMPS_FILENAME)
@@ -167,7 +169,7 @@ class ContentCache:
             return None
         except OSError as exc:
             raise StateError(f"cannot read the cache file {target}: {exc}") from exc
-        if not target.is_file():
+        if not stat.S_ISREG(st.st_mode):
             return None
         if size is not None and st.st_size != size:
             reason = f"size {st.st_size}, expected {size}"
@@ -209,7 +211,7 @@ class StateDir:
         """Root of the content-addressed cache."""
         return self.path / "cache"
 
-    @property
+    @functools.cached_property
     def cache(self) -> ContentCache:
         """The content-addressed cache."""
         return ContentCache(self.cache_dir)

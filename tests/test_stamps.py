@@ -47,11 +47,17 @@ def stored(tmp_path: Path) -> tuple[ContentCache, str]:
     return cache, digest
 
 
+def as_new_process(cache: ContentCache) -> ContentCache:
+    """`cache` as a new process sees it: its stamps read again from their file."""
+    stamps._STORES.clear()
+    return ContentCache(cache.root)
+
+
 def test_a_stored_file_is_fetched_without_reading_it_in_a_later_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cache, digest = stored(tmp_path)
-    stamps._STORES.clear()
+    cache = as_new_process(cache)
     hashes = Hashes(monkeypatch)
     assert cache.fetch(digest, size=len(DATA)) == cache.path_for(digest)
     assert hashes.files == []
@@ -65,7 +71,7 @@ def test_a_rewrite_is_seen_even_with_its_size_and_mtime_put_back(tmp_path: Path)
     os.chmod(target, 0o644)
     target.write_bytes(DATA[:-1] + b"!")
     os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))  # the ctime moves on
-    stamps._STORES.clear()
+    cache = as_new_process(cache)
     assert cache.fetch(digest, size=len(DATA)) is None
     assert not target.exists()
 
@@ -88,7 +94,7 @@ def test_a_torn_stamp_line_only_means_hashing_again(
     cache, digest = stored(tmp_path)
     stamp_file = tmp_path / "state" / STAMPS_FILENAME
     stamp_file.write_text(stamp_file.read_text()[:-20], encoding="utf-8")
-    stamps._STORES.clear()
+    cache = as_new_process(cache)
     hashes = Hashes(monkeypatch)
     assert cache.fetch(digest) == cache.path_for(digest)
     assert hashes.files == [cache.path_for(digest)]
