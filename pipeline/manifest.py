@@ -14,17 +14,16 @@ relative to its own folder, so a copied output folder keeps a valid manifest.
 from __future__ import annotations
 
 import html
-import itertools
-import json
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import attrs
 import jinja2
+import orjson
 
 from .errors import FrameError
 from .pricing import dollars
@@ -276,18 +275,39 @@ def _relative(path: Path | None, base: Path) -> str | None:
         return str(path)
 
 
-def _write_atomic(path: Path, chunks: Iterable[str]) -> None:
+def _write_atomic(path: Path, chunks: Iterable[bytes]) -> None:
     """Write `chunks` to `path` as they come (a large storyboard's manifest or report is
     never held whole in memory), then replace the file at once."""
     tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as f:
+    with tmp.open("wb") as f:
         f.writelines(chunks)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
-_JSON = json.JSONEncoder(indent=2)
+_INDENTED = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+
+
+def _indented(value: Any, depth: int = 0) -> bytes:
+    """`value` as JSON indented by two spaces, its lines nested `depth` levels deep (a JSON
+    text holds no raw newline but between its lines)."""
+    return orjson.dumps(value, option=_INDENTED).replace(b"\n", b"\n" + b"  " * depth)
+
+
+def _json_chunks(doc: Mapping[str, Any], streamed: str) -> Iterator[bytes]:
+    """`doc` laid out as `json.dumps(doc, indent=2, ensure_ascii=False)` lays it out, with
+    `doc[streamed]` encoded one entry at a time: one shot's JSON at a time is in memory."""
+    for i, (key, value) in enumerate(doc.items()):
+        yield (b",\n  " if i else b"{\n  ") + orjson.dumps(key) + b": "
+        if key != streamed or not value:
+            yield _indented(value, 1)
+            continue
+        for j, (name, entry) in enumerate(value.items()):
+            yield (b",\n    " if j else b"{\n    ") + orjson.dumps(str(name)) + b": "
+            yield _indented(entry, 2)
+        yield b"\n  }"
+    yield b"\n}\n" if doc else b"{}\n"
 
 
 def manifest_json(result: RunResult, *, storyboard_seed: int | None) -> dict[str, Any]:
@@ -337,7 +357,7 @@ def _relative_path(path: Path, base: Path) -> str:
 def write_manifest(result: RunResult, *, storyboard_seed: int | None) -> Path:
     path = result.out_dir / "manifest.json"
     doc = manifest_json(result, storyboard_seed=storyboard_seed)
-    _write_atomic(path, itertools.chain(_JSON.iterencode(doc), "\n"))
+    _write_atomic(path, _json_chunks(doc, "shots"))
     return path
 
 
@@ -404,7 +424,7 @@ def write_report(result: RunResult, shots: Sequence[ShotResult] | None = None) -
     chunks = template.generate(
         result=result,
         shots=[
-            (s, _relative(s.file, result.out_dir), json.dumps(s.request, indent=1))
+            (s, _relative(s.file, result.out_dir), _indented(s.request).decode())
             for s in (shots or result.storyboard_shots())
         ],
         final_file=_relative(result.final.file, result.out_dir) if result.final else None,
@@ -413,5 +433,5 @@ def write_report(result: RunResult, shots: Sequence[ShotResult] | None = None) -
         usd=dollars,
         version=__version__,
     )
-    _write_atomic(path, chunks)
+    _write_atomic(path, map(str.encode, chunks))
     return path

@@ -313,6 +313,11 @@ def test_the_manifest_records_each_shot(example: ExampleRun) -> None:
     assert shots["night"]["remix_task_id"] == shots["establish"]["task_id"]
 
 
+def test_the_manifest_reads_as_json_dumps_indents_it(example: ExampleRun) -> None:
+    text = (example.out / "manifest.json").read_text(encoding="utf-8")
+    assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+
+
 def test_no_key_reaches_any_file_or_output(example: ExampleRun) -> None:
     written = [p for p in example.root.rglob("*") if p.is_file()]
     ledger = [p for p in written if ".vidpipe" in p.parts and p.name.startswith("ledger")]

@@ -1,0 +1,33 @@
+"""The manifest's JSON: laid out as `json.dumps(indent=2)` would, written entry by entry."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from vidpipe.manifest import _json_chunks
+
+DOCS: list[dict[str, Any]] = [
+    {"name": "a", "shots": {}, "notes": [], "final": None},
+    {"name": "é", "shots": {"s1": {"prompt": "un chat « roux »\nline", "n": [1, 2.5, {}]}}},
+    {
+        "shots": {"a": {"timings": {"seconds": 0.071}}, "b": {"x": [], "y": {"z": True}}},
+        "variants": {"a": ["a[take=1]", "a[take=2]"]},
+    },
+    {"picks": {}},
+]
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=range(len(DOCS)))
+def test_the_layout_is_json_dumps_indent_2(doc: dict[str, Any]) -> None:
+    written = b"".join(_json_chunks(doc, "shots")).decode()
+    assert written == json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_the_streamed_member_is_written_one_entry_at_a_time() -> None:
+    doc = {"name": "n", "shots": {f"s{i}": {"i": i} for i in range(50)}}
+    chunks = list(_json_chunks(doc, "shots"))
+    assert max(map(len, chunks)) < 40  # no chunk holds the whole member
+    assert json.loads(b"".join(chunks)) == doc
