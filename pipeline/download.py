@@ -7,7 +7,8 @@ the range with a plain 200 is followed from byte zero. The whole video is never 
 the body is gathered into batches of a few MiB, and each batch is hashed and written by a
 worker thread while the event loop reads on (at most `BATCHES_IN_FLIGHT` batches handed over
 and not yet written, one more being gathered), so the loop does not wait on the disk or on
-sha256, and the memory a download holds stays bounded.
+sha256 (nor on the fsyncs of the file and its folder), and the memory a download holds
+stays bounded.
 A file that cannot be written (disk full, no permission) is a `WriteError`, never retried.
 A `check_start` (such as `media.check_video`) sees the response and its first bytes before
 anything is written, and may refuse them: an HTML page is not saved as a video.
@@ -262,8 +263,9 @@ async def _stream_to_file(
         if expected_sha256 is not None and digest != expected_sha256:
             raise IntegrityError(f"{what}: sha256 {digest} does not match {expected_sha256}")
         os.replace(part, dest)
-        _fsync_dir(dest.parent)
         done = True
+        # The folder's fsync waits on the disk: the loop goes on with the other shots.
+        await asyncio.wrap_future(worker.submit(_fsync_dir, dest.parent))
         return DownloadResult(path=dest, sha256=digest, size=state.written)
     finally:
         worker.shutdown(wait=True)  # a cancelled download must not write after the close

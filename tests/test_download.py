@@ -297,6 +297,29 @@ async def test_the_body_is_hashed_and_written_off_the_event_loop(
     assert batches == [65536, 65536, 65536, len(BODY) - 3 * 65536]  # large writes, in order
 
 
+async def test_the_file_and_its_folder_are_fsynced_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import threading
+
+    from vidpipe import download
+
+    synced: list[tuple[str, int]] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        kind = "folder" if os.path.isdir(f"/proc/self/fd/{fd}") else "file"
+        synced.append((kind, threading.get_ident()))
+        real_fsync(fd)
+
+    monkeypatch.setattr(download.os, "fsync", fsync)
+    origin = Origin(lambda r: httpx.Response(200, content=BODY))
+    await stream_to_file(origin.opener(), tmp_path / "v.mp4", policy=RetryPolicy())
+    assert [kind for kind, _ in synced] == ["file", "folder"]
+    assert threading.get_ident() not in {thread for _, thread in synced}
+
+
 async def test_the_loop_reads_on_while_batches_are_written_but_only_so_far(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
