@@ -313,7 +313,7 @@ async def test_the_file_and_its_folder_are_fsynced_off_the_event_loop(
         synced.append((kind, threading.get_ident()))
         real_fsync(fd)
 
-    monkeypatch.setattr(download.os, "fsync", fsync)
+    monkeypatch.setattr(os, "fsync", fsync)
     origin = Origin(lambda r: httpx.Response(200, content=BODY))
     await stream_to_file(origin.opener(), tmp_path / "v.mp4", policy=RetryPolicy())
     assert [kind for kind, _ in synced] == ["file", "folder"]
