@@ -207,6 +207,36 @@ def test_summary_with_a_secret_is_refused(led: Ledger, run_id: int) -> None:
 # -- shot transitions ----------------------------------------------------------------------
 
 
+def test_a_read_does_not_wait_for_a_write_in_progress_and_sees_only_commits(
+    led: Ledger, run_id: int
+) -> None:
+    import threading
+
+    intent(led, run_id)
+    written, release = threading.Event(), threading.Event()
+    inside: list[ShotState | None] = []
+
+    def slow_batch() -> None:  # the ledger writer, in the middle of a batch
+        with led.batch():
+            led.record_sent(FP)
+            led.record_task(FP, "task_1", "queued")
+            inside.append(state_of(led))  # a write sees its own batch
+            written.set()
+            release.wait(10)
+
+    writer = threading.Thread(target=slow_batch)
+    writer.start()
+    try:
+        assert written.wait(10)
+        with ThreadPoolExecutor(1) as pool:  # a lock held by the batch would hang here
+            seen = pool.submit(state_of, led).result(timeout=5)
+        assert seen == ShotState.SUBMITTING  # the last commit, not the batch in progress
+    finally:
+        release.set()
+        writer.join()
+    assert inside == [ShotState.RUNNING] and state_of(led) == ShotState.RUNNING
+
+
 def test_happy_path_submit_poll_download(led: Ledger, run_id: int) -> None:
     assert led.lookup(FP) is None
     intent(led, run_id)

@@ -3,6 +3,8 @@
 It lives at ``<state_dir>/ledger.sqlite3`` (stdlib sqlite3, WAL, ``synchronous=FULL``).
 Every write commits before its method returns, so what a call recorded survives a crash
 that happens right after it: the runner writes here before and after each remote call.
+Reads outside a write go to a second connection: they see the last commit at once, without
+waiting for the commit in progress on another thread (the ledger writer's fsync).
 Which call may move a shot from which state is `transitions`; the schema is `migrations`.
 """
 
@@ -66,6 +68,11 @@ class Ledger:
         self._clock = clock
         self._lock = threading.RLock()
         self._batching = False
+        self._writer: int | None = None  # the thread inside a write or a batch
+        # Reads outside a write go to a connection of their own: in WAL mode they see
+        # the last commit at once instead of waiting for the one in progress (its fsync).
+        self._reader: sqlite3.Connection | None = None
+        self._read_lock = threading.Lock()
 
     # -- opening and closing ---------------------------------------------------------------
 
@@ -116,6 +123,10 @@ class Ledger:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            with self._read_lock:
+                if self._reader is not None:
+                    self._reader.close()
+                    self._reader = None
 
     def __enter__(self) -> Ledger:
         return self
@@ -142,7 +153,7 @@ class Ledger:
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, committed (and fsynced) before the block's caller returns;
         inside `batch`, a savepoint of the batch's transaction."""
-        with self._lock:
+        with self._lock, self._writing():
             conn = self._connection()
             if self._batching:
                 try:
@@ -175,7 +186,7 @@ class Ledger:
         is durable before the block ends, so the caller waits for that before it acts on
         any of them (`LedgerWriter` does).
         """
-        with self._lock:
+        with self._lock, self._writing():
             conn = self._connection()
             if self._batching:
                 yield
@@ -194,12 +205,37 @@ class Ledger:
                     raise StateError(f"ledger {self._path}: {exc}") from exc
                 raise
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Mark this thread as the writer (the lock is held) for the block."""
+        outer, self._writer = self._writer, threading.get_ident()
+        try:
+            yield
+        finally:
+            self._writer = outer
+
     def _read(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            try:
-                return self._connection().execute(sql, params).fetchall()
-            except sqlite3.Error as exc:
-                raise StateError(f"ledger {self._path}: {exc}") from exc
+        """Rows from the last commit; inside a write, that write's own changes too."""
+        try:
+            if self._writer == threading.get_ident():
+                with self._lock:
+                    return self._connection().execute(sql, params).fetchall()
+            with self._read_lock:
+                return self._reading().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StateError(f"ledger {self._path}: {exc}") from exc
+
+    def _reading(self) -> sqlite3.Connection:
+        """The connection for reads outside a write (opened on first use)."""
+        self._connection()  # a closed ledger reads nothing
+        if self._reader is None:
+            reader = sqlite3.connect(
+                self._path, isolation_level=None, check_same_thread=False, timeout=10.0
+            )
+            reader.row_factory = sqlite3.Row
+            reader.execute("PRAGMA query_only=ON")
+            self._reader = reader
+        return self._reader
 
     def _event(
         self,
