@@ -243,6 +243,44 @@ def test_shots_waiting_for_a_place_are_queued_not_tasks(tmp_path: Path) -> None:
     assert 6 <= max(tasks_seen) <= 12, max(tasks_seen)
 
 
+def test_the_next_create_leaves_while_a_finished_task_s_video_downloads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vidpipe.adapters.common import BaseAdapter
+
+    seen: list[str] = []
+    downloading = [0, 0]  # now, most at once
+    real_download = BaseAdapter.download
+
+    async def slow_download(self: Any, snapshot: Any, dest: Path, **kw: Any) -> Any:
+        seen.append(f"start {dest.name}")
+        downloading[0] += 1
+        downloading[1] = max(downloading)
+        got = await real_download(self, snapshot, dest, **kw)
+        await asyncio.sleep(2.0)  # a large video: the next task finishes meanwhile
+        seen.append(f"downloaded {dest.name}")
+        downloading[0] -= 1
+        return got
+
+    monkeypatch.setattr(BaseAdapter, "download", slow_download)
+
+    def note(event: ShotEvent) -> None:
+        if event.phase == ShotState.SUBMITTING:
+            seen.append(f"create {event.shot_id}")
+
+    options = RunOptions(
+        out_dir=tmp_path / "out", concurrency=1, gateway=embedded_emulator(job_seconds=0)
+    )
+    assert run(board(tmp_path, 2), options, on_event=note).ok
+    # One task in flight at a time, yet s1's create does not wait for s0's download; and
+    # downloads keep to the run's cap of their own.
+    assert [s.split()[0] for s in seen] == [
+        *("create", "start", "create"),
+        *("downloaded", "start", "downloaded"),
+    ]
+    assert downloading == [0, 1]
+
+
 def test_a_provider_at_its_limit_leaves_the_run_s_other_places_to_the_others(
     tmp_path: Path,
 ) -> None:

@@ -22,8 +22,11 @@ finished keep the task: the next run downloads with no create. Shots with identi
 first's file. Writes to the ledger are durable before the next remote call.
 
 A shot holds a place under the run's `--concurrency` and one under its provider's limit
-from its create to the end of its download (`vidpipe.inflight`); waiting shots get places
-along the critical path (`dag.priorities`). A create answered 429 gives both places back,
+while its task is in flight, from its create until a read finds the task finished
+(`vidpipe.inflight`); waiting shots get places along the critical path (`dag.priorities`).
+So the next create leaves while the video is downloaded, not after. A shot that others wait
+for (a remix, a continuity frame) keeps its places until its result is said, for them to go
+first. Downloads have a limit of their own, the run's `--concurrency`: each holds a few MiB. A create answered 429 gives both places back,
 lowers the provider's limit (AIMD), waits what the gateway asked (or backs off) and is sent
 again: a 429 says the task was not taken, and it never fails the shot before the poll
 deadline.
@@ -152,6 +155,8 @@ class Executor:
     # Each shot's fingerprint, once known (a remix's needs its source's task).
     prints: dict[str, str] = attrs.Factory(dict)
     run_limit: InFlight = attrs.field(init=False)
+    #: Downloads at once: as many as the run's cap on tasks in flight.
+    downloads: asyncio.Semaphore = attrs.field(init=False)
     provider_limits: dict[str, InFlight] = attrs.Factory(dict)
     places: dict[str, _Places] = attrs.Factory(dict)
     # Seconds from creation to success of the latest tasks of each kind (`_duration_key`),
@@ -174,6 +179,7 @@ class Executor:
 
     def __attrs_post_init__(self) -> None:
         self.run_limit = InFlight(max(1, self.options.concurrency))
+        self.downloads = asyncio.Semaphore(max(1, self.options.concurrency))
         for name, provider in self.storyboard.providers.items():
             self.provider_limits[name] = InFlight(provider.concurrency, adaptive=True)
         self.priority = priorities(self.storyboard)
@@ -367,6 +373,10 @@ class Executor:
             timings["submitted"] = time.monotonic() - start
         snapshot = await self.wait(shot_id, adapter, task)
         timings["completed"] = time.monotonic() - start
+        if not self.awaited(shot_id):
+            # The provider's part is over: the next shot's create need not wait for the
+            # download, the ledger and the output folder.
+            self.places[shot_id].give_back()
         path, digest, size = await self.download(shot_id, fp, adapter, snapshot, timings, start)
         self.emit(shot_id, ShotState.DONE, progress=100, task_id=snapshot.task_id)
         return self.result(
@@ -697,12 +707,8 @@ class Executor:
 
         kept = f"task {task_id} is kept"
         try:
-            got = await adapter.download(snapshot, tmp, on_progress=progress)
-            if not self.awaited(shot_id):
-                # The provider's part is over: the next shot's create need not wait for
-                # the ledger and the output folder. (A shot others wait for keeps its
-                # places until its result is said, for them to go first.)
-                self.places[shot_id].give_back()
+            async with self.downloads:
+                got = await adapter.download(snapshot, tmp, on_progress=progress)
             digest = got.sha256
             cached = self.state.cache.store(got.path, digest, hashed_size=got.size)
             got.path.unlink(missing_ok=True)
