@@ -303,8 +303,6 @@ async def test_the_file_and_its_folder_are_fsynced_off_the_event_loop(
     import os
     import threading
 
-    from vidpipe import download
-
     synced: list[tuple[str, int]] = []
     real_fsync = os.fsync
 

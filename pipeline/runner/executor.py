@@ -26,10 +26,10 @@ while its task is in flight, from its create until a read finds the task finishe
 (`vidpipe.inflight`); waiting shots get places along the critical path (`dag.priorities`).
 So the next create leaves while the video is downloaded, not after. A shot that others wait
 for (a remix, a continuity frame) keeps its places until its result is said, for them to go
-first. Downloads have a limit of their own, the run's `--concurrency`: each holds a few MiB. A create answered 429 gives both places back,
-lowers the provider's limit (AIMD), waits what the gateway asked (or backs off) and is sent
-again: a 429 says the task was not taken, and it never fails the shot before the poll
-deadline.
+first. Downloads have a limit of their own, the run's `--concurrency`: each holds a few MiB.
+A create answered 429 gives both places back, lowers the provider's limit (AIMD), waits
+what the gateway asked (or backs off) and is sent again: a 429 says the task was not
+taken, and it never fails the shot before the poll deadline.
 """
 
 from __future__ import annotations
