@@ -14,6 +14,7 @@ relative to its own folder, so a copied output folder keeps a valid manifest.
 from __future__ import annotations
 
 import html
+import json
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -292,7 +293,11 @@ _INDENTED = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
 def _indented(value: Any, depth: int = 0) -> bytes:
     """`value` as JSON indented by two spaces, its lines nested `depth` levels deep (a JSON
     text holds no raw newline but between its lines)."""
-    return orjson.dumps(value, option=_INDENTED).replace(b"\n", b"\n" + b"  " * depth)
+    try:
+        text = orjson.dumps(value, option=_INDENTED)
+    except orjson.JSONEncodeError:  # what orjson cannot write, as an integer past 64 bits
+        text = json.dumps(value, indent=2, ensure_ascii=False).encode()
+    return text.replace(b"\n", b"\n" + b"  " * depth)
 
 
 def _json_chunks(doc: Mapping[str, Any], streamed: str) -> Iterator[bytes]:

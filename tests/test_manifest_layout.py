@@ -17,6 +17,8 @@ DOCS: list[dict[str, Any]] = [
         "variants": {"a": ["a[take=1]", "a[take=2]"]},
     },
     {"picks": {}},
+    # An integer past 64 bits (a seed a spec does not bound) is written all the same.
+    {"shots": {"big": {"request": {"seed": 2**70, "n": 1.5}}}, "seed": -(2**65)},
 ]
 
 
