@@ -212,6 +212,13 @@ def test_fetch_missing_is_none(tmp_path: Path) -> None:
     assert ContentCache(tmp_path / "cache").fetch("1" * 64) is None
 
 
+def test_fetch_of_a_folder_where_the_file_should_be_is_none(tmp_path: Path) -> None:
+    cache = ContentCache(tmp_path / "cache")
+    folder = cache.path_for("2" * 64)
+    folder.mkdir(parents=True)
+    assert cache.fetch("2" * 64) is None and folder.is_dir()
+
+
 def test_fetch_rejects_and_drops_a_corrupted_file(tmp_path: Path) -> None:
     cache = ContentCache(tmp_path / "cache")
     src, digest = video(tmp_path)
