@@ -35,6 +35,7 @@ taken, and it never fails the shot before the poll deadline.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -166,7 +167,6 @@ class Executor:
     adapters: dict[str, Adapter] = attrs.Factory(dict)
     fingerprint_locks: dict[str, asyncio.Lock] = attrs.Factory(dict)
     known_tasks: set[str] = attrs.field(init=False)
-    _legacy: dict[str, str] | None = attrs.field(init=False, default=None)
     #: Each shot's estimate, and the budget its creates are reserved against: the
     #: storyboard's name and the budget in USD (None: no budget).
     estimates: Mapping[str, Quote] = attrs.Factory(dict)
@@ -185,13 +185,11 @@ class Executor:
         self.priority = priorities(self.storyboard)
         self.known_tasks = self.ledger.known_task_ids()
 
-    @property
+    @functools.cached_property
     def legacy(self) -> dict[str, str]:
         """Each shot's fingerprint without its source's generation (`lineage.fingerprints`),
         made when a remix first needs one: a run that adopts no legacy row never does."""
-        if self._legacy is None:
-            self._legacy = fingerprints(self.storyboard, self.requests)
-        return self._legacy
+        return fingerprints(self.storyboard, self.requests)
 
     def emit(self, shot_id: str, phase: ShotState, **kw: Any) -> None:
         self.on_event(ShotEvent(shot_id, phase, **kw))
