@@ -3,13 +3,16 @@ writable with the cache."""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
-from vidpipe.errors import StateError, StateLocked
+from vidpipe.errors import StateError, StateLocked, WriteError
 from vidpipe.outdir import OutDir
 from vidpipe.statedir import StateDir
 
@@ -94,3 +97,25 @@ def test_a_folder_being_written_is_refused(tmp_path: Path) -> None:
     message = str(info.value)
     assert f"output folder {out.path} is being written by pid {os.getpid()}" in message
     assert "first.yaml" in message and "Wait for that run to finish" in message
+
+
+def test_a_copy_that_runs_out_of_room_leaves_nothing_behind(
+    tmp_path: Path, cached: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, digest = cached
+    out = OutDir(tmp_path / "out")
+    out.path.mkdir()
+
+    def full_disk(source: Path, dest: Path) -> None:
+        Path(dest).write_bytes(DATA[:100])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def no_reflinks(*args: object) -> None:
+        raise OSError(errno.EOPNOTSUPP, "Operation not supported")
+
+    monkeypatch.setattr(fcntl, "ioctl", no_reflinks)
+    monkeypatch.setattr(shutil, "copyfile", full_disk)
+    with pytest.raises(WriteError, match=r"cannot write .*rain\.mp4: No space left on device"):
+        out.place("rain", path, digest)
+    assert sorted(p.name for p in out.path.iterdir()) == []
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
