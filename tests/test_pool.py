@@ -9,9 +9,13 @@ through the poll of `pool._readable`, for both clients of a `Connection`.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
 
+import certifi
 import httpcore
 import httpx
 import pytest
@@ -90,8 +94,8 @@ def test_an_httpx_that_keeps_its_pool_elsewhere_keeps_its_own_check(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     class Moved(httpx.AsyncHTTPTransport):
-        def __init__(self) -> None:
-            super().__init__()
+        def __init__(self, **options: Any) -> None:
+            super().__init__(**options)
             self._elsewhere = self.__dict__.pop("_pool")
 
     monkeypatch.setattr(httpx, "AsyncHTTPTransport", Moved)
@@ -118,3 +122,32 @@ async def test_streams_read_up_to_a_mib_and_httpcore_keeps_its_own_size(
     assert asked and min(asked) >= pool.READ_BYTES >= 1 << 20
     # Only vidpipe's streams read more: httpcore's own setting is left as it was.
     assert httpcore.AsyncHTTP11Connection.READ_NUM_BYTES < pool.READ_BYTES
+
+
+def test_the_clients_share_one_tls_context_until_the_ca_bundle_changes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    made: list[ssl.SSLContext] = []
+    real = httpx.create_ssl_context
+
+    def counted(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(httpx, "create_ssl_context", counted)
+    monkeypatch.setenv("SSL_CERT_FILE", certifi.where())
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    pool._tls.cache_clear()
+    try:
+        connection = Connection("https://api.example", "sk-test")
+        connection.api_client(AuthenticatedClient).get_async_httpx_client()
+        connection.cdn_client()
+        pool.http_transport()
+        assert len(made) == 1  # three clients, one CA bundle loaded
+        other = tmp_path / "ca.pem"
+        other.write_bytes(Path(certifi.where()).read_bytes())
+        monkeypatch.setenv("SSL_CERT_FILE", str(other))
+        pool.http_transport()
+        assert len(made) == 2 and made[0] is not made[1]
+    finally:
+        pool._tls.cache_clear()
