@@ -131,14 +131,8 @@ def test_history_without_runs_is_exit_2(tmp_path: Path) -> None:
 def test_a_run_stopped_with_ctrl_c_is_interrupted_not_crashed(tmp_path: Path) -> None:
     board = tiny(tmp_path)
     command = [sys.executable, "-m", "vidpipe", "run", str(board), "--job-seconds", "60"]
-    # A shell started in the background ignores SIGINT; a terminal's Ctrl-C does not.
     proc = subprocess.Popen(
-        command,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
         deadline = time.monotonic() + 60
