@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import hashlib
+import os
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -12,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from vidpipe import retry
+from vidpipe import download, retry
 from vidpipe.download import part_path, stream_to_file
 from vidpipe.errors import HTTPStatusError, IntegrityError, TransportError, WriteError
 from vidpipe.retry import RetryPolicy
@@ -219,8 +222,6 @@ async def test_an_existing_file_is_replaced_only_when_complete(tmp_path: Path) -
 async def test_progress_reports_bytes_and_total_once_a_batch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from vidpipe import download
-
     monkeypatch.setattr(download, "BATCH_BYTES", 65536)
     seen: list[tuple[int, int | None]] = []
     origin = Origin(
@@ -242,8 +243,6 @@ async def test_progress_reports_bytes_and_total_once_a_batch(
 async def test_a_full_disk_is_a_write_error_never_retried(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from vidpipe import download
-
     monkeypatch.setattr(download, "BATCH_BYTES", 32768)
     written = 0
     real_store = download._Partial._store
@@ -275,10 +274,6 @@ async def test_a_destination_that_cannot_be_opened_is_a_write_error(tmp_path: Pa
 async def test_the_body_is_hashed_and_written_off_the_event_loop(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import threading
-
-    from vidpipe import download
-
     monkeypatch.setattr(download, "BATCH_BYTES", 65536)
     threads: list[int] = []
     batches: list[int] = []
@@ -300,9 +295,6 @@ async def test_the_body_is_hashed_and_written_off_the_event_loop(
 async def test_the_file_and_its_folder_are_fsynced_off_the_event_loop(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import os
-    import threading
-
     synced: list[tuple[str, int]] = []
     real_fsync = os.fsync
 
@@ -321,10 +313,6 @@ async def test_the_file_and_its_folder_are_fsynced_off_the_event_loop(
 async def test_the_loop_reads_on_while_batches_are_written_but_only_so_far(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import threading
-
-    from vidpipe import download
-
     batch = 32768
     monkeypatch.setattr(download, "BATCH_BYTES", batch)
     real_store = download._Partial._store
@@ -357,9 +345,6 @@ async def test_a_slow_download_keeps_what_arrived_in_the_part_file_as_it_goes(
 ) -> None:
     # A batch far larger than the video would otherwise reach the file only at the end:
     # a run killed meanwhile would leave nothing to resume from.
-    import asyncio
-
-    from vidpipe import download
 
     monkeypatch.setattr(download, "BATCH_SECONDS", 0.05)
     body = BODY[:16384]

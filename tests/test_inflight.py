@@ -11,6 +11,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+import vidpipe.runner.executor as executor_module
+from vidpipe.adapters.common import BaseAdapter
 from vidpipe.api import embedded_emulator, run
 from vidpipe.cli import main
 from vidpipe.dag import priorities
@@ -19,6 +21,7 @@ from vidpipe.events import LimitsEvent, ShotEvent
 from vidpipe.inflight import InFlight
 from vidpipe.ledger import Ledger
 from vidpipe.loading import loads
+from vidpipe.polling import poll as real_poll
 from vidpipe.runner import RunOptions
 from vidpipe.states import ShotState
 
@@ -246,8 +249,6 @@ def test_shots_waiting_for_a_place_are_queued_not_tasks(tmp_path: Path) -> None:
 def test_the_next_create_leaves_while_a_finished_task_s_video_downloads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from vidpipe.adapters.common import BaseAdapter
-
     seen: list[str] = []
     downloading = [0, 0]  # now, most at once
     real_download = BaseAdapter.download
@@ -308,9 +309,6 @@ def test_a_provider_at_its_limit_leaves_the_run_s_other_places_to_the_others(
 def test_polling_is_told_how_long_the_models_tasks_took_in_earlier_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import vidpipe.runner.executor as executor_module
-    from vidpipe.polling import poll as real_poll
-
     told: list[tuple[float | None, bool]] = []
 
     async def spying(*args: Any, **kw: Any) -> Any:
@@ -332,9 +330,6 @@ def test_polling_is_told_how_long_the_models_tasks_took_in_earlier_runs(
 def test_polling_expects_what_tasks_of_the_same_length_took(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import vidpipe.runner.executor as executor_module
-    from vidpipe.polling import poll as real_poll
-
     told: list[float | None] = []
 
     async def spying(*args: Any, **kw: Any) -> Any:

@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -210,8 +211,6 @@ def test_summary_with_a_secret_is_refused(led: Ledger, run_id: int) -> None:
 def test_a_read_does_not_wait_for_a_write_in_progress_and_sees_only_commits(
     led: Ledger, run_id: int
 ) -> None:
-    import threading
-
     intent(led, run_id)
     written, release = threading.Event(), threading.Event()
     inside: list[ShotState | None] = []
