@@ -302,7 +302,9 @@ def _indented(value: Any, depth: int = 0) -> bytes:
 
 def _json_chunks(doc: Mapping[str, Any], streamed: str) -> Iterator[bytes]:
     """`doc` laid out as `json.dumps(doc, indent=2, ensure_ascii=False)` lays it out, with
-    `doc[streamed]` encoded one entry at a time: one shot's JSON at a time is in memory."""
+    `doc[streamed]` encoded one entry at a time: one shot's JSON at a time is in memory.
+    Numbers are spelled by orjson: a small float's exponent has no leading zero (`1e-7`,
+    where json writes `1e-07`), the same value when read."""
     for i, (key, value) in enumerate(doc.items()):
         yield (b",\n  " if i else b"{\n  ") + orjson.dumps(key) + b": "
         if key != streamed or not value:

@@ -33,3 +33,10 @@ def test_the_streamed_member_is_written_one_entry_at_a_time() -> None:
     chunks = list(_json_chunks(doc, "shots"))
     assert max(map(len, chunks)) < 40  # no chunk holds the whole member
     assert json.loads(b"".join(chunks)) == doc
+
+
+def test_a_small_float_reads_back_the_same() -> None:
+    doc = {"shots": {"a": {"spend_usd": 1e-7, "seconds": 2.5e-05}}}
+    written = b"".join(_json_chunks(doc, "shots")).decode()
+    assert json.loads(written) == doc
+    assert "1e-7" in written  # orjson's spelling; json's would be 1e-07
