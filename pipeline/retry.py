@@ -228,6 +228,12 @@ class Retries:
     `retryable` says which errors may be tried again (default: `is_retryable` for the
     scope); `policy.attempts` bounds the failures in a row, and `progressed()` (a try that
     got somewhere, such as a download that received bytes) starts that count again.
+
+    The first try runs before stamina's loop exists. Most calls succeed at once, and the
+    loop (tenacity's, underneath) is a reference cycle: about 47 objects per call that only
+    the cyclic garbage collector frees. A first try that fails is handed to the loop as its
+    own first attempt, so the hooks, the waits and the count are the loop's, as if it had
+    run from the start.
     """
 
     def __init__(
@@ -242,6 +248,8 @@ class Retries:
         self._retryable = retryable or (lambda exc: is_retryable(exc, scope))
         self._failures = 0
         self._progressed = False
+        self._first: _FirstTry | None = None
+        self._loop: AsyncIterator[stamina.Attempt] | None = None
 
     def progressed(self) -> None:
         """The failing try made progress: its failure does not count against the attempts."""
@@ -259,8 +267,20 @@ class Retries:
         _waits.append((self.scope, wait))
         return True if wait is None else wait
 
-    def __aiter__(self) -> AsyncIterator[stamina.Attempt]:
-        return stamina.retry_context(
+    def __aiter__(self) -> Retries:
+        return self
+
+    async def __anext__(self) -> AbstractContextManager[None]:
+        if self._loop is not None:
+            return await anext(self._loop)
+        if self._first is None:
+            self._first = _FirstTry()
+            return self._first
+        failure = self._first.failure
+        if failure is None:
+            raise StopAsyncIteration  # the body ended without returning: nothing to retry
+        self._first.failure = None
+        self._loop = stamina.retry_context(
             on=self._on,
             attempts=None,  # counted by _on, which knows about progress
             timeout=None,
@@ -268,6 +288,21 @@ class Retries:
             wait_max=self.policy.wait_max,
             wait_jitter=self.policy.wait_jitter,
         ).__aiter__()
+        with await anext(self._loop):
+            raise failure  # the loop's first attempt: it judges, then waits or re-raises
+        return await anext(self._loop)
+
+
+class _FirstTry(AbstractContextManager[None]):
+    """The try before stamina's loop: keeps an `Exception` for the loop to judge."""
+
+    failure: Exception | None = None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> bool:
+        if isinstance(exc, Exception):
+            self.failure = exc
+            return True
+        return False
 
 
 async def retrying(

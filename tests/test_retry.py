@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
 import pytest
+import stamina.instrumentation
 
 from vidpipe import retry
 from vidpipe.errors import HTTPStatusError, ProviderError, TransportError, UnknownCreate
@@ -199,6 +201,32 @@ async def test_testing_mode_never_sleeps(monkeypatch: pytest.MonkeyPatch) -> Non
     assert await retrying("poll", call, policy=RetryPolicy()) == "ok"
     assert all(s == 0 for s in slept)
     assert retry.recorded_waits("poll") == [60.0, None]
+
+
+async def test_a_call_that_succeeds_at_once_leaves_no_cyclic_garbage() -> None:
+    """The retry loop's objects form reference cycles; a first try that succeeds needs none."""
+    for _ in range(3):  # warm up whatever the first calls create once
+        await retrying("poll", Script(), policy=RetryPolicy())
+    gc.collect()
+    for _ in range(50):
+        assert await retrying("poll", Script(), policy=RetryPolicy()) == "ok"
+    assert gc.collect() == 0
+
+
+async def test_a_failed_first_try_is_the_loops_first_attempt() -> None:
+    """stamina's hooks see the first failure as retry 1, as if its loop had run from the start."""
+    seen: list[tuple[int, BaseException]] = []
+    first, second = status(503), TransportError("reset")
+    previous = stamina.instrumentation.get_on_retry_hooks()
+    stamina.instrumentation.set_on_retry_hooks(
+        [lambda details: seen.append((details.retry_num, details.caused_by))]
+    )
+    try:
+        call = Script(first, second)
+        assert await retrying("poll", call, policy=RetryPolicy(attempts=3)) == "ok"
+    finally:
+        stamina.instrumentation.set_on_retry_hooks(previous)
+    assert seen == [(1, first), (2, second)] and call.calls == 3
 
 
 def test_scopes_have_their_own_policies() -> None:
