@@ -95,43 +95,60 @@ class AnswerTooLarge(MalformedAnswer):
     """An answer went past `MAX_ANSWER_BYTES`; the rest of it was not read."""
 
 
-def _too_large(response: httpx.Response, size: int) -> AnswerTooLarge:
-    request = response.request
+def _too_large(request: httpx.Request, size: int) -> AnswerTooLarge:
     return AnswerTooLarge(
         f"{request.method} {request.url.path}: the answer is {size_text(size)} or more, over "
         f"the limit of {size_text(MAX_ANSWER_BYTES)} for an API answer; stopped reading it"
     )
 
 
-class _CappedStream(httpx.AsyncByteStream):
-    """A response body that raises `AnswerTooLarge` once it passes `limit` bytes."""
+class _AnswerStream(httpx.AsyncByteStream):
+    """A response body read through: past `limit` bytes (None: no limit) it raises
+    `AnswerTooLarge`.
 
-    def __init__(self, inner: httpx.AsyncByteStream, response: httpx.Response, limit: int) -> None:
+    httpx's own stream refers back to its response, a reference cycle that only the cyclic
+    garbage collector frees. Once closed, this stream lets go of it, so an answer is freed
+    as soon as the caller drops it.
+    """
+
+    def __init__(
+        self, inner: httpx.AsyncByteStream, request: httpx.Request, limit: int | None
+    ) -> None:
         self._inner = inner
-        self._response = response
+        self._request = request
         self._limit = limit
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        size = 0
+        size, limit = 0, self._limit
         async for chunk in self._inner:
             size += len(chunk)
-            if size > self._limit:
-                raise _too_large(self._response, size)
+            if limit is not None and size > limit:
+                raise _too_large(self._request, size)
             yield chunk
 
     async def aclose(self) -> None:
-        await self._inner.aclose()
+        inner, self._inner = self._inner, _CLOSED
+        await inner.aclose()
+
+
+_CLOSED = httpx.ByteStream(b"")
 
 
 async def _cap_answer(response: httpx.Response) -> None:
-    """Response hook of the API client: read at most `MAX_ANSWER_BYTES` of an answer."""
-    if response.request.extensions.get(UNBOUNDED):
-        return
+    """Response hook of the API client: read at most `MAX_ANSWER_BYTES` of an answer (any
+    size where the request says `UNBOUNDED`)."""
+    limit = None if response.request.extensions.get(UNBOUNDED) else MAX_ANSWER_BYTES
     announced = response.headers.get("content-length", "").strip()
-    if announced.isdigit() and int(announced) > MAX_ANSWER_BYTES:
-        raise _too_large(response, int(announced))
+    if limit is not None and announced.isdigit() and int(announced) > limit:
+        raise _too_large(response.request, int(announced))
     if isinstance(response.stream, httpx.AsyncByteStream):
-        response.stream = _CappedStream(response.stream, response, MAX_ANSWER_BYTES)
+        response.stream = _AnswerStream(response.stream, response.request, limit)
+
+
+async def _read_through(response: httpx.Response) -> None:
+    """Response hook of the result-URL client: any size, freed once closed."""
+    if isinstance(response.stream, httpx.AsyncByteStream):
+        response.stream = _AnswerStream(response.stream, response.request, None)
 
 
 def default_timeout() -> httpx.Timeout:
@@ -272,6 +289,7 @@ class Connection:
                 transport=self.transport or http_transport(),
                 timeout=self.timeout,
                 follow_redirects=True,
+                event_hooks={"response": [_read_through]},
             )
         return self._cdn
 
