@@ -100,11 +100,12 @@ def test_reopen_keeps_data_and_does_not_remigrate(tmp_path: Path) -> None:
         assert [r.id for r in led.runs()] == [run_id]
 
 
-def test_wal_and_full_sync_are_on(led: Ledger) -> None:
+def test_wal_full_sync_and_a_small_page_cache_are_on(led: Ledger) -> None:
     conn = led._connection()
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA cache_size").fetchone()[0] == -512  # KiB, not SQLite's 2,000
     other = sqlite3.connect(led.path)
     assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # persisted in the file
     other.close()

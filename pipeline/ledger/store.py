@@ -40,6 +40,9 @@ from .transitions import check_state
 __all__ = ["LEDGER_FILENAME", "Ledger"]
 
 LEDGER_FILENAME = "ledger.sqlite3"
+#: Pages the writing connection keeps in memory (SQLite's default is 2,000 KiB). Its writes
+#: touch a few rows each; other pages come from the OS's file cache when needed.
+WRITER_CACHE_KIB = 512
 
 
 _Rec = TypeVar("_Rec", ShotRecord, RunRecord, EventRecord)
@@ -103,6 +106,7 @@ class Ledger:
                 )
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
             migrate(conn, path)
         except sqlite3.Error as exc:
             conn.close()
