@@ -268,6 +268,7 @@ class Retries:
         return True if wait is None else wait
 
     def __aiter__(self) -> Retries:
+        self._first = self._loop = None  # each `async for` starts with a first try of its own
         return self
 
     async def __anext__(self) -> AbstractContextManager[None]:

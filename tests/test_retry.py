@@ -229,6 +229,16 @@ async def test_a_failed_first_try_is_the_loops_first_attempt() -> None:
     assert seen == [(1, first), (2, second)] and call.calls == 3
 
 
+async def test_each_loop_over_one_retries_object_runs_its_body() -> None:
+    retries = retry.Retries("poll", RetryPolicy())
+    ran: list[int] = []
+    for n in range(2):
+        async for attempt in retries:
+            with attempt:
+                ran.append(n)
+    assert ran == [0, 1]
+
+
 def test_scopes_have_their_own_policies() -> None:
     policies = RetryPolicies(submit=RetryPolicy(attempts=2), poll=RetryPolicy(attempts=9))
     assert policies.for_scope("submit").attempts == 2
