@@ -9,11 +9,14 @@ flight that was a fifth of the event loop's time. The streams here answer it wit
 poll() on the socket they keep.
 
 They also read up to `READ_BYTES` at a time where httpcore asks for 64 KiB. Its asyncio
-stream splits each read of the event loop (up to 256 KiB) into pieces of the size asked,
-copying the rest each time: a 1 GiB download spent about a second of CPU more. A read
-returns what has arrived, so no answer waits for the larger size to fill, and h11 parses
-whatever it is given. Only these streams read more; other httpcore users in the process
-keep httpcore's size.
+stream splits each read of the event loop into pieces of the size asked, copying the rest
+each time: a 1 GiB download spent about a second of CPU more. The event loop's own reads
+are raised to `READ_BYTES` as well (asyncio takes 256 KiB from the socket at a time): the
+stream stops reading between two reads of httpcore, so each of its reads costs a turn of
+the loop and two epoll_ctl calls whatever its size, and a fast download spent most of its
+time on those. A read returns what has arrived, so no answer waits for the larger size to
+fill, and h11 parses whatever it is given. Only these streams read more; other httpcore
+users in the process keep httpcore's size.
 
 httpx takes no network backend, so `http_transport` wraps the one of the pool its transport
 made (httpcore's `network_backend`: the pool reaches the network only through it).
@@ -26,6 +29,7 @@ one for the API and one for result URLs elsewhere). A change of those variables 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import os
 import select
@@ -63,6 +67,7 @@ class _Stream(httpcore.AsyncNetworkStream):
     def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
         self._inner = inner
         self._socket: socket.socket | None = inner.get_extra_info("socket")
+        _raise_read_size(inner)
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return await self._inner.read(max(max_bytes, READ_BYTES), timeout)
@@ -85,6 +90,21 @@ class _Stream(httpcore.AsyncNetworkStream):
         if info == "is_readable" and self._socket is not None:
             return _readable(self._socket)
         return self._inner.get_extra_info(info)
+
+
+def _raise_read_size(stream: httpcore.AsyncNetworkStream) -> None:
+    """Let the event loop take up to `READ_BYTES` from the socket of `stream` at a time.
+
+    httpcore's anyio stream keeps anyio's as `_stream`, which keeps its asyncio transport as
+    `_transport`; the transport reads `max_size` bytes at a time (a TLS stream reads through
+    the transport of the stream it was started on). Should a later httpcore or anyio keep
+    them elsewhere, the loop reads 256 KiB at a time: slower, never wrong.
+    """
+    transport = getattr(getattr(stream, "_stream", None), "_transport", None)
+    if isinstance(transport, asyncio.Transport) and isinstance(
+        getattr(transport, "max_size", None), int
+    ):
+        transport.max_size = max(transport.max_size, READ_BYTES)  # type: ignore[attr-defined]
 
 
 class _Backend(httpcore.AsyncNetworkBackend):

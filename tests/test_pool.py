@@ -9,6 +9,7 @@ through the poll of `pool._readable`, for both clients of a `Connection`.
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -113,13 +114,23 @@ async def test_streams_read_up_to_a_mib_and_httpcore_keeps_its_own_size(
         asked.append(max_bytes)
         return await real(self, max_bytes, timeout)
 
+    taken: list[int] = []
+    recv = socket.socket.recv
+
+    def spied_recv(self: socket.socket, size: int, *flags: int) -> bytes:
+        taken.append(size)
+        return recv(self, size, *flags)
+
     monkeypatch.setattr(AnyIOStream, "read", spied)
+    monkeypatch.setattr(socket.socket, "recv", spied_recv)
     async with loopback_server(keep_open=True) as (url, _):
         conn = Connection(url, "sk-pool", allow_private_urls=True)
         async with conn:
             assert (await conn.cdn_client().get(f"{url}/v")).text == "ok"
     # httpcore's 64 KiB reads split every read of the event loop into copied pieces.
     assert asked and min(asked) >= pool.READ_BYTES >= 1 << 20
+    # The event loop takes as much from the socket in one read (asyncio's own: 256 KiB).
+    assert pool.READ_BYTES in taken
     # Only vidpipe's streams read more: httpcore's own setting is left as it was.
     assert httpcore.AsyncHTTP11Connection.READ_NUM_BYTES < pool.READ_BYTES
 
@@ -151,3 +162,14 @@ def test_the_clients_share_one_tls_context_until_the_ca_bundle_changes(
         assert len(made) == 2 and made[0] is not made[1]
     finally:
         pool._tls.cache_clear()
+
+
+def test_a_stream_without_an_asyncio_transport_keeps_its_read_size() -> None:
+    class Plain(httpcore.AsyncNetworkStream):
+        _stream = object()  # no `_transport`: another backend, or a later anyio
+
+        def get_extra_info(self, info: str) -> Any:
+            return None
+
+    stream = pool._Stream(Plain())
+    assert stream.get_extra_info("is_readable") is None
