@@ -4,7 +4,7 @@ The body goes to `<dest>.part` in the destination folder, hashed (sha256) while 
 written, checked against Content-Length (or Content-Range), fsynced and only then renamed to
 `dest`. A broken or truncated transfer resumes with `Range: bytes=N-`; a server that answers
 the range with a plain 200 is followed from byte zero. The whole video is never in memory:
-the body is gathered into batches of a few MiB, and each batch is hashed and written by a
+the body is gathered into batches of about a MiB, and each batch is hashed and written by a
 worker thread while the event loop reads on (at most `BATCHES_IN_FLIGHT` batches handed over
 and not yet written, one more being gathered), so the loop does not wait on the disk or on
 sha256 (nor on the fsyncs of the file and its folder), and the memory a download holds
@@ -44,8 +44,10 @@ __all__ = ["DownloadResult", "Opener", "ProgressFn", "part_path", "stream_to_fil
 Opener = Callable[[int], AbstractAsyncContextManager[httpx.Response]]
 ProgressFn = Callable[[int, int | None], None]
 
-#: Bytes gathered before a batch is handed to the writer thread.
-BATCH_BYTES = 4 << 20
+#: Bytes gathered before a batch is handed to the writer thread: about one read of the
+#: network stream (`pool.READ_BYTES`). The writer hashes a small batch while much of it is
+#: still in the processor's cache; 4 MiB batches downloaded about 9% slower.
+BATCH_BYTES = 1 << 20
 #: Batches handed to the writer thread and not yet written: the loop reads on meanwhile.
 BATCHES_IN_FLIGHT = 2
 #: A slow download hands its bytes over at least this often (seconds), so that a run killed
