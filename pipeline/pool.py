@@ -13,7 +13,7 @@ stream splits each read of the event loop into pieces of the size asked, copying
 each time: a 1 GiB download spent about a second of CPU more. The event loop's own reads
 are raised to `READ_BYTES` as well (asyncio takes 256 KiB from the socket at a time): the
 stream stops reading between two reads of httpcore, so each of its reads costs a turn of
-the loop and two epoll_ctl calls whatever its size, and a fast download spent most of its
+the loop and two epoll_ctl calls whatever its size, and a fast download spent much of its
 time on those. A read returns what has arrived, so no answer waits for the larger size to
 fill, and h11 parses whatever it is given. Only these streams read more; other httpcore
 users in the process keep httpcore's size.
