@@ -165,11 +165,18 @@ def test_the_clients_share_one_tls_context_until_the_ca_bundle_changes(
 
 
 def test_a_stream_without_an_asyncio_transport_keeps_its_read_size() -> None:
+    class Elsewhere:  # what a later anyio might keep there: not an asyncio transport
+        max_size = 65536
+
+    class Inner:
+        _transport = Elsewhere()
+
     class Plain(httpcore.AsyncNetworkStream):
-        _stream = object()  # no `_transport`: another backend, or a later anyio
+        _stream = Inner()
 
         def get_extra_info(self, info: str) -> Any:
             return None
 
     stream = pool._Stream(Plain())
-    assert stream.get_extra_info("is_readable") is None
+    assert Inner._transport.max_size == 65536  # left as it was
+    assert stream.get_extra_info("is_readable") is None  # no socket: the inner stream answers
