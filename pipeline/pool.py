@@ -14,9 +14,10 @@ each time: a 1 GiB download spent about a second of CPU more. The event loop's o
 are raised to `READ_BYTES` as well (asyncio takes 256 KiB from the socket at a time): the
 stream stops reading between two reads of httpcore, so each of its reads costs a turn of
 the loop and two epoll_ctl calls whatever its size, and a fast download spent much of its
-time on those. A read returns what has arrived, so no answer waits for the larger size to
-fill, and h11 parses whatever it is given. Only these streams read more; other httpcore
-users in the process keep httpcore's size.
+time on those (a TLS connection keeps asyncio's size: anyio's TLS stream reads 64 KiB at a
+time from the stream under it). A read returns what has arrived, so no answer waits for the
+larger size to fill, and h11 parses whatever it is given. Only these streams read more;
+other httpcore users in the process keep httpcore's size.
 
 httpx takes no network backend, so `http_transport` wraps the one of the pool its transport
 made (httpcore's `network_backend`: the pool reaches the network only through it).
@@ -67,7 +68,11 @@ class _Stream(httpcore.AsyncNetworkStream):
     def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
         self._inner = inner
         self._socket: socket.socket | None = inner.get_extra_info("socket")
-        _raise_read_size(inner)
+        self._transport = _asyncio_transport(inner)
+        self._loop_reads = 0  # the transport's own read size, before it was raised
+        if self._transport is not None:
+            self._loop_reads = self._transport.max_size  # type: ignore[attr-defined]
+            self._transport.max_size = max(self._loop_reads, READ_BYTES)  # type: ignore[attr-defined]
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return await self._inner.read(max(max_bytes, READ_BYTES), timeout)
@@ -84,6 +89,10 @@ class _Stream(httpcore.AsyncNetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore.AsyncNetworkStream:
+        if self._transport is not None:
+            # anyio's TLS stream takes 64 KiB at a time from the stream under it, and splits
+            # a larger read of the loop, copying the rest each time: TLS keeps asyncio's size.
+            self._transport.max_size = self._loop_reads  # type: ignore[attr-defined]
         return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> Any:
@@ -92,19 +101,19 @@ class _Stream(httpcore.AsyncNetworkStream):
         return self._inner.get_extra_info(info)
 
 
-def _raise_read_size(stream: httpcore.AsyncNetworkStream) -> None:
-    """Let the event loop take up to `READ_BYTES` from the socket of `stream` at a time.
+def _asyncio_transport(stream: httpcore.AsyncNetworkStream) -> asyncio.Transport | None:
+    """The asyncio transport under `stream`, whose `max_size` is the loop's read size.
 
     httpcore's anyio stream keeps anyio's as `_stream`, which keeps its asyncio transport as
-    `_transport`; the transport reads `max_size` bytes at a time (a TLS stream reads through
-    the transport of the stream it was started on). Should a later httpcore or anyio keep
-    them elsewhere, the loop reads 256 KiB at a time: slower, never wrong.
+    `_transport`. Should a later httpcore or anyio keep them elsewhere (or a TLS stream be
+    in between), None: the loop then reads 256 KiB at a time, slower, never wrong.
     """
     transport = getattr(getattr(stream, "_stream", None), "_transport", None)
     if isinstance(transport, asyncio.Transport) and isinstance(
         getattr(transport, "max_size", None), int
     ):
-        transport.max_size = max(transport.max_size, READ_BYTES)  # type: ignore[attr-defined]
+        return transport
+    return None
 
 
 class _Backend(httpcore.AsyncNetworkBackend):

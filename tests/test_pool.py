@@ -180,3 +180,26 @@ def test_a_stream_without_an_asyncio_transport_keeps_its_read_size() -> None:
     stream = pool._Stream(Plain())
     assert Inner._transport.max_size == 65536  # left as it was
     assert stream.get_extra_info("is_readable") is None  # no socket: the inner stream answers
+
+
+async def test_a_tls_connection_keeps_asyncios_read_size() -> None:
+    # anyio's TLS stream takes 64 KiB at a time from the stream under it and splits a larger
+    # read of the loop, copying the rest each time: about 8 MiB copied for each 1 MiB read.
+    class Tls(httpcore.AsyncNetworkStream):
+        def get_extra_info(self, info: str) -> Any:
+            return None
+
+    async def start_tls(*args: object, **kwargs: object) -> httpcore.AsyncNetworkStream:
+        return Tls()  # the handshake itself is not what this test is about
+
+    async with loopback_server(keep_open=True) as (url, _):
+        port = int(url.rsplit(":", 1)[1])
+        inner = await httpcore.AnyIOBackend().connect_tcp("127.0.0.1", port)
+        transport = inner._stream._transport  # type: ignore[attr-defined]
+        asyncio_size = transport.max_size
+        inner.start_tls = start_tls  # type: ignore[method-assign]
+        stream = pool._Stream(inner)
+        assert transport.max_size == pool.READ_BYTES > asyncio_size  # plain: the loop's reads
+        await stream.start_tls(ssl.create_default_context(), "example.test")
+        assert transport.max_size == asyncio_size
+        await stream.aclose()
