@@ -4,8 +4,8 @@ The body goes to `<dest>.part` in the destination folder, hashed (sha256) while 
 written, checked against Content-Length (or Content-Range), fsynced and only then renamed to
 `dest`. A broken or truncated transfer resumes with `Range: bytes=N-`; a server that answers
 the range with a plain 200 is followed from byte zero. The whole video is never in memory:
-the body is gathered into batches of about a MiB, and each batch is hashed and written by a
-worker thread while the event loop reads on (at most `BATCHES_IN_FLIGHT` batches handed over
+the body is gathered into batches of about a MiB, and each batch is hashed and written, in
+order, by one of a few threads shared by all downloads (`serial`) while the event loop reads on (at most `BATCHES_IN_FLIGHT` batches handed over
 and not yet written, one more being gathered), so the loop does not wait on the disk or on
 sha256 (nor on the fsyncs of the file and its folder), and the memory a download holds
 stays bounded.
@@ -24,7 +24,6 @@ import os
 import re
 import time
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import BinaryIO
@@ -35,6 +34,7 @@ import httpx
 from .errors import HTTPStatusError, IntegrityError, NotAVideo, TransportError, WriteError
 from .media import HEAD_BYTES, StartCheck
 from .retry import Retries, RetryPolicy, is_retryable
+from .serial import Serial
 from .transport import transport_error
 
 __all__ = ["DownloadResult", "Opener", "ProgressFn", "part_path", "stream_to_file"]
@@ -91,7 +91,7 @@ class _Partial:
     """
 
     fh: BinaryIO
-    worker: ThreadPoolExecutor
+    worker: Serial
     written: int = 0
     hasher: hashlib._Hash = attrs.Factory(hashlib.sha256)
     _batch: list[bytes] = attrs.Factory(list)
@@ -229,9 +229,10 @@ async def _stream_to_file(
     part = part_path(dest)
     part.parent.mkdir(parents=True, exist_ok=True)
     done = False
-    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidpipe-download")
+    worker = Serial()  # in order, on threads shared with the other downloads
     try:
-        with open(part, "wb") as fh:
+        # The worker stops (`close`) before the file closes: nothing writes to a closed file.
+        with open(part, "wb") as fh, contextlib.closing(worker):
             state = _Partial(fh, worker)
 
             def retryable(exc: Exception) -> bool:
@@ -270,7 +271,7 @@ async def _stream_to_file(
         await asyncio.wrap_future(worker.submit(_fsync_dir, dest.parent))
         return DownloadResult(path=dest, sha256=digest, size=state.written)
     finally:
-        worker.shutdown(wait=True)  # a cancelled download must not write after the close
+        worker.close()  # a cancelled download leaves nothing running
         if not done:
             with contextlib.suppress(OSError):
                 part.unlink()

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from vidpipe import download, retry
+from vidpipe import download, retry, serial
 from vidpipe.download import part_path, stream_to_file
 from vidpipe.errors import HTTPStatusError, IntegrityError, TransportError, WriteError
 from vidpipe.retry import RetryPolicy
@@ -290,6 +290,30 @@ async def test_the_body_is_hashed_and_written_off_the_event_loop(
     assert got.sha256 == sha(BODY) and (tmp_path / "v.mp4").read_bytes() == BODY
     assert threads and threading.get_ident() not in threads
     assert batches == [65536, 65536, 65536, len(BODY) - 3 * 65536]  # large writes, in order
+
+
+async def test_many_downloads_at_once_share_a_few_threads_each_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(download, "BATCH_BYTES", 8192)  # 32 batches a file
+    threads: set[threading.Thread] = set()  # the objects: an ident is reused
+    real_store = download._Partial._store
+
+    def store(self: download._Partial, batch: list[bytes], hasher: Any) -> None:
+        threads.add(threading.current_thread())
+        real_store(self, batch, hasher)
+
+    monkeypatch.setattr(download._Partial, "_store", store)
+    bodies = [bytes([i]) * 7 + BODY for i in range(64)]
+
+    async def one(i: int) -> download.DownloadResult:
+        origin = Origin(lambda r: httpx.Response(200, stream=Chunks(bodies[i])))
+        return await stream_to_file(origin.opener(), tmp_path / f"{i}.mp4", policy=RetryPolicy())
+
+    got = await asyncio.gather(*(one(i) for i in range(64)))
+    assert [g.sha256 for g in got] == [sha(b) for b in bodies]  # every batch in its place
+    assert all((tmp_path / f"{i}.mp4").read_bytes() == bodies[i] for i in range(64))
+    assert 1 <= len(threads) <= serial.POOL_THREADS  # not a thread for each download
 
 
 async def test_the_file_and_its_folder_are_fsynced_off_the_event_loop(
