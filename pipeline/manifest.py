@@ -13,6 +13,7 @@ relative to its own folder, so a copied output folder keeps a valid manifest.
 
 from __future__ import annotations
 
+import collections
 import html
 import json
 import os
@@ -179,6 +180,18 @@ def _by_id(shots: Mapping[str, ShotResult] | Iterable[ShotResult]) -> Mapping[st
     return MappingProxyType({s.shot_id: s for s in values})
 
 
+def _shots_repr(shots: Mapping[str, ShotResult]) -> str:
+    """A run's shots in its repr: how many in each state. asyncio puts the repr of a task's
+    result into messages (Python 3.11 builds one as the run ends), and the full repr of a
+    2,000-shot run is almost 2 MB."""
+    states = collections.Counter(str(s.status) for s in shots.values())
+    return f"<{len(shots)} shots" + "".join(f", {n} {state}" for state, n in states.items()) + ">"
+
+
+def _ids_repr(ids: Sequence[str]) -> str:
+    return f"<{len(ids)} shot ids>"
+
+
 @attrs.frozen
 class RunResult:
     """Everything one `vidpipe run` did; `result["shot"]` is one shot's result."""
@@ -187,16 +200,16 @@ class RunResult:
     storyboard: Path
     out_dir: Path
     run_id: int | None
-    shots: Mapping[str, ShotResult] = attrs.field(converter=_by_id)
+    shots: Mapping[str, ShotResult] = attrs.field(converter=_by_id, repr=_shots_repr)
     final: FinalResult | None
     started_at: float
     finished_at: float
     manifest: Path | None = None
     report: Path | None = None
     # The last known state of the shots this run did not run (--only), in storyboard order.
-    others: Mapping[str, ShotResult] = attrs.field(factory=dict, converter=_by_id)
+    others: Mapping[str, ShotResult] = attrs.field(factory=dict, converter=_by_id, repr=_shots_repr)
     # The storyboard's shot order, and what is worth telling the user about this run.
-    order: tuple[str, ...] = ()
+    order: tuple[str, ...] = attrs.field(default=(), repr=_ids_repr)
     notes: tuple[str, ...] = ()
     # The variants of each written shot that has several (takes, matrix) and the one picked.
     variants: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
