@@ -363,3 +363,65 @@ def test_polling_expects_what_tasks_of_the_same_length_took(
     long = run_with("long two", 12, 4.0)
     assert short is not None and long is not None
     assert short < 3.0 and long >= 4.0
+
+
+# -- what a run keeps of a shot that ended ---------------------------------------------------
+
+
+async def test_identical_requests_run_one_after_the_other_and_leave_no_lock() -> None:
+    same = executor_module._SameRequest()
+    order: list[str] = []
+    gate = asyncio.Event()
+
+    async def shot(name: str, fp: str) -> None:
+        async with same.hold(fp):
+            order.append(f"{name} in")
+            await gate.wait()
+            order.append(f"{name} out")
+
+    first = asyncio.create_task(shot("a", "fp1"))
+    await asyncio.sleep(0)
+    waiting = [asyncio.create_task(shot(n, "fp1")) for n in ("b", "c")]
+    other = asyncio.create_task(shot("x", "fp2"))
+    await asyncio.sleep(0.01)
+    assert order == ["a in", "x in"] and len(same) == 2  # b and c wait on a's lock
+    gate.set()
+    await asyncio.gather(first, *waiting, other)
+    assert order[2:] == ["a out", "x out", "b in", "b out", "c in", "c out"]
+    assert len(same) == 0  # nobody holds or waits: nothing is kept
+
+
+async def test_a_cancelled_waiter_gives_its_lock_back() -> None:
+    same = executor_module._SameRequest()
+    async with same.hold("fp"):
+        waiter = asyncio.create_task(same.hold("fp").__aenter__())
+        await asyncio.sleep(0)
+        waiter.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+    assert len(same) == 0
+
+
+def test_a_run_keeps_no_places_or_locks_for_the_shots_that_ended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import vidpipe.runner.run as run_module
+
+    seen: list[executor_module.Executor] = []
+    real = run_module._run_shots
+
+    async def keep(executor: executor_module.Executor, order: list[str]) -> None:
+        seen.append(executor)
+        await real(executor, order)
+
+    monkeypatch.setattr(run_module, "_run_shots", keep)
+    path = board(tmp_path, 12)
+    path.write_text(path.read_text() + '  - {id: again, prompt: "shot 3"}\n')
+    options = RunOptions(
+        out_dir=tmp_path / "out", concurrency=4, gateway=embedded_emulator(job_seconds=0)
+    )
+    result = run(path, options)
+    assert result.ok and result["again"].fingerprint == result["s3"].fingerprint
+    (executor,) = seen
+    assert len(executor.results) == 13  # every shot's result is kept
+    assert executor.places == {} and len(executor.same_request) == 0

@@ -35,9 +35,10 @@ taken, and it never fails the shot before the poll deadline.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,32 @@ class _Places:
         self.give_back()
 
 
+class _SameRequest:
+    """A lock per fingerprint: shots whose requests are identical run one after the other.
+    A lock is dropped once no shot holds or waits for it, so a run of thousands of shots
+    keeps none for the shots that ended."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # the lock, its users
+
+    @contextlib.asynccontextmanager
+    async def hold(self, fp: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(fp) or (asyncio.Lock(), 0)
+        self._locks[fp] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[fp]
+            if users == 1:
+                del self._locks[fp]
+            else:
+                self._locks[fp] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
 @attrs.frozen
 class _Task:
     """The task a shot waits for, and when it was created (unix seconds, for its deadline)."""
@@ -159,13 +186,13 @@ class Executor:
     #: Downloads at once: as many as the run's cap on tasks in flight.
     downloads: asyncio.Semaphore = attrs.field(init=False)
     provider_limits: dict[str, InFlight] = attrs.Factory(dict)
-    places: dict[str, _Places] = attrs.Factory(dict)
+    places: dict[str, _Places] = attrs.Factory(dict)  # of the shots running now
     # Seconds from creation to success of the latest tasks of each kind (`_duration_key`),
     # newest first.
     durations: dict[_DurationKey, list[float]] = attrs.Factory(dict)
     priority: dict[str, tuple[int, int, int]] = attrs.field(init=False)
     adapters: dict[str, Adapter] = attrs.Factory(dict)
-    fingerprint_locks: dict[str, asyncio.Lock] = attrs.Factory(dict)
+    same_request: _SameRequest = attrs.Factory(_SameRequest)
     known_tasks: set[str] = attrs.field(init=False)
     #: Each shot's estimate, and the budget its creates are reserved against: the
     #: storyboard's name and the budget in USD (None: no budget).
@@ -273,15 +300,17 @@ class Executor:
         self.emit(shot_id, ShotState.PENDING)
         # Shots whose requests are identical share one fingerprint, hence one task and one
         # file: the second waits for the first and then finds its file in the cache.
-        same_request = self.fingerprint_locks.setdefault(fp, asyncio.Lock())
         places = _Places(self.run_limit, self.provider_limits[provider], self.priority[shot_id])
         self.places[shot_id] = places
-        async with same_request, places:
-            result = await self._shot(shot_id, fp, source_task)
-            # Said before the places are given back, so a remix waiting on this shot asks
-            # for them along with the shots that have not started.
-            self.publish(shot_id, result)
-            return result
+        try:
+            async with self.same_request.hold(fp), places:
+                result = await self._shot(shot_id, fp, source_task)
+                # Said before the places are given back, so a remix waiting on this shot asks
+                # for them along with the shots that have not started.
+                self.publish(shot_id, result)
+                return result
+        finally:
+            del self.places[shot_id]  # kept only while the shot runs
 
     def awaited(self, shot_id: str) -> bool:
         """Whether other shots wait for this one (a remix, a frame): its chain is longer."""
