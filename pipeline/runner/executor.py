@@ -71,6 +71,7 @@ from ..polling import poll
 from ..pricing import Quote, dollars
 from ..requests import CreateRequest, with_frame
 from ..retry import RetryPolicies, backoff_seconds, is_busy, is_testing
+from ..serial import shared_pool
 from ..statedir import StateDir
 from ..states import ShotState
 from ..transport import Connection, on_send
@@ -773,8 +774,11 @@ class Executor:
             size=got.size,
             timings=timings,
         )
-        # A large video's copy takes a while: the other shots go on meanwhile.
-        placed = await asyncio.to_thread(self.place, shot_id, cached, digest, task_id)
+        # A large video's copy takes a while: the other shots go on meanwhile. It runs on
+        # the threads the downloads write with, not on threads of its own.
+        placed = await asyncio.get_running_loop().run_in_executor(
+            shared_pool(), self.place, shot_id, cached, digest, task_id
+        )
         return placed, digest, got.size
 
     # -- the unexpected -----------------------------------------------------------------
