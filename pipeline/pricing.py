@@ -27,6 +27,7 @@ spec says where its answers carry a charge in `x-vidpipe.spend` (`{at: data.quot
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 import re
 from collections.abc import Iterator, Mapping
@@ -173,10 +174,16 @@ def money(usd: float) -> float:
     return round(usd, 6)
 
 
+@functools.lru_cache(maxsize=1024)
+def _unpriced(model: str) -> Quote:
+    # One per model: a run of thousands of unpriced shots holds one, not one per shot.
+    return Quote(None, why=f"no price known for {model or 'this model'}")
+
+
 def quote(price: Price | None, facts: Facts, *, model: str = "") -> Quote:
     """What `price` charges for a request with these facts."""
     if price is None:
-        return Quote(None, why=f"no price known for {model or 'this model'}")
+        return _unpriced(model)
     rate, tier = price.rate(facts)
     if rate is None:
         tiers = ", ".join(_describe(t.when) for t in price.tiers)

@@ -97,6 +97,14 @@ def test_unknown_is_never_zero() -> None:
     assert no_length.usd is None and "length" in no_length.why
 
 
+def test_the_shots_of_an_unpriced_model_share_one_quote() -> None:
+    # A run of thousands of unpriced shots holds one quote per model, not one per shot.
+    first = quote(None, facts(4), model="seedance-fast")
+    assert quote(None, facts(12, "1280x720"), model="seedance-fast") is first
+    other = quote(None, facts(4), model="seedance-pro")
+    assert other is not first and "seedance-pro" in other.why
+
+
 def test_sums_of_float_prices_stay_exact() -> None:
     prices = parse_table(TABLE, "test")
     assert quote(prices["per-second"], facts(3)).usd == 0.3  # not 0.30000000000000004
