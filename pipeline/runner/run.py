@@ -126,6 +126,7 @@ async def run_async(
                     },
                     budget=None if budget is None else (storyboard.name, budget),
                 )
+                del planned  # the executor took what it needs: not kept while shots run
                 if options.on_limits is not None:
                     options.on_limits(executor.limits(names))
                 try:
