@@ -5,10 +5,10 @@ written, checked against Content-Length (or Content-Range), fsynced and only the
 `dest`. A broken or truncated transfer resumes with `Range: bytes=N-`; a server that answers
 the range with a plain 200 is followed from byte zero. The whole video is never in memory:
 the body is gathered into batches of about a MiB, and each batch is hashed and written, in
-order, by one of a few threads shared by all downloads (`serial`) while the event loop reads on (at most `BATCHES_IN_FLIGHT` batches handed over
-and not yet written, one more being gathered), so the loop does not wait on the disk or on
-sha256 (nor on the fsyncs of the file and its folder), and the memory a download holds
-stays bounded.
+order, by one of a few threads shared by all downloads (`serial`) while the event loop reads
+on (at most `BATCHES_IN_FLIGHT` batches handed over and not yet written, one more being
+gathered), so the loop does not wait on the disk or on sha256 (nor on the fsyncs of the file
+and its folder), and the memory a download holds stays bounded.
 A file that cannot be written (disk full, no permission) is a `WriteError`, never retried.
 A `check_start` (such as `media.check_video`) sees the response and its first bytes before
 anything is written, and may refuse them: an HTML page is not saved as a video.
