@@ -330,8 +330,27 @@ def _json_chunks(doc: Mapping[str, Any], streamed: str) -> Iterator[bytes]:
     yield b"\n}\n" if doc else b"{}\n"
 
 
+class _Entries(Mapping[str, Any]):
+    """The manifest's `shots` member, each entry made when it is read: written one at a time
+    (`_json_chunks`), 2,000 shots' entries are never all in memory (about 1 MB at once)."""
+
+    def __init__(self, shots: Iterable[ShotResult], out_dir: Path) -> None:
+        self._shots = {s.shot_id: s for s in shots}
+        self._out_dir = out_dir
+
+    def __getitem__(self, shot_id: str) -> dict[str, Any]:
+        return self._shots[shot_id].manifest_entry(self._out_dir)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._shots)
+
+    def __len__(self) -> int:
+        return len(self._shots)
+
+
 def manifest_json(result: RunResult, *, storyboard_seed: int | None) -> dict[str, Any]:
-    """The manifest document for a run: the whole storyboard, paths relative to it."""
+    """The manifest document for a run: the whole storyboard, paths relative to it. Its
+    `shots` member makes each entry as it is read."""
     final = result.final
     return {
         "vidpipe": __version__,
@@ -344,7 +363,7 @@ def manifest_json(result: RunResult, *, storyboard_seed: int | None) -> dict[str
         "ok": result.ok,
         "notes": list(result.notes),
         "cost": result.cost,
-        "shots": {s.shot_id: s.manifest_entry(result.out_dir) for s in result.storyboard_shots()},
+        "shots": _Entries(result.storyboard_shots(), result.out_dir),
         "variants": {base: list(group) for base, group in result.variants.items()},
         "picks": dict(result.picks),
         "final": None

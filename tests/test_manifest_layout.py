@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
-from vidpipe.manifest import _json_chunks
+from vidpipe.manifest import _Entries, _json_chunks
 
 DOCS: list[dict[str, Any]] = [
     {"name": "a", "shots": {}, "notes": [], "final": None},
@@ -40,3 +41,24 @@ def test_a_small_float_reads_back_the_same() -> None:
     written = b"".join(_json_chunks(doc, "shots")).decode()
     assert json.loads(written) == doc
     assert "1e-7" in written  # orjson's spelling; json's would be 1e-07
+
+
+def test_the_shots_entries_are_made_as_they_are_written() -> None:
+    made: list[str] = []
+
+    class Shot:
+        def __init__(self, i: int) -> None:
+            self.shot_id = f"s{i}"
+
+        def manifest_entry(self, out_dir: Path) -> dict[str, Any]:
+            made.append(self.shot_id)
+            return {"file": str(out_dir / f"{self.shot_id}.mp4")}
+
+    entries = _Entries(cast(Any, [Shot(i) for i in range(50)]), Path("out"))
+    chunks = _json_chunks({"name": "n", "shots": entries}, "shots")
+    first = [next(chunks) for _ in range(5)]  # the name, then the first entry
+    assert made == ["s0"] and first[-1].startswith(b"{")
+    written = b"".join([*first, *chunks])
+    assert len(made) == 50  # each made once, as it is written
+    expected = {"name": "n", "shots": {f"s{i}": {"file": f"out/s{i}.mp4"} for i in range(50)}}
+    assert written.decode() == json.dumps(expected, indent=2) + "\n"
