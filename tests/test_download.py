@@ -22,6 +22,7 @@ from vidpipe.retry import RetryPolicy
 
 URL = "http://cdn.test/v.mp4"
 BODY = bytes(range(256)) * 1000  # 256 kB
+WAIT = 10.0
 
 
 @pytest.fixture(autouse=True)
@@ -314,6 +315,45 @@ async def test_many_downloads_at_once_share_a_few_threads_each_in_order(
     assert [g.sha256 for g in got] == [sha(b) for b in bodies]  # every batch in its place
     assert all((tmp_path / f"{i}.mp4").read_bytes() == bodies[i] for i in range(64))
     assert 1 <= len(threads) <= serial.POOL_THREADS  # not a thread for each download
+
+
+async def test_a_cancelled_download_ends_its_writes_before_it_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(download, "BATCH_BYTES", 8192)
+    writing, release = threading.Event(), threading.Event()
+    stores: list[str] = []
+    real_store = download._Partial._store
+
+    def store(self: download._Partial, batch: list[bytes], hasher: Any) -> None:
+        writing.set()
+        release.wait(WAIT)
+        real_store(self, batch, hasher)
+        stores.append("ended" if release.is_set() else "timed out")
+
+    monkeypatch.setattr(download._Partial, "_store", store)
+
+    class Endless(httpx.AsyncByteStream):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            while True:
+                yield b"x" * 8192
+                await asyncio.sleep(0)
+
+    dest = tmp_path / "v.mp4"
+    origin = Origin(lambda r: httpx.Response(200, stream=Endless()))
+    task = asyncio.create_task(stream_to_file(origin.opener(), dest, policy=RetryPolicy()))
+    assert await asyncio.to_thread(writing.wait, WAIT)
+    task.cancel()
+    threading.Timer(0.2, release.set).start()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert release.is_set() and stores and set(stores) == {"ended"}  # none left running
+    assert not part_path(dest).exists() and not dest.exists()
+    ended = len(stores)
+    await asyncio.sleep(0.1)
+    assert len(stores) == ended  # nothing written after it returned
+    # The batches handed over, and the one being gathered (what arrived is kept).
+    assert ended <= download.BATCHES_IN_FLIGHT + 1
 
 
 async def test_the_file_and_its_folder_are_fsynced_off_the_event_loop(
