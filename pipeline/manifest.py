@@ -13,7 +13,6 @@ relative to its own folder, so a copied output folder keeps a valid manifest.
 
 from __future__ import annotations
 
-import collections
 import html
 import json
 import os
@@ -180,12 +179,19 @@ def _by_id(shots: Mapping[str, ShotResult] | Iterable[ShotResult]) -> Mapping[st
     return MappingProxyType({s.shot_id: s for s in values})
 
 
+def _state_counts(shots: Mapping[str, ShotResult]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for shot in shots.values():
+        counts[shot.status] = counts.get(shot.status, 0) + 1
+    return counts
+
+
 def _shots_repr(shots: Mapping[str, ShotResult]) -> str:
     """A run's shots in its repr: how many in each state. asyncio puts the repr of a task's
     result into messages (Python 3.11 builds one as the run ends), and the full repr of a
     2,000-shot run is almost 2 MB."""
-    states = collections.Counter(str(s.status) for s in shots.values())
-    return f"<{len(shots)} shots" + "".join(f", {n} {state}" for state, n in states.items()) + ">"
+    counts = _state_counts(shots).items()
+    return f"<{len(shots)} shots" + "".join(f", {n} {state}" for state, n in counts) + ">"
 
 
 def _ids_repr(ids: Sequence[str]) -> str:
@@ -242,10 +248,7 @@ class RunResult:
     @property
     def counts(self) -> dict[str, int]:
         """How many shots ended in each state, e.g. ``{"done": 3, "cached": 1}``."""
-        counts: dict[str, int] = {}
-        for shot in self.shots.values():
-            counts[shot.status] = counts.get(shot.status, 0) + 1
-        return counts
+        return _state_counts(self.shots)
 
     @property
     def cost(self) -> dict[str, Any]:
