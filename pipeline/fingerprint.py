@@ -20,6 +20,7 @@ __all__ = [
     "FINGERPRINT_VERSION",
     "CanonicalJSONError",
     "canonical_json",
+    "canonical_text",
     "derive_seed",
     "fingerprint",
     "is_sha256",
@@ -61,29 +62,89 @@ def is_sha256(value: object) -> bool:
     return isinstance(value, str) and _SHA256_RE.fullmatch(value) is not None
 
 
-def _normalise(obj: object, where: str) -> object:
+class _Refused(Exception):
+    """A value `_normalise` cannot write; `path` is where, from the inside out."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.path: list[str] = []
+
+
+def _normalise(obj: object) -> object:
     # Walk the value ourselves instead of trusting json.dumps: it silently turns
     # int keys into strings and tuples into lists, and would let odd types through `default`.
+    # What needs no change is returned as it is (a run's summary is not copied to be written).
     if obj is None or isinstance(obj, bool | str):
         return obj
     if isinstance(obj, int):
-        return int(obj)
+        return obj if type(obj) is int else int(obj)
     if isinstance(obj, float):
         if not math.isfinite(obj):
-            raise CanonicalJSONError(f"{where}: {obj!r} is not allowed in a request")
+            raise _Refused(f"{obj!r} is not allowed in a request")
         return obj
     if isinstance(obj, bytes | bytearray | memoryview):
         return {"sha256": sha256_bytes(bytes(obj))}
     if isinstance(obj, Mapping):
-        out: dict[str, object] = {}
+        out = obj if isinstance(obj, dict) else dict(obj)
         for key, value in obj.items():
             if not isinstance(key, str):
-                raise CanonicalJSONError(f"{where}: key {key!r} is not a string")
-            out[key] = _normalise(value, f"{where}.{key}")
+                raise _Refused(f"key {key!r} is not a string")
+            new = _normalise_at(value, key)
+            if new is not value:
+                out = dict(obj) if out is obj else out
+                out[key] = new
         return out
-    if isinstance(obj, list | tuple):
-        return [_normalise(v, f"{where}[{i}]") for i, v in enumerate(obj)]
-    raise CanonicalJSONError(f"{where}: cannot hash a value of type {type(obj).__name__}")
+    if isinstance(obj, list | tuple):  # json.dumps writes a tuple as a list
+        items: list[object] | tuple[object, ...] = obj
+        for i, value in enumerate(obj):
+            new = _normalise_at(value, i)
+            if new is not value:
+                items = list(obj) if items is obj else items
+                items[i] = new  # type: ignore[index]
+        return items
+    raise _Refused(f"cannot hash a value of type {type(obj).__name__}")
+
+
+def _normalise_at(value: object, place: str | int) -> object:
+    """`_normalise(value)`, which is at `place` (a key or an index) in its container."""
+    try:
+        return _normalise(value)
+    except _Refused as exc:
+        exc.path.append(f"[{place}]" if isinstance(place, int) else f".{place}")
+        raise
+
+
+def canonical_text(obj: object) -> str:
+    """`canonical_json` as text."""
+    try:
+        normalised = _normalise(obj)
+    except _Refused as exc:
+        where = "$" + "".join(reversed(exc.path))
+        raise CanonicalJSONError(f"{where}: {exc.reason}") from None
+    return _dumps(normalised)
+
+
+#: Items past which a list is written one item at a time (see `_dumps`).
+_LONG = 64
+
+
+def _long(obj: object) -> bool:
+    return isinstance(obj, list | tuple) and len(obj) > _LONG
+
+
+def _dumps(obj: object) -> str:
+    # json.dumps keeps every piece of its output as a string object of its own until the end
+    # (Python 3.11): for a run's summary of 2,000 shots, 1.9 MB to write 0.3 MB. A long list,
+    # and a mapping that holds one, is written an item at a time instead: the same text.
+    if _long(obj):
+        return "[" + ",".join(map(_dumps, obj)) + "]"  # type: ignore[call-overload]
+    if isinstance(obj, dict) and any(map(_long, obj.values())):
+        pairs = (f"{_dumps(key)}:{_dumps(obj[key])}" for key in sorted(obj))
+        return "{" + ",".join(pairs) + "}"
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 def canonical_json(obj: object) -> bytes:
@@ -92,11 +153,7 @@ def canonical_json(obj: object) -> bytes:
     Bytes values become ``{"sha256": <hex>}``. NaN, infinities, non-string keys and
     types JSON does not know raise CanonicalJSONError (also a ValueError).
     """
-    normalised = _normalise(obj, "$")
-    text = json.dumps(
-        normalised, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-    return text.encode("utf-8")
+    return canonical_text(obj).encode("utf-8")
 
 
 def _require_sha256(value: object, what: str) -> str:

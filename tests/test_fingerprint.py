@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -10,7 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from vidpipe import fingerprint as fingerprint_module
 from vidpipe.errors import InputError
 from vidpipe.fingerprint import (
     CanonicalJSONError,
@@ -77,6 +81,52 @@ def test_canonical_json_error_is_input_and_value_error() -> None:
 def test_canonical_json_rejects_odd_keys_and_types(bad: object) -> None:
     with pytest.raises(CanonicalJSONError):
         canonical_json(bad)
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=8) | st.dictionaries(st.text(max_size=6), inner),
+    max_leaves=400,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_JSON)
+def test_canonical_json_is_json_dumps_sorted_and_compact(value: object) -> None:
+    # Long lists are written an item at a time; the text must not change for it. Any list
+    # of two or more counts as long here, so that both ways are compared on every shape.
+    expected = json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    assert canonical_json(value) == expected.encode()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fingerprint_module, "_LONG", 1)
+        assert canonical_json(value) == expected.encode()
+
+
+def test_canonical_json_long_list_in_a_mapping() -> None:
+    summary = {"status": "ok", "shots": [{"id": f"s{i}", "usd": 0.4} for i in range(100)]}
+    text = canonical_json(summary).decode()
+    assert text.startswith('{"shots":[{"id":"s0","usd":0.4},{"id":"s1"')
+    assert text.endswith('{"id":"s99","usd":0.4}],"status":"ok"}')
+    assert json.loads(text) == summary
+
+
+def test_canonical_json_names_the_place_of_a_bad_value_in_a_long_list() -> None:
+    shots: list[object] = [{"x": 1.0} for _ in range(100)]
+    shots[70] = {"x": float("inf")}
+    with pytest.raises(CanonicalJSONError, match=r"\$\.shots\[70\]\.x: inf"):
+        canonical_json({"shots": shots})
+
+
+def test_canonical_json_leaves_its_argument_alone() -> None:
+    value = {"img": b"\x00", "items": (1, 2), "n": [{"b": b"\x01"}]}
+    canonical_json(value)
+    assert value == {"img": b"\x00", "items": (1, 2), "n": [{"b": b"\x01"}]}
 
 
 # -- fingerprint ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from ..fingerprint import canonical_json
+from ..fingerprint import canonical_text
 from ..states import LEDGER_STATES, ShotState
 
 __all__ = [
@@ -54,7 +54,7 @@ def _build(cls: type[_R], row: sqlite3.Row, **converted: object) -> _R:
 
 
 def to_json(obj: object) -> str:
-    return canonical_json(obj).decode("utf-8")
+    return canonical_text(obj)
 
 
 def _json(row: sqlite3.Row, column: str, where: str) -> Any:
