@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import struct
 import threading
 from pathlib import Path
 
@@ -32,10 +33,30 @@ STAMPS_FILENAME = "verified.jsonl"
 _Stat = tuple[int, int, int, int, int]
 _STORES: dict[Path, Stamps] = {}
 _STORES_LOCK = threading.Lock()
+#: A stamp in memory: the sha256's 32 bytes, then the stat's five numbers. One bytes object
+#: of 105 bytes where a tuple of a string and five ints took about 400 (a run keeps one per
+#: shot it placed).
+_PACKED = struct.Struct("<32sQqqQQ")  # size, mtime, ctime (may be negative), inode, device
 
 
 def _stat_key(st: os.stat_result) -> _Stat:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+def _pack(sha256: str, stat: _Stat) -> bytes | None:
+    """The stamp of `stat` holding `sha256`; None when they do not fit (a stat beyond 64
+    bits, a sha256 that is not hex): such a file is hashed again when it is checked."""
+    try:
+        digest = bytes.fromhex(sha256)
+        return _PACKED.pack(digest, *stat) if len(digest) == 32 else None
+    except (ValueError, struct.error):
+        return None
+
+
+def _unpack(packed: bytes) -> tuple[str, _Stat]:
+    digest, *stat = _PACKED.unpack(packed)
+    size, mtime, ctime, ino, dev = stat
+    return digest.hex(), (size, mtime, ctime, ino, dev)
 
 
 class Stamps:
@@ -43,7 +64,7 @@ class Stamps:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._known: dict[str, tuple[str, _Stat]] = {}
+        self._known: dict[str, bytes] = {}  # path: `_pack`ed stamp
         self._lines = 0
         self._lock = threading.Lock()
         self._load()
@@ -68,7 +89,7 @@ class Stamps:
         key = os.path.abspath(file)
         with self._lock:
             known = self._known.get(key)
-        if known == (sha256, _stat_key(st)):
+        if known is not None and known == _pack(sha256, _stat_key(st)):
             return True
         if sha256_file(file) != sha256:
             self.forget(file)
@@ -89,10 +110,14 @@ class Stamps:
 
     def _remember(self, key: str, sha256: str, st: os.stat_result) -> None:
         stat = _stat_key(st)
+        packed = _pack(sha256, stat)
         with self._lock:
-            if self._known.get(key) == (sha256, stat):
+            if packed is None:
+                self._known.pop(key, None)
                 return
-            self._known[key] = (sha256, stat)
+            if self._known.get(key) == packed:
+                return
+            self._known[key] = packed
             line = json.dumps({"path": key, "sha256": sha256, "stat": stat}) + "\n"
             with contextlib.suppress(OSError):
                 with open(self.path, "a", encoding="utf-8") as fh:
@@ -109,10 +134,14 @@ class Stamps:
             try:
                 entry = json.loads(line)
                 size, mtime, ctime, ino, dev = (int(v) for v in entry["stat"])
-                stat = (size, mtime, ctime, ino, dev)
-                self._known[str(entry["path"])] = (str(entry["sha256"]), stat)
+                packed = _pack(str(entry["sha256"]), (size, mtime, ctime, ino, dev))
+                path = str(entry["path"])
             except (ValueError, KeyError, TypeError):
                 continue  # a torn line: that file is hashed again
+            if packed is None:
+                self._known.pop(path, None)
+            else:
+                self._known[path] = packed
         self._lines = len(lines)
         if self._lines > 2 * len(self._known) + 100:
             self._rewrite()
@@ -122,7 +151,7 @@ class Stamps:
         self._known = {p: v for p, v in self._known.items() if os.path.exists(p)}
         text = "".join(
             json.dumps({"path": path, "sha256": sha256, "stat": stat}) + "\n"
-            for path, (sha256, stat) in self._known.items()
+            for path, (sha256, stat) in ((p, _unpack(v)) for p, v in self._known.items())
         )
         try:
             tmp.write_text(text, encoding="utf-8")

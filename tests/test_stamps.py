@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -128,6 +129,47 @@ def test_compaction_keeps_the_last_stamp_of_each_file(tmp_path: Path) -> None:
     again = Stamps(tmp_path / STAMPS_FILENAME)  # rewrites: 150 lines, one file
     assert len((tmp_path / STAMPS_FILENAME).read_text().splitlines()) == 1
     assert again.holds(file, digest)
+
+
+def test_a_file_from_before_1970_is_stamped_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = tmp_path / "old.mp4"
+    file.write_bytes(DATA)
+    os.utime(file, ns=(-(10**18), -(10**18)))  # a negative mtime
+    digest = hashlib.sha256(DATA).hexdigest()
+    Stamps(tmp_path / STAMPS_FILENAME).stamp(file, digest)
+    hashes = Hashes(monkeypatch)
+    assert Stamps(tmp_path / STAMPS_FILENAME).holds(file, digest)
+    assert hashes.files == []
+
+
+def test_a_stamp_without_a_whole_sha256_is_not_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = tmp_path / "f.bin"
+    file.write_bytes(DATA)
+    st = file.stat()
+    stat = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+    line = json.dumps({"path": str(file.resolve()), "sha256": "", "stat": stat})
+    (tmp_path / STAMPS_FILENAME).write_text(line + "\n", encoding="utf-8")
+    hashes = Hashes(monkeypatch)
+    assert not Stamps(tmp_path / STAMPS_FILENAME).holds(file, "0" * 64)
+    assert hashes.files == [file]
+
+
+def test_a_stat_too_large_to_keep_only_means_hashing_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = tmp_path / "f.bin"
+    file.write_bytes(DATA)
+    digest = hashlib.sha256(DATA).hexdigest()
+    monkeypatch.setattr(stamps, "_stat_key", lambda st: (2**64, 0, 0, 0, 0))
+    known = Stamps(tmp_path / STAMPS_FILENAME)
+    known.stamp(file, digest)
+    hashes = Hashes(monkeypatch)
+    assert known.holds(file, digest) and known.holds(file, digest)
+    assert hashes.files == [file, file]
 
 
 def test_a_rerun_reads_no_video_and_sends_nothing(
