@@ -406,11 +406,13 @@ class Executor:
             # download, the ledger and the output folder.
             self.places[shot_id].give_back()
         path, digest, size = await self.download(shot_id, fp, adapter, snapshot, timings, start)
-        self.emit(shot_id, ShotState.DONE, progress=100, task_id=snapshot.task_id)
+        # The task's id as the ledger has it (`known_tasks` keeps that string): the status
+        # answer's copy of it is not kept to the run's end.
+        self.emit(shot_id, ShotState.DONE, progress=100, task_id=task.task_id)
         return self.result(
             shot_id,
             ShotState.DONE,
-            task_id=snapshot.task_id,
+            task_id=task.task_id,
             file=path,
             sha256=digest,
             bytes=size,
