@@ -59,6 +59,11 @@ def _unpack(packed: bytes) -> tuple[str, _Stat]:
     return digest.hex(), (size, mtime, ctime, ino, dev)
 
 
+def _line(path: str, sha256: str, stat: _Stat) -> str:
+    """A stamp as the file keeps it."""
+    return json.dumps({"path": path, "sha256": sha256, "stat": stat}) + "\n"
+
+
 class Stamps:
     """The stamps kept in one file; `Stamps.at(path)` shares one instance per file."""
 
@@ -118,7 +123,7 @@ class Stamps:
             if self._known.get(key) == packed:
                 return
             self._known[key] = packed
-            line = json.dumps({"path": key, "sha256": sha256, "stat": stat}) + "\n"
+            line = _line(key, sha256, stat)
             with contextlib.suppress(OSError):
                 with open(self.path, "a", encoding="utf-8") as fh:
                     fh.write(line)
@@ -149,10 +154,7 @@ class Stamps:
     def _rewrite(self) -> None:
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         self._known = {p: v for p, v in self._known.items() if os.path.exists(p)}
-        text = "".join(
-            json.dumps({"path": path, "sha256": sha256, "stat": stat}) + "\n"
-            for path, (sha256, stat) in ((p, _unpack(v)) for p, v in self._known.items())
-        )
+        text = "".join(_line(path, *_unpack(packed)) for path, packed in self._known.items())
         try:
             tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, self.path)
