@@ -16,6 +16,10 @@ Metrics:
   includes the sha256 the SDK does not compute).
 - vidpipe_peak_rss_mb, sdk_peak_rss_mb (each process's peak, imports included),
   rss_over_sdk_mb (goal: 30 or less).
+- vidpipe_page_faults_k, sdk_page_faults_k: minor page faults during the download, in
+  thousands (a diagnostic, no goal). Memory that malloc gives back to the kernel and takes
+  again costs a fault per 4 KiB page: with 1 MiB reads, glibc shrinks and regrows its heap
+  as the buffers of each read are freed and made again.
 - streamed_peak_vs_size: Python heap peak (tracemalloc) while `stream_to_file` takes a
   48 MiB body from an in-process transport / the body's size: well below 1, the file never
   sits in memory.
@@ -26,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import resource
 import socket
 import struct
 import subprocess
@@ -117,11 +122,11 @@ def _wait_listening(port: int, server: subprocess.Popen[bytes]) -> None:
 
 
 def sdk_download(base: str, task_id: str, dest: str) -> None:
-    """Print the seconds and peak RSS of the SDK's streaming download, as JSON."""
+    """Print the seconds, CPU, page faults and peak RSS of the SDK's streaming download."""
     import openai
 
     client = openai.OpenAI(base_url=f"{base}/{API}/v1", api_key=KEY, max_retries=0)
-    start, cpu = time.perf_counter(), time.process_time()
+    start, cpu, faults = time.perf_counter(), time.process_time(), _faults()
     with (
         client.with_streaming_response.videos.download_content(task_id) as response,
         open(dest, "wb") as fh,
@@ -129,12 +134,11 @@ def sdk_download(base: str, task_id: str, dest: str) -> None:
         for chunk in response.iter_bytes():
             fh.write(chunk)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    size = os.path.getsize(dest)
-    print(json.dumps({"seconds": seconds, "cpu": cpu, "size": size, "peak_rss_mb": peak_rss_mb()}))
+    _report(seconds, cpu, os.path.getsize(dest), _faults() - faults)
 
 
 def vidpipe_download(base: str, task_id: str, state_dir: str) -> None:
-    """Print the seconds and peak RSS of vidpipe's download into its cache, as JSON."""
+    """Print the seconds, CPU, page faults and peak RSS of vidpipe's download to its cache."""
     import attrs
 
     from vidpipe.adapters import make_adapter
@@ -144,19 +148,29 @@ def vidpipe_download(base: str, task_id: str, state_dir: str) -> None:
 
     state = StateDir(Path(state_dir))
 
-    async def download() -> tuple[float, float, int]:
+    async def download() -> tuple[float, float, int, int]:
         async with Connection(f"{base}/{API}", KEY) as connection:
             adapter = make_adapter(default_registry()["anyfast_sora"], connection)
             snapshot = await adapter.status(task_id)
             snapshot = attrs.evolve(snapshot, result_url=None)  # the content route, as the SDK
-            start, cpu = time.perf_counter(), time.process_time()
+            start, cpu, faults = time.perf_counter(), time.process_time(), _faults()
             got = await adapter.download(snapshot, state.tmp_dir / "v.mp4")
             state.cache.store(got.path, got.sha256, hashed_size=got.size)
             got.path.unlink(missing_ok=True)
-            return time.perf_counter() - start, time.process_time() - cpu, got.size
+            elapsed, used = time.perf_counter() - start, time.process_time() - cpu
+            return elapsed, used, got.size, _faults() - faults
 
-    seconds, cpu, size = asyncio.run(download())
-    print(json.dumps({"seconds": seconds, "cpu": cpu, "size": size, "peak_rss_mb": peak_rss_mb()}))
+    _report(*asyncio.run(download()))
+
+
+def _faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def _report(seconds: float, cpu: float, size: int, faults: int) -> None:
+    """Print one client's download, as JSON, for `_in_process`."""
+    found = {"seconds": seconds, "cpu": cpu, "size": size, "faults": faults}
+    print(json.dumps({**found, "peak_rss_mb": peak_rss_mb()}))
 
 
 def _in_process(call: str) -> dict[str, float]:
@@ -218,6 +232,8 @@ def side_by_side(size: int = SIZE, rounds: int = ROUNDS) -> dict[str, object]:
         "vidpipe_peak_rss_mb": round(our_rss, 1),
         "sdk_peak_rss_mb": round(sdk_rss, 1),
         "rss_over_sdk_mb": round(our_rss - sdk_rss, 1),
+        "vidpipe_page_faults_k": round(min(r["faults"] for r in ours) / 1000, 1),
+        "sdk_page_faults_k": round(min(r["faults"] for r in sdk) / 1000, 1),
     }
 
 
