@@ -20,6 +20,7 @@ Runs recorded before summaries had counts show none.
 from __future__ import annotations
 
 import asyncio
+import collections
 import shlex
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -82,11 +83,7 @@ def killed_run_summary(records: Iterable[ShotRecord]) -> dict[str, Any]:
 
 
 def _count(shots: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for shot in shots:
-        state = str(shot["status"])
-        counts[state] = counts.get(state, 0) + 1
-    return counts
+    return dict(collections.Counter(str(shot["status"]) for shot in shots))
 
 
 # The order counts are shown in: what was made, what was reused, then what went wrong.

@@ -13,6 +13,7 @@ relative to its own folder, so a copied output folder keeps a valid manifest.
 
 from __future__ import annotations
 
+import collections
 import html
 import json
 import os
@@ -180,10 +181,7 @@ def _by_id(shots: Mapping[str, ShotResult] | Iterable[ShotResult]) -> Mapping[st
 
 
 def _state_counts(shots: Mapping[str, ShotResult]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for shot in shots.values():
-        counts[shot.status] = counts.get(shot.status, 0) + 1
-    return counts
+    return dict(collections.Counter(str(shot.status) for shot in shots.values()))
 
 
 def _shots_repr(shots: Mapping[str, ShotResult]) -> str:
