@@ -1,5 +1,10 @@
 """Sending video and image bytes: single byte ranges (206, 416), ETags, and the two ways a
-body can be disturbed on purpose: cut short (the ``truncate`` fault) or throttled."""
+body can be disturbed on purpose: cut short (the ``truncate`` fault) or throttled.
+
+A body larger than `PIECE_BYTES` goes out in pieces of that size, each a view of the stored
+bytes. Sent whole, a body is copied into the server's transport buffer as the socket takes
+it: a 1 GiB video held another GiB (two, for a range) while it was sent, and most of the
+server's time went to faulting that memory in, so a fast client waited on the server."""
 
 from __future__ import annotations
 
@@ -14,7 +19,10 @@ from starlette.types import Receive, Scope, Send
 
 from .faults import DropConnection, Fault
 
-__all__ = ["parse_range", "send_bytes", "sha256"]
+__all__ = ["PIECE_BYTES", "parse_range", "send_bytes", "sha256"]
+
+#: The largest body sent in one piece.
+PIECE_BYTES = 1 << 20
 
 
 def sha256(data: bytes) -> str:
@@ -37,23 +45,25 @@ def send_bytes(
     headers = {"Accept-Ranges": "bytes", "ETag": f'"{sha256(data)}"'}
     span = parse_range(request.headers.get("range"), size)
     status = 200
-    body = data
+    body: bytes | memoryview = data
     if span == "unsatisfiable":
         headers["Content-Range"] = f"bytes */{size}"
         return Response(b"", status_code=416, headers=headers)
     if isinstance(span, tuple):
         start, end = span
-        body = data[start : end + 1]
+        body = memoryview(data)[start : end + 1]  # a view: a range of a large body is not copied
         status = 206
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
     if fault is not None and fault.kind == "truncate" and body:
         keep = min(len(body) - 1, int(len(body) * fault.fraction))
         sent(keep)
-        return _TruncatedResponse(body, status, headers, mime, keep)
+        return _TruncatedResponse(bytes(body), status, headers, mime, keep)
     sent(len(body))
     if rate is not None and body:
-        return _ThrottledResponse(body, status, headers, mime, rate, sleep)
-    return Response(body, status_code=status, headers=headers, media_type=mime)
+        return _ThrottledResponse(bytes(body), status, headers, mime, rate, sleep)
+    if len(body) > PIECE_BYTES:
+        return _PiecesResponse(body, status, headers, mime)
+    return Response(bytes(body), status_code=status, headers=headers, media_type=mime)
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | Literal["unsatisfiable"] | None:
@@ -97,6 +107,24 @@ class _TruncatedResponse(Response):
             {"type": "http.response.body", "body": bytes(self.body[: self.keep]), "more_body": True}
         )
         raise DropConnection()
+
+
+class _PiecesResponse(Response):
+    """Sends its body in pieces of `PIECE_BYTES`, each a view of it (nothing is copied)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        body = memoryview(b"") if scope.get("method") == "HEAD" else memoryview(self.body)
+        size = len(body)
+        for start in range(0, size, PIECE_BYTES):
+            end = start + PIECE_BYTES
+            await send(
+                {"type": "http.response.body", "body": body[start:end], "more_body": end < size}
+            )
+        if not size:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 class _ThrottledResponse(Response):

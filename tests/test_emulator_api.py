@@ -3,15 +3,19 @@ content, CDN, remix and stats."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import shutil
+from collections.abc import MutableMapping
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from starlette.requests import Request
 
-from vidpipe.emulator import EmbeddedEmulator, EmulatorConfig, create_app
+from vidpipe.emulator import EmbeddedEmulator, EmulatorConfig, create_app, streaming
 from vidpipe.emulator.faults import Faults
 from vidpipe.emulator.fingerprints import request_fingerprint
 from vidpipe.emulator.render import probe
@@ -394,6 +398,58 @@ async def test_thumbnail_and_spritesheet_variants_are_images() -> None:
     assert thumb.status_code == 200 and thumb.headers["content-type"].startswith("image/")
     assert sprite.status_code == 200 and sprite.headers["content-type"].startswith("image/")
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "variant"
+
+
+async def _sent(method: str, data: bytes, range_header: str | None) -> list[dict[str, Any]]:
+    """The ASGI messages `streaming.send_bytes` sends for `data`."""
+    headers = [] if range_header is None else [(b"range", range_header.encode())]
+    request = Request({"type": "http", "method": method, "headers": headers})
+    answer = streaming.send_bytes(
+        request, data, "video/mp4", fault=None, rate=None, sleep=asyncio.sleep, sent=lambda _n: None
+    )
+    messages: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        raise AssertionError("nothing is read")
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        messages.append(dict(message))
+
+    await answer({"type": "http", "method": method}, receive, send)
+    return messages
+
+
+@pytest.mark.parametrize(
+    ("range_header", "first", "status"),
+    [(None, 0, 200), ("bytes=5-", 5, 206), (f"bytes=0-{streaming.PIECE_BYTES}", 0, 206)],
+)
+async def test_a_large_body_goes_out_in_views_of_the_stored_bytes(
+    range_header: str | None, first: int, status: int
+) -> None:
+    data = bytes(range(256)) * (streaming.PIECE_BYTES // 256) * 3 + b"tail"
+    start, *pieces = await _sent("GET", data, range_header)
+    last = (
+        len(data) - 1
+        if range_header != f"bytes=0-{streaming.PIECE_BYTES}"
+        else streaming.PIECE_BYTES
+    )
+    expected = data[first : last + 1]
+    assert start["status"] == status
+    assert dict(start["headers"])[b"content-length"] == str(len(expected)).encode()
+    assert len(pieces) == -(-len(expected) // streaming.PIECE_BYTES) > 1
+    assert all(isinstance(p["body"], memoryview) for p in pieces)  # nothing copied
+    assert all(len(p["body"]) <= streaming.PIECE_BYTES for p in pieces)
+    assert [p["more_body"] for p in pieces] == [True] * (len(pieces) - 1) + [False]
+    assert b"".join(p["body"] for p in pieces) == expected
+
+
+async def test_a_large_body_is_not_sent_for_head_and_a_small_one_goes_whole() -> None:
+    large = bytes(streaming.PIECE_BYTES + 1)
+    start, *pieces = await _sent("HEAD", large, None)
+    assert dict(start["headers"])[b"content-length"] == str(len(large)).encode()
+    assert [(bytes(p["body"]), p["more_body"]) for p in pieces] == [(b"", False)]
+    _, *whole = await _sent("GET", b"small", "bytes=1-")
+    assert [bytes(p["body"]) for p in whole] == [b"mall"]
 
 
 # -- remix ----------------------------------------------------------------------------------
