@@ -8,7 +8,8 @@ the body is gathered into batches of about a MiB, and each batch is hashed and w
 order, by one of a few threads shared by all downloads (`serial`) while the event loop reads
 on (at most `BATCHES_IN_FLIGHT` batches handed over and not yet written, one more being
 gathered), so the loop does not wait on the disk or on sha256 (nor on the fsyncs of the file
-and its folder), and the memory a download holds stays bounded.
+and its folder), and the memory a download holds stays bounded. A large plain body is read
+past h11 (`pool.body_chunks`).
 A file that cannot be written (disk full, no permission) is a `WriteError`, never retried.
 A `check_start` (such as `media.check_video`) sees the response and its first bytes before
 anything is written, and may refuse them: an HTML page is not saved as a video.
@@ -33,6 +34,7 @@ import httpx
 
 from .errors import HTTPStatusError, IntegrityError, NotAVideo, TransportError, WriteError
 from .media import HEAD_BYTES, StartCheck
+from .pool import body_chunks
 from .retry import Retries, RetryPolicy, is_retryable
 from .serial import Serial
 from .transport import transport_error
@@ -324,7 +326,7 @@ async def _checked_chunks(
 ) -> AsyncIterator[bytes]:
     """The body's chunks; with `check`, its first bytes are shown to it before any is given."""
     head = b""
-    async for chunk in response.aiter_bytes():
+    async for chunk in body_chunks(response):
         if check is None:
             yield chunk
             continue
