@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import hashlib
+import ssl
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import attrs
 import httpx
 import pytest
+import trustme
 
 from vidpipe import pool, retry
 from vidpipe.download import stream_to_file
@@ -43,6 +45,7 @@ class Origin:
     stall_at: int | None = None
     chunked: bool = False
     gzipped: bool = False
+    tls: ssl.SSLContext | None = None
     peers: list[int] = attrs.Factory(list)
     ranges: list[str | None] = attrs.Factory(list)
 
@@ -96,10 +99,11 @@ class Origin:
             finally:
                 writer.close()
 
-        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=self.tls)
+        scheme = "http" if self.tls is None else "https"
         async with server:
             try:
-                yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v.mp4"
+                yield f"{scheme}://127.0.0.1:{server.sockets[0].getsockname()[1]}/v.mp4"
             finally:
                 for handler in handlers:  # a stalled answer too
                     handler.cancel()
@@ -139,6 +143,29 @@ async def test_a_large_body_is_read_past_h11_in_order(direct_reads: list[int]) -
         assert again == BODY
     # h11 still expected the body, so the connection was closed, not reused.
     assert len(origin.peers) == 2
+
+
+async def test_a_large_body_over_tls_is_read_past_h11_in_order(
+    direct_reads: list[int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    ca = trustme.CA()
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_side)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    pool._tls.cache_clear()
+    try:
+        origin = Origin(tls=server_side)
+        async with (
+            origin.serving() as url,
+            Connection(url, "sk", allow_private_urls=True) as conn,
+        ):
+            _, body = await _get(conn.cdn_client(), url)
+    finally:
+        pool._tls.cache_clear()
+    assert url.startswith("https://")
+    assert body == BODY
+    assert sum(direct_reads) > len(BODY) // 2  # decrypted by the TLS stream, past h11
 
 
 @pytest.mark.parametrize("threshold", [DIRECT, 1 << 40], ids=["past h11", "through h11"])
