@@ -124,22 +124,20 @@ def direct_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return sizes
 
 
-async def _get(
-    client: httpx.AsyncClient, url: str, method: str = "GET"
-) -> tuple[httpx.Response, bytes]:
+async def _get(client: httpx.AsyncClient, url: str, method: str = "GET") -> bytes:
     async with client.stream(method, url) as response:
-        return response, b"".join([chunk async for chunk in pool.body_chunks(response)])
+        return b"".join([chunk async for chunk in pool.body_chunks(response)])
 
 
 async def test_a_large_body_is_read_past_h11_in_order(direct_reads: list[int]) -> None:
     origin = Origin()
     async with origin.serving() as url, Connection(url, "sk", allow_private_urls=True) as conn:
         client = conn.cdn_client()
-        _, body = await _get(client, url)
+        body = await _get(client, url)
         assert body == BODY
         assert sum(direct_reads) > len(BODY) // 2  # most of it came past h11
         assert max(direct_reads) <= pool.READ_BYTES
-        _, again = await _get(client, url)
+        again = await _get(client, url)
         assert again == BODY
     # h11 still expected the body, so the connection was closed, not reused.
     assert len(origin.peers) == 2
@@ -160,7 +158,7 @@ async def test_a_large_body_over_tls_is_read_past_h11_in_order(
             origin.serving() as url,
             Connection(url, "sk", allow_private_urls=True) as conn,
         ):
-            _, body = await _get(conn.cdn_client(), url)
+            body = await _get(conn.cdn_client(), url)
     finally:
         pool._tls.cache_clear()
     assert url.startswith("https://")
@@ -207,7 +205,7 @@ async def test_a_body_h11_must_read_is_left_to_it(
     async with origin.serving() as url, Connection(url, "sk", allow_private_urls=True) as conn:
         client = conn.cdn_client()
         for _ in range(2):
-            _, body = await _get(client, url, method)
+            body = await _get(client, url, method)
             assert body == expected
     assert direct_reads == []
     assert len(origin.peers) == 1  # read to its end by h11, the connection is reused
