@@ -106,7 +106,7 @@ def _storyboard(videos: str, generations: str) -> dict[str, Any]:
         "seed": SEED,
         "providers": {
             "sora": {"api": "anyfast", "base_url": f"{videos}/anyfast", **provider},
-            "free": {"api": "apifree", "base_url": f"{videos}/apifree", **provider},
+            "free": {"api": "soak_apifree", "base_url": f"{videos}/soak_apifree", **provider},
             "gen": {"api": "anyfast", "base_url": f"{generations}/anyfast", **provider},
         },
         "defaults": {"provider": "sora", "model": "sora-2", "seconds": 4, "size": "64x48"},
