@@ -2,6 +2,9 @@
 
 python -m bench            # all of bench/bench_*.py
 python -m bench render     # only bench/bench_render.py
+
+A benchmark that fails is reported with its traceback and the others still run; the results
+of those that ran are printed, and the exit status is 1.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import importlib
 import json
 import pkgutil
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -47,13 +51,21 @@ def main(argv: Sequence[str]) -> int:
         print(f"no benchmark matches {' '.join(argv)!r}", file=sys.stderr)
         return 2
     results: dict[str, dict[str, object]] = {}
+    failed: list[str] = []
     for name in modules:
-        module = importlib.import_module(f"bench.{name}")
         print(f"running {name} ...", file=sys.stderr, flush=True)
-        results[name.removeprefix("bench_")] = dict(module.run())
+        try:
+            module = importlib.import_module(f"bench.{name}")
+            results[name.removeprefix("bench_")] = dict(module.run())
+        except Exception:
+            traceback.print_exc()
+            failed.append(name)
     print(table(results))
     print()
     print(json.dumps(results, indent=2, sort_keys=True))
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 
