@@ -1,6 +1,7 @@
 """A large plain body read past h11 (`pool.body_chunks`), against a real loopback server:
-the bytes in order, a body cut short or stalled failing as it does through h11, the bodies
-h11 must read left to it, and a download that resumes after a cut."""
+the bytes in order (over TLS too), a body cut short or stalled failing as it does through h11,
+the bodies h11 must read left to it, a download that resumes after a cut, and a whole run on a
+loopback emulator."""
 
 from __future__ import annotations
 
@@ -18,9 +19,14 @@ import pytest
 import trustme
 
 from vidpipe import pool, retry
+from vidpipe.api import run
 from vidpipe.download import stream_to_file
+from vidpipe.loading import load
 from vidpipe.retry import RetryPolicy
+from vidpipe.runner import RunOptions
 from vidpipe.transport import Connection
+
+from .runs import expected_sha256s, server, write_tiny
 
 DIRECT = 256 << 10
 BODY = hashlib.sha256(b"seed").digest() * (3 << 15)  # 3 MiB, no two neighbouring KiB alike
@@ -230,3 +236,21 @@ async def test_a_download_cut_past_h11_resumes_from_where_it_was_cut(
     assert origin.ranges[0] is None and origin.ranges[1] is not None
     assert int(origin.ranges[1].removeprefix("bytes=").rstrip("-")) >= 1 << 20
     assert direct_reads
+
+
+@pytest.mark.e2e
+def test_a_run_on_a_loopback_emulator_downloads_each_shot_past_h11(
+    tmp_path: Path, direct_reads: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    board = write_tiny(tmp_path / "board")
+    expected = expected_sha256s(board, tmp_path / "in-process")  # no network, no direct read
+    assert not direct_reads
+    monkeypatch.setattr(pool, "DIRECT_BYTES", 1)  # every body past h11 after its first bytes
+    # Throttled, each video (about 6 kB) comes in pieces of 1 kB: h11's first Data event holds
+    # only the first.
+    with server(job_seconds=0, download_bytes_per_second=20_000) as origin:
+        options = RunOptions(out_dir=tmp_path / "out", state_dir=tmp_path / "state")
+        result = run(load(board, env=origin.env()), options)
+    assert result.ok, result.to_json()
+    assert {s.shot_id: s.sha256 for s in result.shots.values()} == expected
+    assert len(direct_reads) >= len(expected)
