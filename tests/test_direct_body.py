@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import gzip
 import hashlib
+import socket
 import ssl
+import struct
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -42,12 +44,13 @@ def _small_threshold(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @attrs.define
 class Origin:
     """How the loopback server answers: `body` in pieces of `piece` bytes, the first piece
-    late (so h11 holds only part of the body); cut after `cut_at` bytes (once), or stalled
-    there; chunked or gzipped on request."""
+    late (so h11 holds only part of the body); cut after `cut_at` bytes (once: closed, or
+    reset where `reset`), or stalled there; chunked or gzipped on request."""
 
     body: bytes = BODY
     piece: int = 64 << 10
     cut_at: int | None = None
+    reset: bool = False
     stall_at: int | None = None
     chunked: bool = False
     gzipped: bool = False
@@ -80,6 +83,10 @@ class Origin:
             at = start + offset
             if self.cut_at is not None and at >= self.cut_at:
                 self.cut_at = None
+                if self.reset:  # an RST, not a FIN: no linger, then the socket is closed
+                    sock = writer.get_extra_info("socket")
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    writer.transport.abort()
                 raise ConnectionResetError  # the connection is dropped
             if self.stall_at is not None and at >= self.stall_at:
                 await asyncio.sleep(30)
@@ -173,13 +180,18 @@ async def test_a_large_body_over_tls_is_read_past_h11_in_order(
 
 
 @pytest.mark.parametrize("threshold", [DIRECT, 1 << 40], ids=["past h11", "through h11"])
+@pytest.mark.parametrize(
+    ("reset", "error"),
+    [(False, httpx.RemoteProtocolError), (True, httpx.ReadError)],
+    ids=["closed", "reset"],
+)
 async def test_a_body_cut_short_fails_as_it_does_through_h11(
-    threshold: int, monkeypatch: pytest.MonkeyPatch
+    threshold: int, reset: bool, error: type[Exception], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(pool, "DIRECT_BYTES", threshold)
-    origin = Origin(cut_at=1 << 20)
+    origin = Origin(cut_at=1 << 20, reset=reset)
     async with origin.serving() as url, Connection(url, "sk", allow_private_urls=True) as conn:
-        with pytest.raises(httpx.RemoteProtocolError):
+        with pytest.raises(error):
             await _get(conn.cdn_client(), url)
 
 
