@@ -54,8 +54,7 @@ def _pack(sha256: str, stat: _Stat) -> bytes | None:
 
 
 def _unpack(packed: bytes) -> tuple[str, _Stat]:
-    digest, *stat = _PACKED.unpack(packed)
-    size, mtime, ctime, ino, dev = stat
+    digest, size, mtime, ctime, ino, dev = _PACKED.unpack(packed)
     return digest.hex(), (size, mtime, ctime, ino, dev)
 
 
