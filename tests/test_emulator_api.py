@@ -7,7 +7,7 @@ import asyncio
 import hashlib
 import json
 import shutil
-from collections.abc import MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -400,12 +400,18 @@ async def test_thumbnail_and_spritesheet_variants_are_images() -> None:
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "variant"
 
 
-async def _sent(method: str, data: bytes, range_header: str | None) -> list[dict[str, Any]]:
+async def _sent(
+    method: str,
+    data: bytes,
+    range_header: str | None,
+    rate: float | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> list[dict[str, Any]]:
     """The ASGI messages `streaming.send_bytes` sends for `data`."""
     headers = [] if range_header is None else [(b"range", range_header.encode())]
     request = Request({"type": "http", "method": method, "headers": headers})
     answer = streaming.send_bytes(
-        request, data, "video/mp4", fault=None, rate=None, sleep=asyncio.sleep, sent=lambda _n: None
+        request, data, "video/mp4", fault=None, rate=rate, sleep=sleep, sent=lambda _n: None
     )
     messages: list[dict[str, Any]] = []
 
@@ -450,6 +456,20 @@ async def test_a_large_body_is_not_sent_for_head_and_a_small_one_goes_whole() ->
     assert [(bytes(p["body"]), p["more_body"]) for p in pieces] == [(b"", False)]
     _, *whole = await _sent("GET", b"small", "bytes=1-")
     assert [bytes(p["body"]) for p in whole] == [b"mall"]
+
+
+async def test_a_throttled_body_pauses_between_pieces_for_the_rate() -> None:
+    pauses: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+
+    data = bytes(range(250))
+    _, *pieces = await _sent("GET", data, "bytes=0-", rate=2000, sleep=sleep)  # 100 B pieces
+    assert [len(p["body"]) for p in pieces] == [100, 100, 50]
+    assert [p["more_body"] for p in pieces] == [True, True, False]
+    assert b"".join(p["body"] for p in pieces) == data
+    assert pauses == [0.05, 0.05]  # after each piece but the last, its length / rate
 
 
 # -- remix ----------------------------------------------------------------------------------
