@@ -60,7 +60,7 @@ def send_bytes(
         return _TruncatedResponse(bytes(body), status, headers, mime, keep)
     sent(len(body))
     if rate is not None and body:
-        return _ThrottledResponse(bytes(body), status, headers, mime, rate, sleep)
+        return _ThrottledResponse(body, status, headers, mime, rate, sleep)
     if len(body) > PIECE_BYTES:
         return _PiecesResponse(body, status, headers, mime)
     return Response(bytes(body), status_code=status, headers=headers, media_type=mime)
@@ -110,7 +110,13 @@ class _TruncatedResponse(Response):
 
 
 class _PiecesResponse(Response):
-    """Sends its body in pieces of `PIECE_BYTES`, each a view of it (nothing is copied)."""
+    """Sends its body in pieces of `step` bytes, each a view of it (nothing is copied),
+    with `pause` between two pieces."""
+
+    step = PIECE_BYTES
+
+    async def pause(self, sent: int) -> None:
+        """After a piece of `sent` bytes that is not the last: nothing, here."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send(
@@ -118,21 +124,22 @@ class _PiecesResponse(Response):
         )
         body = memoryview(b"") if scope.get("method") == "HEAD" else memoryview(self.body)
         size = len(body)
-        for start in range(0, size, PIECE_BYTES):
-            end = start + PIECE_BYTES
-            await send(
-                {"type": "http.response.body", "body": body[start:end], "more_body": end < size}
-            )
+        for start in range(0, size, self.step):
+            piece = body[start : start + self.step]
+            more = start + self.step < size
+            await send({"type": "http.response.body", "body": piece, "more_body": more})
+            if more:
+                await self.pause(len(piece))
         if not size:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-class _ThrottledResponse(Response):
-    """Sends its body in small chunks, no faster than `rate` bytes per second."""
+class _ThrottledResponse(_PiecesResponse):
+    """Sends its body in small pieces, no faster than `rate` bytes per second."""
 
     def __init__(
         self,
-        body: bytes,
+        body: bytes | memoryview,
         status: int,
         headers: Mapping[str, str],
         mime: str,
@@ -142,18 +149,7 @@ class _ThrottledResponse(Response):
         super().__init__(body, status_code=status, headers=dict(headers), media_type=mime)
         self.rate = rate
         self.sleep = sleep
+        self.step = max(1, int(rate / 20))  # about 20 pieces a second
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
-        )
-        data = b"" if scope.get("method") == "HEAD" else bytes(self.body)
-        step = max(1, int(self.rate / 20))  # about 20 chunks a second
-        for start in range(0, len(data), step):
-            chunk = data[start : start + step]
-            more = start + step < len(data)
-            await send({"type": "http.response.body", "body": chunk, "more_body": more})
-            if more:
-                await self.sleep(len(chunk) / self.rate)
-        if not data:
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+    async def pause(self, sent: int) -> None:
+        await self.sleep(sent / self.rate)
