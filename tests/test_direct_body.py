@@ -124,13 +124,14 @@ class Origin:
 
 @pytest.fixture
 def direct_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The size of each read made past h11."""
+    """The size of each read made past h11 (0 for one that raised)."""
     sizes: list[int] = []
     real = pool._Stream.read_direct
 
     async def counted(self: pool._Stream, max_bytes: int, timeout: float | None = None) -> bytes:
+        sizes.append(0)
         data = await real(self, max_bytes, timeout)
-        sizes.append(len(data))
+        sizes[-1] = len(data)
         return data
 
     monkeypatch.setattr(pool._Stream, "read_direct", counted)
@@ -186,13 +187,18 @@ async def test_a_large_body_over_tls_is_read_past_h11_in_order(
     ids=["closed", "reset"],
 )
 async def test_a_body_cut_short_fails_as_it_does_through_h11(
-    threshold: int, reset: bool, error: type[Exception], monkeypatch: pytest.MonkeyPatch
+    threshold: int,
+    reset: bool,
+    error: type[Exception],
+    monkeypatch: pytest.MonkeyPatch,
+    direct_reads: list[int],
 ) -> None:
     monkeypatch.setattr(pool, "DIRECT_BYTES", threshold)
     origin = Origin(cut_at=1 << 20, reset=reset)
     async with origin.serving() as url, Connection(url, "sk", allow_private_urls=True) as conn:
         with pytest.raises(error):
             await _get(conn.cdn_client(), url)
+    assert bool(direct_reads) == (threshold == DIRECT)  # cut where each case says it read
 
 
 async def test_a_stalled_body_times_out_as_it_does_through_h11(direct_reads: list[int]) -> None:
