@@ -1,16 +1,21 @@
 """The `vidpipe` command. The only place errors become messages and exit codes.
 
 Exit codes: 0 every shot done; 1 a shot failed at the provider (the others still finish);
-2 bad input or an unusable state dir, with nothing sent.
+2 bad input or an unusable state dir, with nothing sent; 128 + the signal's number for a run
+stopped by a signal (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -61,16 +66,67 @@ def errors_to_exit_codes(func: F) -> F:
             _fail([str(exc)], 2)
         except VidpipeError as exc:
             _fail([str(exc)], 1)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
+            signum = exc.signum if isinstance(exc, _Stopped) else signal.SIGINT
+            by = "" if signum == signal.SIGINT else f" by {signal.Signals(signum).name}"
             click.echo(
-                "interrupted: every task already created is recorded (and any --force);"
+                f"interrupted{by}: every task already created is recorded (and any --force);"
                 " run the same command again, or a plain `vidpipe run`, to resume them"
                 " without paying twice",
                 err=True,
             )
-            sys.exit(130)
+            sys.exit(128 + signum)
 
     return wrapper  # type: ignore[return-value]
+
+
+class _Stopped(KeyboardInterrupt):
+    """A run stopped by SIGTERM or SIGHUP, which it treats as Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def _stops_like_ctrl_c() -> Iterator[None]:
+    """While a run goes on, SIGTERM (`kill`, a service manager, a CI job's timeout) and
+    SIGHUP (its terminal closed) stop it as Ctrl-C does: the running shots are cancelled
+    and the ledger records the run as `interrupted`. Without this, the default action ended
+    the process at once and the run stayed `running` until a later run found it abandoned.
+    A signal that is ignored (`nohup`) or already handled is left as it is.
+
+    Each signal is handed to whatever handles SIGINT at that moment (asyncio's runner
+    cancels its main task; a second signal stops at once, as a second Ctrl-C does), and the
+    exit code names the signal that came.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread can set handlers (and receives signals)
+        return
+    received: list[int] = []
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+        handler = signal.getsignal(signal.SIGINT)
+        if callable(handler):
+            handler(signal.SIGINT, frame)
+        else:  # SIGINT ignored (a shell's background job): stop where the signal lands
+            raise KeyboardInterrupt
+
+    previous = {  # a signal the caller ignores (`nohup`) or handles stays as it is
+        signum: signal.signal(signum, on_signal)
+        for signum in (signal.SIGTERM, signal.SIGHUP)
+        if signal.getsignal(signum) == signal.SIG_DFL
+    }
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        if received and not isinstance(exc, _Stopped):
+            raise _Stopped(received[0]) from None
+        raise
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _parse_vars(pairs: tuple[str, ...], file: Path) -> tuple[dict[str, Any], list[Problem]]:
@@ -315,7 +371,7 @@ def run(
     )
     order = checked.order
     display = PlainDisplay(order) if as_json else display_for(order)
-    with display:
+    with _stops_like_ctrl_c(), display:
         result = run_storyboard(
             storyboard, options, on_event=display, checked=checked, registry=registry
         )

@@ -1,5 +1,5 @@
 """`vidpipe history`: each run's command (credentials redacted), its shots made, cached and
-failed, status and duration; `history show RUN`; `--json`; a Ctrl-C'd run is `interrupted`."""
+failed, status and duration; `history show RUN`; `--json`; a run stopped by Ctrl-C, SIGTERM or SIGHUP is `interrupted`."""
 
 from __future__ import annotations
 
@@ -128,7 +128,13 @@ def test_history_without_runs_is_exit_2(tmp_path: Path) -> None:
 
 
 @pytest.mark.e2e
-def test_a_run_stopped_with_ctrl_c_is_interrupted_not_crashed(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("signum", "by"),
+    [(signal.SIGINT, ""), (signal.SIGTERM, " by SIGTERM"), (signal.SIGHUP, " by SIGHUP")],
+)
+def test_a_run_stopped_by_ctrl_c_or_a_signal_is_interrupted_not_crashed(
+    tmp_path: Path, signum: signal.Signals, by: str
+) -> None:
     board = tiny(tmp_path)
     command = [sys.executable, "-m", "vidpipe", "run", str(board), "--job-seconds", "60"]
     proc = subprocess.Popen(
@@ -140,18 +146,55 @@ def test_a_run_stopped_with_ctrl_c_is_interrupted_not_crashed(tmp_path: Path) ->
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "no task started"
             time.sleep(0.05)
+        os.kill(proc.pid, signum)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + signum, stderr
+    last = stderr.rstrip().splitlines()[-1]
+    assert last.startswith(f"interrupted{by}: ") and "run the same command again" in last
+    run = vidpipe("history", board).stdout.splitlines()[1].split()
+    assert run[0] == "#1" and run[3] == "interrupted"  # after the date and time it started
+    shown = vidpipe("history", "show", "1", board)
+    assert shown.stdout.splitlines()[0] == "run #1: interrupted"
+
+
+@pytest.mark.e2e
+def test_a_hangup_the_caller_ignores_does_not_stop_the_run(tmp_path: Path) -> None:
+    """Under `nohup`, a run goes on when its terminal closes."""
+    board = tiny(tmp_path)
+    command = [sys.executable, "-m", "vidpipe", "run", str(board), "--job-seconds", "60"]
+    proc = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _tasks_running(tmp_path / ".vidpipe"):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no task started"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGHUP)
+        time.sleep(1.0)
+        assert proc.poll() is None, proc.communicate()
         os.kill(proc.pid, signal.SIGINT)
         _, stderr = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130, stderr
-    last = stderr.rstrip().splitlines()[-1]
-    assert last.startswith("interrupted: ") and "run the same command again" in last
-    run = vidpipe("history", board).stdout.splitlines()[1].split()
-    assert run[0] == "#1" and run[3] == "interrupted"  # after the date and time it started
-    shown = vidpipe("history", "show", "1", board)
-    assert shown.stdout.splitlines()[0] == "run #1: interrupted"
+
+
+def test_signal_handlers_are_given_back_after_a_run(tmp_path: Path) -> None:
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
+    run_tiny(tiny(tmp_path))
+    after = {s: signal.getsignal(s) for s in before}
+    assert after == before
 
 
 def _tasks_running(state: Path) -> bool:
