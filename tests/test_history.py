@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -127,6 +129,36 @@ def test_history_without_runs_is_exit_2(tmp_path: Path) -> None:
     assert result.stderr == f"error: no runs recorded in {tmp_path / '.vidpipe'}\n"
 
 
+@contextmanager
+def _run_with_tasks_running(
+    tmp_path: Path, ignore: signal.Signals | None = None
+) -> Iterator[subprocess.Popen[str]]:
+    """`vidpipe run` of a tiny storyboard of 60 s jobs, yielded once a task is running
+    (`ignore`: a signal the run starts with ignored, as under `nohup`); killed if still
+    running at the end."""
+    board = tiny(tmp_path)
+    command = [sys.executable, "-m", "vidpipe", "run", str(board), "--job-seconds", "60"]
+    preexec = None if ignore is None else (lambda: signal.signal(ignore, signal.SIG_IGN))
+    proc = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=preexec,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _tasks_running(tmp_path / ".vidpipe"):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no task started"
+            time.sleep(0.05)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
 @pytest.mark.e2e
 @pytest.mark.parametrize(
     ("signum", "by"),
@@ -135,25 +167,13 @@ def test_history_without_runs_is_exit_2(tmp_path: Path) -> None:
 def test_a_run_stopped_by_ctrl_c_or_a_signal_is_interrupted_not_crashed(
     tmp_path: Path, signum: signal.Signals, by: str
 ) -> None:
-    board = tiny(tmp_path)
-    command = [sys.executable, "-m", "vidpipe", "run", str(board), "--job-seconds", "60"]
-    proc = subprocess.Popen(
-        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not _tasks_running(tmp_path / ".vidpipe"):
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "no task started"
-            time.sleep(0.05)
+    with _run_with_tasks_running(tmp_path) as proc:
         os.kill(proc.pid, signum)
         _, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
     assert proc.returncode == 128 + signum, stderr
     last = stderr.rstrip().splitlines()[-1]
     assert last.startswith(f"interrupted{by}: ") and "run the same command again" in last
+    board = tmp_path / "tiny.yaml"
     run = vidpipe("history", board).stdout.splitlines()[1].split()
     assert run[0] == "#1" and run[3] == "interrupted"  # after the date and time it started
     shown = vidpipe("history", "show", "1", board)
@@ -163,30 +183,12 @@ def test_a_run_stopped_by_ctrl_c_or_a_signal_is_interrupted_not_crashed(
 @pytest.mark.e2e
 def test_a_hangup_the_caller_ignores_does_not_stop_the_run(tmp_path: Path) -> None:
     """Under `nohup`, a run goes on when its terminal closes."""
-    board = tiny(tmp_path)
-    command = [sys.executable, "-m", "vidpipe", "run", str(board), "--job-seconds", "60"]
-    proc = subprocess.Popen(
-        command,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not _tasks_running(tmp_path / ".vidpipe"):
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "no task started"
-            time.sleep(0.05)
+    with _run_with_tasks_running(tmp_path, ignore=signal.SIGHUP) as proc:
         os.kill(proc.pid, signal.SIGHUP)
         time.sleep(1.0)
         assert proc.poll() is None, proc.communicate()
         os.kill(proc.pid, signal.SIGINT)
         _, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
     assert proc.returncode == 130, stderr
 
 
