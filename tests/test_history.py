@@ -138,7 +138,13 @@ def _run_with_tasks_running(
     running at the end."""
     board = tiny(tmp_path)
     command = [sys.executable, "-m", "vidpipe", "run", str(board), "--job-seconds", "60"]
-    preexec = None if ignore is None else (lambda: signal.signal(ignore, signal.SIG_IGN))
+
+    def preexec() -> None:
+        # The child starts as from a terminal, whatever this suite was started under
+        # (`nohup` leaves SIGHUP ignored, and an ignored signal stays so across exec).
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN if signum == ignore else signal.SIG_DFL)
+
     proc = subprocess.Popen(
         command,
         cwd=tmp_path,
