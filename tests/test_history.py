@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -134,7 +135,8 @@ def _run_with_tasks_running(
     tmp_path: Path, ignore: signal.Signals | None = None
 ) -> Iterator[subprocess.Popen[str]]:
     """`vidpipe run` of a tiny storyboard of 60 s jobs, yielded once a task is running
-    (`ignore`: a signal the run starts with ignored, as under `nohup`); killed if still
+    (`ignore`: a signal the run starts with ignored, as under `nohup` or in a background
+    job; the others start at their defaults); killed if still
     running at the end."""
     board = tiny(tmp_path)
     command = [sys.executable, "-m", "vidpipe", "run", str(board), "--job-seconds", "60"]
@@ -142,7 +144,7 @@ def _run_with_tasks_running(
     def preexec() -> None:
         # The child starts as from a terminal, whatever this suite was started under
         # (`nohup` leaves SIGHUP ignored, and an ignored signal stays so across exec).
-        for signum in (signal.SIGTERM, signal.SIGHUP):
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, signal.SIG_IGN if signum == ignore else signal.SIG_DFL)
 
     proc = subprocess.Popen(
@@ -196,6 +198,32 @@ def test_a_hangup_the_caller_ignores_does_not_stop_the_run(tmp_path: Path) -> No
         os.kill(proc.pid, signal.SIGINT)
         _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
+
+
+@pytest.mark.e2e
+def test_sigterm_stops_a_run_whose_ctrl_c_is_ignored(tmp_path: Path) -> None:
+    """A shell's background job starts with SIGINT ignored; SIGTERM still stops it cleanly."""
+    with _run_with_tasks_running(tmp_path, ignore=signal.SIGINT) as proc:
+        os.kill(proc.pid, signal.SIGINT)
+        time.sleep(1.0)
+        assert proc.poll() is None, proc.communicate()
+        os.kill(proc.pid, signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143, stderr
+    assert stderr.rstrip().splitlines()[-1].startswith("interrupted by SIGTERM: ")
+    history = vidpipe("history", tmp_path / "tiny.yaml").stdout.splitlines()
+    assert history[1].split()[3] == "interrupted"
+
+
+def test_a_run_from_a_thread_other_than_the_main_one_sets_no_handlers(tmp_path: Path) -> None:
+    """Only the main thread may set signal handlers; a run started elsewhere (an app that
+    calls the command from a worker thread) runs without them instead of failing."""
+    board = tiny(tmp_path)
+    results = []
+    worker = threading.Thread(target=lambda: results.append(run_tiny(board)))
+    worker.start()
+    worker.join(timeout=120)
+    assert results and results[0].exit_code == 0, results and results[0].output
 
 
 def test_signal_handlers_are_given_back_after_a_run(tmp_path: Path) -> None:
