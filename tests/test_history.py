@@ -189,28 +189,24 @@ def test_a_run_stopped_by_ctrl_c_or_a_signal_is_interrupted_not_crashed(
 
 
 @pytest.mark.e2e
-def test_a_hangup_the_caller_ignores_does_not_stop_the_run(tmp_path: Path) -> None:
-    """Under `nohup`, a run goes on when its terminal closes."""
-    with _run_with_tasks_running(tmp_path, ignore=signal.SIGHUP) as proc:
-        os.kill(proc.pid, signal.SIGHUP)
+@pytest.mark.parametrize(
+    ("ignored", "stop", "by"),
+    [(signal.SIGHUP, signal.SIGINT, ""), (signal.SIGINT, signal.SIGTERM, " by SIGTERM")],
+    ids=["a hangup under nohup", "ctrl-c in a background job"],
+)
+def test_a_signal_the_caller_ignores_does_not_stop_the_run(
+    tmp_path: Path, ignored: signal.Signals, stop: signal.Signals, by: str
+) -> None:
+    """Under `nohup`, a run goes on when its terminal closes; a shell's background job starts
+    with SIGINT ignored. Another signal still stops the run cleanly."""
+    with _run_with_tasks_running(tmp_path, ignore=ignored) as proc:
+        os.kill(proc.pid, ignored)
         time.sleep(1.0)
         assert proc.poll() is None, proc.communicate()
-        os.kill(proc.pid, signal.SIGINT)
+        os.kill(proc.pid, stop)
         _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130, stderr
-
-
-@pytest.mark.e2e
-def test_sigterm_stops_a_run_whose_ctrl_c_is_ignored(tmp_path: Path) -> None:
-    """A shell's background job starts with SIGINT ignored; SIGTERM still stops it cleanly."""
-    with _run_with_tasks_running(tmp_path, ignore=signal.SIGINT) as proc:
-        os.kill(proc.pid, signal.SIGINT)
-        time.sleep(1.0)
-        assert proc.poll() is None, proc.communicate()
-        os.kill(proc.pid, signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 143, stderr
-    assert stderr.rstrip().splitlines()[-1].startswith("interrupted by SIGTERM: ")
+    assert proc.returncode == 128 + stop, stderr
+    assert stderr.rstrip().splitlines()[-1].startswith(f"interrupted{by}: ")
     history = vidpipe("history", tmp_path / "tiny.yaml").stdout.splitlines()
     assert history[1].split()[3] == "interrupted"
 
